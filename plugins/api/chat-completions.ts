@@ -1,0 +1,186 @@
+/**
+ * POST /v1/chat/completions, unary and streamed, whichever provider serves the model.
+ * @see https://platform.openai.com/docs/api-reference/chat/create
+ */
+import { Readable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../schemas/chat.js';
+import { commonErrorResponses } from '../../schemas/common.js';
+import type { GatewayOptions } from '../../schemas/options.js';
+import { startCall } from '../../src/call-context.js';
+import { renderError } from '../../src/errors.js';
+import { applyParameterPolicy } from '../../src/parameters.js';
+import type { StreamEvent } from '../../src/provider.js';
+import type { Deployment } from '../../src/routing/deployment.js';
+import { ExecutionError } from '../../src/routing/execute.js';
+import { SSE_HEADERS, writeChatStream } from '../../src/sse.js';
+import { ClientClosed } from '../../src/upstream.js';
+import { recordExecution, setGatewayHeaders } from './gateway-headers.js';
+
+export interface ChatRouteOptions {
+  requestTimeout: number;
+  unsupportedParameters: GatewayOptions['unsupportedParameters'];
+}
+
+async function* prepend(
+  first: IteratorResult<StreamEvent>,
+  iterator: AsyncIterator<StreamEvent>,
+): AsyncGenerator<StreamEvent, void, undefined> {
+  try {
+    if (first.done) return;
+    yield first.value;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async (instance, options) => {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+
+  const requestFor = (body: ChatCompletionRequest, deployment: Deployment, warnings: string[]) =>
+    applyParameterPolicy(
+      body,
+      deployment,
+      deployment.instance.adapter.chatParameters,
+      options.unsupportedParameters,
+      warnings,
+    );
+
+  fastify.post(
+    '/v1/chat/completions',
+    {
+      config: { rateLimitClass: 'chat', cacheable: true, concurrencyLimited: true },
+      schema: {
+        tags: ['chat'],
+        summary: 'Create a chat completion',
+        description:
+          'OpenAI-compatible. With `stream: true` the answer is a stream of server-sent events, each ' +
+          '`data: <chat.completion.chunk>`, ending with `data: [DONE]`.',
+        body: ChatCompletionRequestSchema,
+        response: {
+          200: {
+            description: 'A chat.completion, or an event stream of chat.completion.chunk',
+            content: {
+              'application/json': { schema: Type.Ref('ChatCompletion') },
+              'text/event-stream': { schema: Type.Ref('ChatCompletionChunk') },
+            },
+          },
+          ...commonErrorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const state = request.gateway;
+      state.model = body.model;
+      state.stream = body.stream === true;
+      const plan = fastify.gatewayRouter.plan(body.model, 'chat');
+      const call = startCall(request, reply, options.requestTimeout, []);
+      const { signal } = call.context;
+
+      if (!state.stream) {
+        try {
+          const execution = await fastify.gatewayRouter.execute(
+            plan,
+            (deployment) => {
+              call.context.warnings.length = 0;
+              const prepared = requestFor(body, deployment, call.context.warnings);
+              return deployment.instance.adapter.chat(prepared, deployment, call.context);
+            },
+            signal,
+          );
+          recordExecution(state, execution);
+          state.warnings.push(...call.context.warnings);
+          state.usage = execution.value.usage;
+          setGatewayHeaders(reply, state);
+          return reply.type(execution.value.contentType).send(execution.value.body);
+        } catch (error) {
+          throw unwrap(error, state);
+        } finally {
+          call.dispose();
+        }
+      }
+
+      let execution;
+      try {
+        execution = await fastify.gatewayRouter.execute(
+          plan,
+          async (deployment) => {
+            call.context.warnings.length = 0;
+            const prepared = requestFor(body, deployment, call.context.warnings);
+            const stream = await deployment.instance.adapter.chatStream(prepared, deployment, call.context);
+            const iterator = stream[Symbol.asyncIterator]();
+            // Nothing has reached the client yet: a failure up to the first event can still fail over.
+            try {
+              const first = await iterator.next();
+              return { first, iterator };
+            } catch (error) {
+              await iterator.return?.().catch(() => {});
+              throw error;
+            }
+          },
+          signal,
+        );
+      } catch (error) {
+        call.dispose();
+        throw unwrap(error, state);
+      }
+      recordExecution(state, execution);
+      state.warnings.push(...call.context.warnings);
+      setGatewayHeaders(reply, state);
+
+      const events = prepend(execution.value.first, execution.value.iterator);
+      const frames = writeChatStream(events, {
+        onEvent(event) {
+          if (event.chunk.usage) {
+            const usage = event.chunk.usage;
+            state.usage = {
+              promptTokens: usage.prompt_tokens ?? 0,
+              completionTokens: usage.completion_tokens ?? 0,
+              totalTokens: usage.total_tokens ?? 0,
+              reasoningTokens: Number(usage.completion_tokens_details?.['reasoning_tokens'] ?? 0),
+              cachedTokens: Number(usage.prompt_tokens_details?.['cached_tokens'] ?? 0),
+            };
+          }
+        },
+        onError(error) {
+          if (!(error instanceof ClientClosed))
+            request.log.warn({ err: error }, 'stream failed after it started');
+          const rendered = renderError(error);
+          state.errorCode = rendered.gatewayCode;
+          return rendered.envelope;
+        },
+      });
+      async function* body$(): AsyncGenerator<string, void, undefined> {
+        const started = performance.now();
+        try {
+          yield* frames;
+        } finally {
+          // Streaming time is upstream time: the overhead is what the gateway spent before it.
+          state.upstreamMs += performance.now() - started;
+          call.dispose();
+        }
+      }
+      reply.headers(SSE_HEADERS);
+      return reply.send(Readable.from(body$(), { objectMode: false }));
+    },
+  );
+};
+
+/** The error the client sees for a failed execution: the last attempt's, with attempts recorded. */
+function unwrap(error: unknown, state: { attempts: number; upstreamMs: number }): unknown {
+  if (error instanceof ExecutionError) {
+    state.attempts = error.attempts.length;
+    state.upstreamMs = error.upstreamMs;
+    return error.cause;
+  }
+  return error;
+}

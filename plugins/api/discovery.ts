@@ -1,0 +1,30 @@
+/** GET / and GET /v1/: what this is and which endpoints it serves. */
+import type { FastifyPluginAsync } from 'fastify';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../../src/package-root.js';
+
+export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
+  const prefix = fastify.prefix;
+  const describe = () => {
+    const endpoints = [
+      'POST /v1/chat/completions',
+      'GET /v1/models',
+      'GET /v1/models/{model}',
+      'GET /health',
+      'GET /v1/health/live',
+      'GET /v1/health/ready',
+      'GET /v1/health/detailed',
+    ];
+    if (fastify.hasRoute({ method: 'GET', url: '/openapi.json' }))
+      endpoints.push('GET /openapi.json', 'GET /docs');
+    return {
+      name: PACKAGE_NAME,
+      version: PACKAGE_VERSION,
+      description: 'OpenAI-compatible gateway for OpenAI and Google Gemini models',
+      endpoints: endpoints.map((endpoint) => endpoint.replace(' /', ` ${prefix}/`)),
+    };
+  };
+  const schema = { tags: ['discovery'], summary: 'Gateway name, version and endpoints' };
+  fastify.get('/', { config: { auth: false }, schema }, async () => describe());
+  fastify.get('/v1', { config: { auth: false }, schema }, async () => describe());
+  fastify.get('/v1/', { config: { auth: false }, schema: { ...schema, hide: true } }, async () => describe());
+};

@@ -1,0 +1,30 @@
+/**
+ * The headers that say what the gateway did with a model call: which provider and upstream model
+ * answered, after how many attempts, how long the gateway itself took, and any warnings.
+ */
+import type { FastifyReply } from 'fastify';
+import { overheadMs, type RequestState } from '../request-state.js';
+import type { Deployment } from '../../src/routing/deployment.js';
+import type { AttemptRecord } from '../../src/routing/execute.js';
+
+export function recordExecution(
+  state: RequestState,
+  execution: { deployment: Deployment; attempts: AttemptRecord[]; upstreamMs: number },
+): void {
+  state.provider = execution.deployment.instance.id;
+  state.answeredModel = execution.deployment.upstreamModel;
+  state.deploymentId = execution.deployment.deploymentId;
+  state.attempts = execution.attempts.length;
+  state.upstreamMs = execution.upstreamMs;
+}
+
+export function setGatewayHeaders(reply: FastifyReply, state: RequestState): void {
+  if (state.provider !== null) reply.header('x-gateway-provider', state.provider);
+  if (state.answeredModel !== null) reply.header('x-gateway-model', state.answeredModel);
+  reply.header('x-gateway-attempts', String(state.attempts));
+  reply.header('x-gateway-overhead-ms', overheadMs(state).toFixed(2));
+  if (state.warnings.length > 0) {
+    // Header values must be one line of visible ASCII.
+    reply.header('x-gateway-warnings', state.warnings.join('; ').replace(/[^\x20-\x7e]/g, '?'));
+  }
+}

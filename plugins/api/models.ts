@@ -1,0 +1,80 @@
+/**
+ * GET /v1/models and GET /v1/models/{model}: the OpenAI list format plus the catalog's metadata.
+ * Only models whose provider is configured are listed unless `?all=true`.
+ * @see https://platform.openai.com/docs/api-reference/models/list
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { commonErrorResponses } from '../../schemas/common.js';
+import { ModelListQuerySchema, type ModelObject } from '../../schemas/models.js';
+import type { CatalogModel } from '../../src/catalog.js';
+import { GatewayError } from '../../src/errors.js';
+import { availableModels } from '../../src/routing/deployment.js';
+
+function toModelObject(model: CatalogModel, available: boolean): ModelObject {
+  const object: ModelObject = {
+    id: model.id,
+    object: 'model',
+    created: model.created,
+    owned_by: model.owned_by ?? model.provider,
+    provider: model.provider,
+    type: model.type,
+    modalities: model.modalities,
+    capabilities: model.capabilities,
+    pricing: model.pricing as Record<string, number>,
+    available,
+  };
+  if (model.context_window !== undefined) object.context_window = model.context_window;
+  if (model.max_output_tokens !== undefined) object.max_output_tokens = model.max_output_tokens;
+  return object;
+}
+
+export const modelsRoutes: FastifyPluginAsync = async (instance) => {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+
+  fastify.get(
+    '/v1/models',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'List models',
+        querystring: ModelListQuerySchema,
+        response: { 200: Type.Ref('ModelList'), ...commonErrorResponses },
+      },
+    },
+    async (request) => {
+      const configured = new Set(fastify.gatewayProviders.configured().map((provider) => provider.id));
+      const models = fastify.gatewayCatalog
+        .list()
+        .filter((model) => request.query.all === true || configured.has(model.provider))
+        .map((model) => toModelObject(model, configured.has(model.provider)));
+      return { object: 'list' as const, data: models };
+    },
+  );
+
+  fastify.get(
+    '/v1/models/*',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Retrieve a model',
+        params: Type.Object({ '*': Type.String({ description: 'Model id' }) }),
+        response: { 200: Type.Ref('Model'), ...commonErrorResponses },
+      },
+    },
+    async (request) => {
+      const id = request.params['*'];
+      const model = fastify.gatewayCatalog.get(id);
+      const configured = model ? fastify.gatewayProviders.get(model.provider)?.configured === true : false;
+      if (!model) {
+        throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', {
+          message: `The model '${id}' does not exist on this gateway.`,
+          param: 'model',
+          details: { available_models: availableModels(fastify.gatewayCatalog, fastify.gatewayProviders) },
+        });
+      }
+      return toModelObject(model, configured);
+    },
+  );
+};

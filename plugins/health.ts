@@ -1,0 +1,84 @@
+/**
+ * Health: /health and /v1/health/live answer as long as the process serves HTTP; /v1/health/ready
+ * says whether the gateway can serve model calls (config loaded, at least one provider configured);
+ * /v1/health/detailed (behind a key) shows each provider.
+ */
+import { performance } from 'node:perf_hooks';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { PACKAGE_VERSION } from '../src/package-root.js';
+
+const started = performance.now();
+
+export const healthRoutes: FastifyPluginAsync = async (instance) => {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['health'];
+
+  fastify.get(
+    '/health',
+    {
+      config: { auth: false },
+      schema: { tags, summary: 'Liveness (no key needed)', response: { 200: Type.Ref('Health') } },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  fastify.get(
+    '/v1/health/live',
+    {
+      config: { auth: false },
+      schema: { tags, summary: 'Liveness probe', response: { 200: Type.Ref('Health') } },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  fastify.get(
+    '/v1/health/ready',
+    {
+      config: { auth: false },
+      schema: {
+        tags,
+        summary: 'Readiness probe',
+        response: { 200: Type.Ref('Readiness'), 503: Type.Ref('Readiness') },
+      },
+    },
+    async (_request, reply) => {
+      const configured = fastify.gatewayProviders.configured();
+      const checks = {
+        config: { ok: true },
+        providers: {
+          ok: configured.length > 0,
+          message:
+            configured.length > 0
+              ? `${configured.length} configured: ${configured.map((provider) => provider.id).join(', ')}`
+              : 'No provider is configured: set OPENAI_API_KEY or GEMINI_API_KEY',
+        },
+      };
+      const ready = Object.values(checks).every((check) => check.ok);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+    },
+  );
+  fastify.get(
+    '/v1/health/detailed',
+    {
+      schema: {
+        tags,
+        summary: 'Providers and their last errors',
+        response: { 200: Type.Ref('DetailedHealth') },
+      },
+    },
+    async () => ({
+      status: fastify.gatewayProviders.configured().length > 0 ? 'ok' : 'degraded',
+      version: PACKAGE_VERSION,
+      uptimeSeconds: Math.round((performance.now() - started) / 1000),
+      inFlight: fastify.gatewayInFlight(),
+      providers: fastify.gatewayProviders.list().map((provider) => ({
+        id: provider.id,
+        type: provider.type,
+        configured: provider.configured,
+        baseUrl: new URL(provider.baseUrl).origin,
+        lastError: provider.health.lastError,
+        lastSuccessAt: provider.health.lastSuccessAt,
+      })),
+    }),
+  );
+};

@@ -1,0 +1,53 @@
+/**
+ * The OpenAI wire: endpoints, headers, and the few response fields the gateway reads.
+ * @see https://platform.openai.com/docs/api-reference
+ */
+import type { Usage } from '../../../src/provider.js';
+
+export const OPENAI_CHAT_PATH = '/chat/completions';
+
+export interface OpenAIUsageWire {
+  prompt_tokens?: number | null;
+  completion_tokens?: number | null;
+  total_tokens?: number | null;
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+  completion_tokens_details?: { reasoning_tokens?: number | null } | null;
+}
+
+export interface OpenAIErrorWire {
+  error?: {
+    message?: string | null;
+    type?: string | null;
+    param?: string | null;
+    code?: string | number | null;
+  } | null;
+}
+
+export interface OpenAIInstanceHeaders {
+  organization?: string;
+  project?: string;
+}
+
+export function buildOpenAIHeaders(
+  apiKey: string | undefined,
+  extra: OpenAIInstanceHeaders,
+): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (apiKey) headers['authorization'] = `Bearer ${apiKey}`;
+  if (extra.organization) headers['openai-organization'] = extra.organization;
+  if (extra.project) headers['openai-project'] = extra.project;
+  return headers;
+}
+
+export function usageFromOpenAI(usage: OpenAIUsageWire | null | undefined): Usage | undefined {
+  if (!usage || typeof usage !== 'object') return undefined;
+  const promptTokens = usage.prompt_tokens ?? 0;
+  const completionTokens = usage.completion_tokens ?? 0;
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: usage.total_tokens ?? promptTokens + completionTokens,
+    reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+  };
+}

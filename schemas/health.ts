@@ -1,0 +1,47 @@
+import { Type } from '@sinclair/typebox';
+
+export const HealthSchema = Type.Object(
+  { status: Type.String({ description: 'ok' }) },
+  { additionalProperties: true, $id: 'Health' },
+);
+
+export const ReadinessSchema = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+    checks: Type.Record(
+      Type.String(),
+      Type.Object({ ok: Type.Boolean(), message: Type.Optional(Type.String()) }),
+    ),
+  },
+  { additionalProperties: true, $id: 'Readiness' },
+);
+
+export const DetailedHealthSchema = Type.Object(
+  {
+    status: Type.String(),
+    version: Type.String(),
+    uptimeSeconds: Type.Number(),
+    inFlight: Type.Integer(),
+    providers: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          type: Type.String(),
+          configured: Type.Boolean(),
+          baseUrl: Type.String({ description: 'Origin only' }),
+          lastError: Type.Union([
+            Type.Null(),
+            Type.Object({
+              message: Type.String(),
+              status: Type.Union([Type.Integer(), Type.Null()]),
+              at: Type.String(),
+            }),
+          ]),
+          lastSuccessAt: Type.Union([Type.String(), Type.Null()]),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+  },
+  { additionalProperties: true, $id: 'DetailedHealth' },
+);

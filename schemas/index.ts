@@ -1,0 +1,16 @@
+/** Schemas with an `$id`, registered once on the gateway so routes and the OpenAPI document can refer to them. */
+import { ChatCompletionChunkSchema, ChatCompletionSchema } from './chat.js';
+import { ErrorResponseSchema } from './common.js';
+import { ModelListSchema, ModelObjectSchema } from './models.js';
+import { DetailedHealthSchema, HealthSchema, ReadinessSchema } from './health.js';
+
+export const sharedSchemas = [
+  ErrorResponseSchema,
+  ChatCompletionSchema,
+  ChatCompletionChunkSchema,
+  ModelObjectSchema,
+  ModelListSchema,
+  HealthSchema,
+  ReadinessSchema,
+  DetailedHealthSchema,
+];

@@ -1,0 +1,125 @@
+/**
+ * The gateway's options: one TypeBox schema that is the single source of the options' shape, their
+ * defaults and their TypeScript type. `src/config.ts` maps YAML files and environment variables onto
+ * it; an application that embeds the gateway passes (part of) it straight to the plugin.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const ProviderInstanceOptions = Type.Object(
+  {
+    /** Provider type (the adapter that speaks its wire protocol); defaults to the instance id. */
+    type: Type.Optional(Type.String({ minLength: 1 })),
+    apiKey: Type.Optional(Type.String()),
+    baseUrl: Type.String({ minLength: 1 }),
+    /** When false the instance is used without a key (a self-hosted OpenAI-compatible server). */
+    requiresApiKey: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+
+const CorsOptions = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    origins: Type.Array(Type.String(), { default: ['*'] }),
+    methods: Type.Array(Type.String(), { default: ['GET', 'POST', 'DELETE', 'OPTIONS'] }),
+    allowedHeaders: Type.Array(Type.String(), {
+      default: ['authorization', 'content-type', 'x-api-key', 'x-request-id', 'cache-control'],
+    }),
+    exposedHeaders: Type.Array(Type.String(), {
+      default: [
+        'x-request-id',
+        'x-gateway-provider',
+        'x-gateway-model',
+        'x-gateway-attempts',
+        'x-gateway-overhead-ms',
+        'x-gateway-warnings',
+        'x-cache',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+        'retry-after',
+      ],
+    }),
+    credentials: Type.Boolean({ default: false }),
+    maxAge: Type.Integer({ minimum: 0, default: 600 }),
+  },
+  { default: {} },
+);
+
+export const ServerOptionsSchema = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /** Largest request body accepted, in bytes (JSON routes; audio uploads have their own limit). */
+    bodyLimit: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+    /** Time allowed to receive a whole request from the client, in ms. */
+    requestTimeout: Type.Integer({ minimum: 0, default: 60_000 }),
+    /** Time allowed to receive the request headers, in ms. */
+    headersTimeout: Type.Integer({ minimum: 0, default: 15_000 }),
+    /** How long an idle keep-alive client connection stays open, in ms. */
+    keepAliveTimeout: Type.Integer({ minimum: 0, default: 72_000 }),
+    /** How long shutdown waits for in-flight requests and streams before closing them, in ms. */
+    shutdownTimeout: Type.Integer({ minimum: 0, default: 25_000 }),
+    trustProxy: Type.Boolean({ default: false }),
+  },
+  { default: {} },
+);
+
+export const GatewayOptionsSchema = Type.Object(
+  {
+    /** Upper bound on one upstream call (connect, wait, and the whole body or stream), in ms. */
+    requestTimeout: Type.Integer({ minimum: 1, default: 600_000 }),
+    /** Requests served at once; beyond it the gateway answers 503 with Retry-After. 0 = no limit. */
+    maxConcurrentRequests: Type.Integer({ minimum: 0, default: 1000 }),
+    auth: Type.Object(
+      {
+        /** Keys clients present (plaintext, as given in GATEWAY_API_KEYS). Empty = protected mode. */
+        apiKeys: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      },
+      { default: {} },
+    ),
+    /**
+     * Provider instances by id. The id is also the default type: `openai` and `gemini` are the
+     * instances the environment variables configure.
+     */
+    providers: Type.Record(Type.String(), ProviderInstanceOptions, { default: {} }),
+    /** Model catalog entries; when absent the catalog shipped in config/models.yaml is used. */
+    models: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+    /** What happens to a request parameter the serving model or provider cannot honour. */
+    unsupportedParameters: Type.Union([Type.Literal('drop'), Type.Literal('reject')], { default: 'drop' }),
+    cors: CorsOptions,
+    docs: Type.Object({ enabled: Type.Boolean({ default: true }) }, { default: {} }),
+    upstream: Type.Object(
+      {
+        /** Keep-alive connections per upstream origin. */
+        connections: Type.Integer({ minimum: 1, default: 128 }),
+        connectTimeout: Type.Integer({ minimum: 1, default: 10_000 }),
+        keepAliveTimeout: Type.Integer({ minimum: 1, default: 30_000 }),
+      },
+      { default: {} },
+    ),
+    cache: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        ttlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+      },
+      { default: {} },
+    ),
+    rateLimit: Type.Object({ enabled: Type.Boolean({ default: true }) }, { default: {} }),
+    redis: Type.Object({ url: Type.String({ default: '' }) }, { default: {} }),
+  },
+  { additionalProperties: false },
+);
+
+export type GatewayOptions = Static<typeof GatewayOptionsSchema>;
+export type ServerOptions = Static<typeof ServerOptionsSchema>;
+export type ProviderInstanceOptions = Static<typeof ProviderInstanceOptions>;
+
+/** Deep partial, for callers that give only what differs from the defaults. */
+export type GatewayOptionsInput = {
+  [K in keyof GatewayOptions]?: GatewayOptions[K] extends unknown[]
+    ? GatewayOptions[K]
+    : GatewayOptions[K] extends Record<string, unknown>
+      ? Partial<GatewayOptions[K]>
+      : GatewayOptions[K];
+};

@@ -1,0 +1,126 @@
+/**
+ * The gateway as one Fastify plugin. An application registers it (under a prefix if it likes) with
+ * an options object; the standalone server (src/server.ts) is one such application.
+ *
+ * The plugin is encapsulated: its hooks, error handler, validators and decorators apply to its own
+ * routes only and leave the host application as it was.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { Value } from '@sinclair/typebox/value';
+import type { Dispatcher } from 'undici';
+import { GatewayOptionsSchema, type GatewayOptions, type GatewayOptionsInput } from '../schemas/options.js';
+import { sharedSchemas } from '../schemas/index.js';
+import { Catalog, loadShippedCatalog } from './catalog.js';
+import { GatewayError, renderError } from './errors.js';
+import { createUpstreamAgent } from './upstream.js';
+import { createSerializerCompiler, createValidatorCompiler } from './validation.js';
+import './route-config.js';
+import { requestStatePlugin } from '../plugins/request-state.js';
+import { securityPlugin } from '../plugins/security.js';
+import { docsPlugin } from '../plugins/docs.js';
+import { authPlugin } from '../plugins/auth.js';
+import { concurrencyPlugin } from '../plugins/concurrency.js';
+import { providerRegistryPlugin } from '../plugins/providers/registry.js';
+import { openaiProviderPlugin } from '../plugins/providers/openai/index.js';
+import { routingPlugin } from '../plugins/routing.js';
+import { healthRoutes } from '../plugins/health.js';
+import { discoveryRoutes } from '../plugins/api/discovery.js';
+import { modelsRoutes } from '../plugins/api/models.js';
+import { chatCompletionsRoutes } from '../plugins/api/chat-completions.js';
+
+export interface GatewayPluginOptions extends GatewayOptionsInput {
+  /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
+  dispatcher?: Dispatcher;
+}
+
+export class GatewayOptionsError extends Error {
+  override name = 'GatewayOptionsError';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** Fills defaults, validates and freezes the options; fails naming the first bad key. */
+export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayOptions {
+  const options = Value.Default(GatewayOptionsSchema, structuredClone(input)) as GatewayOptions;
+  const errors = [...Value.Errors(GatewayOptionsSchema, options)];
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    const key = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+    throw new GatewayOptionsError(
+      `Invalid gateway option ${key}: ${first.message}: value was ${JSON.stringify(first.value)}`,
+    );
+  }
+  return deepFreeze(options);
+}
+
+export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify, pluginOptions) => {
+  const { dispatcher: injectedDispatcher, ...input } = pluginOptions;
+  // Fastify adds its own keys (prefix, logLevel) to plugin options; they are not gateway options.
+  const gatewayInput = Object.fromEntries(
+    Object.entries(input).filter(([key]) => key in GatewayOptionsSchema.properties),
+  ) as GatewayOptionsInput;
+  const options = resolveGatewayOptions(gatewayInput);
+  const catalog = new Catalog(options.models ?? loadShippedCatalog());
+  const dispatcher = injectedDispatcher ?? createUpstreamAgent(options.upstream);
+  if (!injectedDispatcher) fastify.addHook('onClose', async () => dispatcher.close());
+
+  // ---- how this context validates, serializes and answers errors --------------------------------
+  fastify.setValidatorCompiler(createValidatorCompiler());
+  fastify.setSerializerCompiler(createSerializerCompiler());
+  for (const schema of sharedSchemas) fastify.addSchema(schema);
+  fastify.setErrorHandler((error, request, reply) => {
+    const rendered = renderError(error, request.body);
+    if (request.gateway) request.gateway.errorCode = rendered.gatewayCode;
+    if (rendered.internal) request.log.error({ err: error }, 'unhandled error');
+    else if (rendered.status >= 500) {
+      request.log.warn(
+        { code: rendered.gatewayCode, status: rendered.status },
+        rendered.envelope.error.message,
+      );
+    }
+    return reply
+      .code(rendered.status)
+      .headers(rendered.headers)
+      .type('application/json')
+      .send(rendered.envelope);
+  });
+  fastify.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const error = new GatewayError('GW_ERR_ROUTE_NOT_FOUND', {
+      message: `Unknown request URL: ${request.method} ${path}. GET ${fastify.prefix}/v1/ lists the endpoints.`,
+    });
+    const rendered = renderError(error);
+    if (request.gateway) request.gateway.errorCode = rendered.gatewayCode;
+    return reply.code(404).headers(rendered.headers).send(rendered.envelope);
+  });
+
+  // ---- infrastructure ----------------------------------------------------------------------------
+  await fastify.register(requestStatePlugin);
+  await fastify.register(securityPlugin, { cors: options.cors });
+  await fastify.register(docsPlugin, { enabled: options.docs.enabled });
+  await fastify.register(authPlugin, { apiKeys: options.auth.apiKeys });
+  await fastify.register(concurrencyPlugin, { maxConcurrentRequests: options.maxConcurrentRequests });
+
+  // ---- providers ---------------------------------------------------------------------------------
+  await fastify.register(providerRegistryPlugin, { providers: options.providers, dispatcher });
+  await fastify.register(openaiProviderPlugin);
+  fastify.gatewayProviders.instantiate();
+  await fastify.register(routingPlugin, { catalog });
+
+  // ---- routes ------------------------------------------------------------------------------------
+  await fastify.register(discoveryRoutes);
+  await fastify.register(healthRoutes);
+  await fastify.register(modelsRoutes);
+  await fastify.register(chatCompletionsRoutes, {
+    requestTimeout: options.requestTimeout,
+    unsupportedParameters: options.unsupportedParameters,
+  });
+};
+
+export default gateway;

@@ -1,0 +1,80 @@
+/**
+ * The model catalog: what each model is, who serves it, what it can do and what it costs.
+ * Entries come from the options (`models`); without them, from the catalog shipped with the gateway
+ * (config/models.yaml, read once at start).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { CatalogModelSchema, type Capability, type CatalogModel } from '../schemas/catalog.js';
+import { PACKAGE_ROOT } from './package-root.js';
+import type { Usage } from './provider.js';
+
+export type { CatalogModel, Capability };
+
+export class CatalogError extends Error {
+  override name = 'CatalogError';
+}
+
+export function normalizeCatalogEntry(raw: unknown): CatalogModel {
+  const entry = Value.Default(CatalogModelSchema, structuredClone(raw));
+  if (!Value.Check(CatalogModelSchema, entry)) {
+    const first = Value.Errors(CatalogModelSchema, entry).First();
+    const id = (raw as { id?: unknown })?.id;
+    throw new CatalogError(
+      `Invalid model catalog entry ${JSON.stringify(id ?? raw)}: ${first?.path || '/'} ${first?.message ?? 'is invalid'}`,
+    );
+  }
+  return Object.freeze(entry);
+}
+
+/** The catalog shipped with the gateway. */
+export function loadShippedCatalog(): unknown[] {
+  const text = readFileSync(join(PACKAGE_ROOT, 'config', 'models.yaml'), 'utf8');
+  const parsed = parseYaml(text) as { models?: unknown[] };
+  return parsed.models ?? [];
+}
+
+export class Catalog {
+  readonly #models = new Map<string, CatalogModel>();
+
+  constructor(entries: readonly unknown[]) {
+    for (const raw of entries) {
+      const entry = normalizeCatalogEntry(raw);
+      this.#models.set(entry.id, entry);
+    }
+  }
+
+  get(id: string): CatalogModel | undefined {
+    return this.#models.get(id);
+  }
+
+  /** The entry for a provider's own model name (so `openai/gpt-4o` still knows gpt-4o's prices). */
+  findByUpstream(provider: string, upstreamModel: string): CatalogModel | undefined {
+    for (const model of this.#models.values()) {
+      if (model.provider === provider && (model.upstream ?? model.id) === upstreamModel) return model;
+    }
+    return undefined;
+  }
+
+  list(): CatalogModel[] {
+    return [...this.#models.values()];
+  }
+}
+
+export function hasCapability(model: CatalogModel | undefined, capability: Capability): boolean {
+  return model?.capabilities.includes(capability) ?? false;
+}
+
+/** Cost in USD of one call's usage, by the catalog's prices per 1M tokens (cached input at its own price). */
+export function costOf(model: CatalogModel | undefined, usage: Usage | undefined): number {
+  if (!model || !usage) return 0;
+  const { input = 0, output = 0 } = model.pricing;
+  const cachedPrice = model.pricing.cached_input ?? input;
+  const cached = Math.min(usage.cachedTokens, usage.promptTokens);
+  return (
+    ((usage.promptTokens - cached) * input + cached * cachedPrice + usage.completionTokens * output) /
+    1_000_000
+  );
+}

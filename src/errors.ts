@@ -1,0 +1,429 @@
+/**
+ * The error catalogue: every error the gateway itself produces, by code, and the one renderer that
+ * turns any error into the OpenAI envelope `{ "error": { message, type, param, code, details? } }`.
+ *
+ * `GW_ERR_<AREA>_<WHAT>` identifies the error in code, logs, docs/errors.md and the
+ * `x-gateway-error-code` header; the envelope's `type` and `code` are the OpenAI-compatible names
+ * clients already test for (`invalid_api_key`, `model_not_found`, `rate_limit_exceeded`, …).
+ * Internals of 5xx errors are logged, never sent.
+ */
+import type { FastifyError } from 'fastify';
+
+export interface ErrorDefinition {
+  status: number;
+  type: string;
+  code: string;
+  message: string;
+}
+
+export const ERRORS = {
+  GW_ERR_AUTH_MISSING_KEY: {
+    status: 401,
+    type: 'invalid_api_key',
+    code: 'invalid_api_key',
+    message: "Missing API key. Send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
+  },
+  GW_ERR_AUTH_INVALID_KEY: {
+    status: 401,
+    type: 'invalid_api_key',
+    code: 'invalid_api_key',
+    message: 'Invalid API key.',
+  },
+  GW_ERR_AUTH_PROTECTED_MODE: {
+    status: 401,
+    type: 'invalid_api_key',
+    code: 'protected_mode',
+    message:
+      'The gateway is in protected mode: no API keys are configured, so it only answers clients on ' +
+      'this machine. To serve other clients, start it with GATEWAY_API_KEYS=<key>[,<key>...] and send ' +
+      "the key as 'Authorization: Bearer <key>'.",
+  },
+  GW_ERR_AUTH_MODEL_FORBIDDEN: {
+    status: 403,
+    type: 'permission_denied',
+    code: 'model_not_allowed',
+    message: 'This API key may not use this model.',
+  },
+  GW_ERR_REQUEST_INVALID_JSON: {
+    status: 400,
+    type: 'validation_error',
+    code: 'invalid_json',
+    message: 'The request body is not valid JSON.',
+  },
+  GW_ERR_REQUEST_EMPTY_BODY: {
+    status: 400,
+    type: 'validation_error',
+    code: 'missing_body',
+    message: 'The request body is empty; a JSON object is required.',
+  },
+  GW_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    type: 'validation_error',
+    code: 'unsupported_media_type',
+    message: "Unsupported Content-Type; send 'Content-Type: application/json'.",
+  },
+  GW_ERR_REQUEST_TOO_LARGE: {
+    status: 413,
+    type: 'validation_error',
+    code: 'request_too_large',
+    message: 'The request body is larger than the gateway accepts.',
+  },
+  GW_ERR_REQUEST_VALIDATION: {
+    status: 400,
+    type: 'validation_error',
+    code: 'invalid_value',
+    message: 'The request is invalid.',
+  },
+  GW_ERR_REQUEST_UNSUPPORTED_PARAMETER: {
+    status: 400,
+    type: 'validation_error',
+    code: 'unsupported_parameter',
+    message: 'A parameter is not supported by the model that would serve this request.',
+  },
+  GW_ERR_ROUTE_NOT_FOUND: {
+    status: 404,
+    type: 'not_found',
+    code: 'unknown_url',
+    message: 'Unknown request URL.',
+  },
+  GW_ERR_MODEL_NOT_FOUND: {
+    status: 404,
+    type: 'model_not_found',
+    code: 'model_not_found',
+    message: 'The model does not exist or is not available on this gateway.',
+  },
+  GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED: {
+    status: 404,
+    type: 'model_not_found',
+    code: 'provider_not_configured',
+    message: 'The provider that serves this model is not configured on this gateway.',
+  },
+  GW_ERR_MODEL_WRONG_TYPE: {
+    status: 400,
+    type: 'validation_error',
+    code: 'model_not_supported',
+    message: 'This model cannot serve this endpoint.',
+  },
+  GW_ERR_UPSTREAM_ERROR: {
+    status: 502,
+    type: 'provider_error',
+    code: 'upstream_error',
+    message: 'The provider answered with an error.',
+  },
+  GW_ERR_UPSTREAM_TIMEOUT: {
+    status: 504,
+    type: 'timeout',
+    code: 'timeout',
+    message: 'The provider did not answer in time.',
+  },
+  GW_ERR_UPSTREAM_UNREACHABLE: {
+    status: 502,
+    type: 'provider_error',
+    code: 'upstream_unreachable',
+    message: 'The provider could not be reached.',
+  },
+  GW_ERR_UPSTREAM_BAD_RESPONSE: {
+    status: 502,
+    type: 'provider_error',
+    code: 'upstream_bad_response',
+    message: 'The provider sent an answer the gateway could not read.',
+  },
+  GW_ERR_UPSTREAM_UNAVAILABLE: {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'upstream_unavailable',
+    message: 'No deployment of this model is available right now.',
+  },
+  GW_ERR_CONTENT_FILTERED: {
+    status: 400,
+    type: 'content_filter',
+    code: 'content_filter',
+    message: "The provider's safety system blocked this request.",
+  },
+  GW_ERR_RATE_LIMITED: {
+    status: 429,
+    type: 'rate_limit_exceeded',
+    code: 'rate_limit_exceeded',
+    message: 'Rate limit exceeded.',
+  },
+  GW_ERR_SERVER_OVERLOADED: {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'overloaded',
+    message: 'The gateway is at its limit of concurrent requests; retry shortly.',
+  },
+  GW_ERR_SERVER_SHUTTING_DOWN: {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'shutting_down',
+    message: 'The gateway is shutting down; retry on another instance.',
+  },
+  GW_ERR_CLIENT_CLOSED: {
+    status: 499,
+    type: 'client_closed',
+    code: 'client_closed',
+    message: 'The client closed the connection before the answer was complete.',
+  },
+  GW_ERR_INTERNAL: {
+    status: 500,
+    type: 'internal_error',
+    code: 'internal_error',
+    message: 'The gateway failed to handle the request.',
+  },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface GatewayErrorOptions {
+  message?: string;
+  param?: string | null;
+  /** Overrides the catalogue's status (upstream errors keep the provider's status). */
+  status?: number;
+  /** Overrides the envelope's code (upstream errors keep the provider's code). */
+  code?: string | null;
+  type?: string;
+  details?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  override name = 'GatewayError';
+  readonly gatewayCode: ErrorCode;
+  readonly statusCode: number;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly details: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(gatewayCode: ErrorCode, options: GatewayErrorOptions = {}) {
+    const definition: ErrorDefinition = ERRORS[gatewayCode];
+    super(
+      options.message ?? definition.message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.gatewayCode = gatewayCode;
+    this.statusCode = options.status ?? definition.status;
+    this.type = options.type ?? definition.type;
+    this.code = options.code === undefined ? definition.code : options.code;
+    this.param = options.param ?? null;
+    this.details = options.details;
+    this.headers = options.headers;
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    const error: ErrorEnvelope['error'] = {
+      message: this.message,
+      type: this.type,
+      param: this.param,
+      code: this.code,
+    };
+    if (this.details) error.details = this.details;
+    return { error };
+  }
+}
+
+export interface ErrorEnvelope {
+  error: {
+    message: string;
+    type: string;
+    param: string | null;
+    code: string | null;
+    details?: Record<string, unknown>;
+  };
+}
+
+export interface RenderedError {
+  status: number;
+  gatewayCode: ErrorCode;
+  envelope: ErrorEnvelope;
+  headers: Record<string, string>;
+  /** True when the error is the gateway's fault and must be logged with its stack. */
+  internal: boolean;
+}
+
+interface AjvErrorLike {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/messages/0/content` → `messages[0].content`, the notation OpenAI uses in `param`. */
+export function toParamPath(instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').slice(1);
+  if (extra) parts.push(extra);
+  let path = '';
+  for (const raw of parts) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(part)) path += `[${part}]`;
+    else path += path ? `.${part}` : part;
+  }
+  return path;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
+  if (typeof value === 'object') return 'an object';
+  return typeof value;
+}
+
+function valueAt(root: unknown, instancePath: string): unknown {
+  let node = root;
+  for (const raw of instancePath.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node;
+}
+
+/**
+ * Picks the most specific of Ajv's errors (the deepest path: with unions, the branch that got
+ * furthest) and says what was wrong in OpenAI's style, naming the field.
+ */
+export function describeValidationErrors(
+  errors: AjvErrorLike[],
+  body: unknown,
+  context = 'body',
+): GatewayError {
+  // In a union, each branch not taken reports a `type` error at the same path; the branch that was
+  // taken reports what really failed (a range, a length). Prefer that, then the deepest path.
+  const rank = (error: AjvErrorLike) =>
+    error.instancePath.split('/').length * 4 +
+    (error.keyword === 'anyOf' || error.keyword === 'oneOf' ? 0 : error.keyword === 'type' ? 1 : 2);
+  let best = errors[0];
+  for (const error of errors) {
+    if (!best || rank(error) > rank(best)) best = error;
+  }
+  if (!best) return new GatewayError('GW_ERR_REQUEST_VALIDATION');
+  const where = context === 'body' ? '' : `${context} `;
+  const params = best.params;
+  switch (best.keyword) {
+    case 'required': {
+      const param = toParamPath(best.instancePath, String(params['missingProperty']));
+      return new GatewayError('GW_ERR_REQUEST_VALIDATION', {
+        message: `Missing required ${where}parameter: '${param}'.`,
+        param,
+        code: 'missing_required_parameter',
+      });
+    }
+    case 'additionalProperties': {
+      const param = toParamPath(best.instancePath, String(params['additionalProperty']));
+      return new GatewayError('GW_ERR_REQUEST_VALIDATION', {
+        message: `Unrecognized ${where}parameter: '${param}'.`,
+        param,
+        code: 'unknown_parameter',
+      });
+    }
+    case 'discriminator': {
+      const tag = String(params['tag']);
+      const param = toParamPath(best.instancePath, tag);
+      const value = valueAt(body, `${best.instancePath}/${tag}`);
+      const text =
+        params['error'] === 'tag'
+          ? `Missing or invalid '${param}': it must be a string.`
+          : `Invalid value for '${param}': ${JSON.stringify(value)} is not one of the supported values.`;
+      return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message: text, param, code: 'invalid_value' });
+    }
+    case 'type': {
+      const param = toParamPath(best.instancePath) || context;
+      const value = valueAt(body, best.instancePath);
+      return new GatewayError('GW_ERR_REQUEST_VALIDATION', {
+        message: `Invalid type for '${param}': expected ${String(params['type']).replace(/,/g, ' or ')}, but got ${describeValue(value)}.`,
+        param,
+        code: 'invalid_type',
+      });
+    }
+    default: {
+      const param = toParamPath(best.instancePath) || context;
+      const value = valueAt(body, best.instancePath);
+      let detail = best.message ?? 'is invalid';
+      if (best.keyword === 'const' || best.keyword === 'enum') {
+        const allowed = (params['allowedValues'] as unknown[] | undefined) ?? [params['allowedValue']];
+        detail = `must be one of ${allowed.map((item) => JSON.stringify(item)).join(', ')}`;
+      }
+      const shown =
+        typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
+      return new GatewayError('GW_ERR_REQUEST_VALIDATION', {
+        message: `Invalid value for '${param}': ${detail}${shown}.`,
+        param,
+        code: 'invalid_value',
+      });
+    }
+  }
+}
+
+// Fastify's own errors (body parsing, limits) that are the client's fault, mapped onto the catalogue.
+const FASTIFY_ERRORS: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'GW_ERR_REQUEST_INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'GW_ERR_REQUEST_EMPTY_BODY',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'GW_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'GW_ERR_REQUEST_TOO_LARGE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'GW_ERR_REQUEST_VALIDATION',
+  FST_ERR_CTP_INVALID_TYPE: 'GW_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Turns any thrown value into the status, headers and envelope the client receives. */
+export function renderError(error: unknown, body?: unknown): RenderedError {
+  let gatewayError: GatewayError;
+  let internal = false;
+  const fastifyError = error as Partial<FastifyError> & {
+    validation?: AjvErrorLike[];
+    validationContext?: string;
+  };
+
+  if (error instanceof GatewayError) {
+    gatewayError = error;
+  } else if (error instanceof Error && error.name === 'ClientClosed') {
+    gatewayError = new GatewayError('GW_ERR_CLIENT_CLOSED');
+  } else if (fastifyError && Array.isArray(fastifyError.validation)) {
+    gatewayError = describeValidationErrors(
+      fastifyError.validation,
+      body,
+      fastifyError.validationContext ?? 'body',
+    );
+  } else if (fastifyError && typeof fastifyError.code === 'string' && FASTIFY_ERRORS[fastifyError.code]) {
+    const code = FASTIFY_ERRORS[fastifyError.code] as ErrorCode;
+    gatewayError = new GatewayError(code, {
+      message:
+        code === 'GW_ERR_REQUEST_INVALID_JSON'
+          ? `The request body is not valid JSON: ${fastifyError.message}`
+          : undefined,
+    });
+  } else if (
+    fastifyError &&
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    // A client error raised by a plugin (Fastify core, @fastify/*): keep its status and message.
+    const status = fastifyError.statusCode;
+    const code: ErrorCode =
+      status === 429
+        ? 'GW_ERR_RATE_LIMITED'
+        : status === 413
+          ? 'GW_ERR_REQUEST_TOO_LARGE'
+          : 'GW_ERR_REQUEST_VALIDATION';
+    gatewayError = new GatewayError(code, { status, message: fastifyError.message });
+  } else {
+    internal = true;
+    gatewayError = new GatewayError('GW_ERR_INTERNAL');
+  }
+
+  const headers: Record<string, string> = {
+    'x-gateway-error-code': gatewayError.gatewayCode,
+    ...gatewayError.headers,
+  };
+  return {
+    status: gatewayError.statusCode,
+    gatewayCode: gatewayError.gatewayCode,
+    envelope: gatewayError.toEnvelope(),
+    headers,
+    internal: internal || (gatewayError.statusCode >= 500 && gatewayError.gatewayCode === 'GW_ERR_INTERNAL'),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The adapter contract every provider implements, and the per-call context the gateway hands it.
+ * This file names no provider: routes and the router only ever see `ProviderAdapter`.
+ */
+import type { Dispatcher } from 'undici';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CatalogModel } from '../schemas/catalog.js';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
+import type { ProviderInstanceOptions } from '../schemas/options.js';
+
+/** Token usage in the gateway's own terms, whatever the provider called it. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  reasoningTokens: number;
+  cachedTokens: number;
+}
+
+/** What one call needs besides the request: cancellation, deadline, logging, warnings. */
+export interface CallContext {
+  /** Aborted when the client goes away or the deadline passes; `reason` says which. */
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds after which the call must give up. */
+  readonly deadline: number;
+  readonly log: FastifyBaseLogger;
+  readonly requestId: string;
+  /** Notes for the client about what the gateway changed (sent as `x-gateway-warnings`). */
+  readonly warnings: string[];
+  /** A provider key the client brought for this request only; never logged or cached. */
+  readonly apiKey?: string;
+}
+
+/** Which upstream model one attempt calls, and what the catalog knows of it. */
+export interface Target {
+  /** The deployment id, for logs and health (`<instance>/<upstream model>`). */
+  readonly deploymentId: string;
+  readonly upstreamModel: string;
+  /** The catalog entry, when the model is in the catalog. */
+  readonly model: CatalogModel | undefined;
+}
+
+/** A unary answer ready for the client: the bytes to send and what the gateway reads from them. */
+export interface UnaryResult {
+  /** Exactly what the client receives (an OpenAI-type upstream's bytes are passed through). */
+  readonly body: Buffer | string;
+  readonly contentType: string;
+  readonly usage: Usage | undefined;
+  /** The model that answered, as the upstream named it. */
+  readonly model: string;
+}
+
+/** One chunk of a chat stream. `raw` is the upstream's own JSON text when it can be sent unchanged. */
+export interface StreamEvent {
+  readonly chunk: ChatCompletionChunk;
+  readonly raw?: string;
+}
+
+/**
+ * A chat stream. Iteration ends normally only after the upstream's clean end of stream; any fault
+ * (cut connection, malformed event, error event) is thrown from the iterator. Calling `return()`
+ * on the iterator releases the upstream connection.
+ */
+export type ChatStream = AsyncIterable<StreamEvent>;
+
+export interface ProviderAdapter {
+  readonly type: string;
+  /**
+   * The chat request parameters this adapter honours, or 'all' when it passes the request through
+   * (unknown parameters included). Anything else is dropped with a warning or refused (design rule 9).
+   */
+  readonly chatParameters: ReadonlySet<string> | 'all';
+  chat(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<UnaryResult>;
+  /** Resolves once the upstream accepted the stream (status 2xx); rejects with the upstream's error. */
+  chatStream(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<ChatStream>;
+  close?(): Promise<void>;
+}
+
+/** What a provider plugin registers: how to build an adapter for one configured instance. */
+export interface ProviderFactory {
+  readonly type: string;
+  /** Environment variable that holds this provider's key, named in messages when it is missing. */
+  readonly apiKeyVariable?: string;
+  create(instance: ProviderInstanceConfig): ProviderAdapter;
+}
+
+export interface ProviderInstanceConfig {
+  readonly id: string;
+  readonly type: string;
+  readonly baseUrl: string;
+  readonly apiKey: string | undefined;
+  readonly options: ProviderInstanceOptions;
+  readonly dispatcher: Dispatcher;
+}
+
+/** Last failure seen on an instance, for /v1/health/detailed. */
+export interface ProviderHealth {
+  lastError: { message: string; status: number | null; at: string } | null;
+  lastSuccessAt: string | null;
+}
+
+export interface ProviderInstance {
+  readonly id: string;
+  readonly type: string;
+  readonly baseUrl: string;
+  /** False when a key it needs is missing: its models are not served. */
+  readonly configured: boolean;
+  readonly adapter: ProviderAdapter;
+  readonly apiKeyVariable: string | undefined;
+  readonly health: ProviderHealth;
+}

@@ -1,0 +1,17 @@
+/**
+ * Per-route policy (design rule 4): each route states in its `config` whether it needs a key, which
+ * rate-limit class it belongs to, whether its answers may be cached and whether it counts toward
+ * MAX_CONCURRENT_REQUESTS. Cross-cutting plugins read these; no plugin keeps a list of URLs.
+ */
+export type RateLimitClass = 'chat' | 'embeddings' | 'audio' | 'default';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Whether the route needs a gateway key (default true). */
+    auth?: boolean;
+    rateLimitClass?: RateLimitClass;
+    cacheable?: boolean;
+    /** Whether the request takes a slot of MAX_CONCURRENT_REQUESTS (model calls do). */
+    concurrencyLimited?: boolean;
+  }
+}

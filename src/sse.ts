@@ -1,0 +1,129 @@
+/**
+ * Server-sent events, both ways.
+ *
+ * Reading: `parseServerSentEvents` turns an upstream byte stream, cut anywhere (inside a line, a
+ * `\r\n` pair or a multi-byte UTF-8 character), into whole events.
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ *
+ * Writing: the only place the gateway frames events for its clients. Adapters yield typed chunks;
+ * `[DONE]` and the final error event are written here and nowhere else.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import type { ErrorEnvelope } from './errors.js';
+import type { StreamEvent } from './provider.js';
+
+export interface ServerSentEvent {
+  event: string;
+  data: string;
+  id: string | undefined;
+}
+
+/** Yields each event of an SSE byte stream. Comments and `retry:` lines are ignored. */
+export async function* parseServerSentEvents(
+  source: AsyncIterable<Buffer | string>,
+): AsyncGenerator<ServerSentEvent, void, undefined> {
+  const decoder = new StringDecoder('utf8');
+  let buffer = '';
+  let data: string[] = [];
+  let event = '';
+  let id: string | undefined;
+  let pendingCarriageReturn = false;
+
+  function* takeLines(text: string): Generator<ServerSentEvent> {
+    buffer += text;
+    let start = 0;
+    // A `\r` that ended the previous chunk may be the first half of `\r\n`.
+    if (pendingCarriageReturn && buffer.charCodeAt(0) === 10) start = 1;
+    pendingCarriageReturn = false;
+    for (;;) {
+      let end = -1;
+      for (let index = start; index < buffer.length; index++) {
+        const code = buffer.charCodeAt(index);
+        if (code === 10 || code === 13) {
+          end = index;
+          break;
+        }
+      }
+      if (end === -1) break;
+      const line = buffer.slice(start, end);
+      if (buffer.charCodeAt(end) === 13) {
+        if (end + 1 < buffer.length) start = buffer.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
+        else {
+          start = end + 1;
+          pendingCarriageReturn = true;
+        }
+      } else start = end + 1;
+
+      if (line.length === 0) {
+        if (data.length > 0) yield { event: event || 'message', data: data.join('\n'), id };
+        data = [];
+        event = '';
+        continue;
+      }
+      if (line.charCodeAt(0) === 58) continue; // ':' comment
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      let value = colon === -1 ? '' : line.slice(colon + 1);
+      if (value.charCodeAt(0) === 32) value = value.slice(1);
+      if (field === 'data') data.push(value);
+      else if (field === 'event') event = value;
+      else if (field === 'id') id = value;
+    }
+    buffer = buffer.slice(start);
+  }
+
+  for await (const chunk of source) {
+    yield* takeLines(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+  }
+  yield* takeLines(decoder.end());
+  // A final event without its blank line is dispatched too: providers do end streams that way.
+  if (buffer.length > 0) yield* takeLines('\n');
+  if (data.length > 0) yield { event: event || 'message', data: data.join('\n'), id };
+}
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  // Proxies such as nginx buffer responses unless told not to.
+  'x-accel-buffering': 'no',
+} as const;
+
+export const DONE_EVENT = 'data: [DONE]\n\n';
+
+export function formatEvent(event: StreamEvent): string {
+  return `data: ${event.raw ?? JSON.stringify(event.chunk)}\n\n`;
+}
+
+export function formatErrorEvent(envelope: ErrorEnvelope): string {
+  return `data: ${JSON.stringify(envelope)}\n\n`;
+}
+
+export interface SseWriterHooks {
+  /** Called for each event before it is framed (usage accounting, cache capture). */
+  onEvent?(event: StreamEvent): void;
+  /** Called once when the upstream ended cleanly, before `[DONE]` is written. */
+  onComplete?(): void;
+  /** Turns an error thrown mid-stream into the envelope of the final event. */
+  onError(error: unknown): ErrorEnvelope;
+}
+
+/**
+ * Frames a chat stream for the client: each chunk as it arrives, `[DONE]` after a clean end, or a
+ * final error event (and no `[DONE]`) when the upstream fails after the stream started.
+ */
+export async function* writeChatStream(
+  events: AsyncIterable<StreamEvent>,
+  hooks: SseWriterHooks,
+): AsyncGenerator<string, void, undefined> {
+  try {
+    for await (const event of events) {
+      hooks.onEvent?.(event);
+      yield formatEvent(event);
+    }
+  } catch (error) {
+    yield formatErrorEvent(hooks.onError(error));
+    return;
+  }
+  hooks.onComplete?.();
+  yield DONE_EVENT;
+}

@@ -1,0 +1,172 @@
+/**
+ * Upstream HTTP: one shared undici Agent (a keep-alive pool per origin), injectable for tests, and
+ * the mapping of transport faults onto the error catalogue. Adapters call `sendUpstream` and never
+ * see a raw socket error.
+ */
+import { Agent, type Dispatcher } from 'undici';
+import { GatewayError, type GatewayErrorOptions, type ErrorCode } from './errors.js';
+
+export interface UpstreamAgentOptions {
+  connections: number;
+  connectTimeout: number;
+  keepAliveTimeout: number;
+}
+
+export function createUpstreamAgent(options: UpstreamAgentOptions): Agent {
+  return new Agent({
+    connections: options.connections,
+    keepAliveTimeout: options.keepAliveTimeout,
+    keepAliveMaxTimeout: Math.max(options.keepAliveTimeout, 600_000),
+    connect: { timeout: options.connectTimeout },
+    // The call's own deadline bounds waiting; undici's 300 s defaults would outlive it.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
+export type FailureKind = 'http' | 'timeout' | 'connection' | 'bad_response' | 'mid_stream';
+
+/** An upstream call that failed; `retryable` and `retryAfterMs` drive retries and failover. */
+export class UpstreamFailure extends GatewayError {
+  override name = 'UpstreamFailure';
+  readonly kind: FailureKind;
+  readonly upstreamStatus: number | null;
+  readonly retryAfterMs: number | null;
+  readonly retryable: boolean;
+
+  constructor(
+    gatewayCode: ErrorCode,
+    kind: FailureKind,
+    options: GatewayErrorOptions & { upstreamStatus?: number | null; retryAfterMs?: number | null } = {},
+  ) {
+    super(gatewayCode, options);
+    this.kind = kind;
+    this.upstreamStatus = options.upstreamStatus ?? null;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+    this.retryable = kind === 'http' ? isRetryableStatus(this.upstreamStatus ?? 0) : kind !== 'mid_stream';
+  }
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** Why a call's signal was aborted. */
+export class DeadlineExceeded extends Error {
+  override name = 'DeadlineExceeded';
+}
+export class ClientClosed extends Error {
+  override name = 'ClientClosed';
+}
+
+/** `Retry-After` as seconds or an HTTP date → milliseconds (null when absent or unreadable). */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return null;
+  if (/^\d+(\.\d+)?$/.test(text.trim())) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+export function timeoutFailure(): UpstreamFailure {
+  return new UpstreamFailure('GW_ERR_UPSTREAM_TIMEOUT', 'timeout');
+}
+
+/**
+ * Maps whatever a transport call threw to the catalogue. A client disconnect is rethrown as the
+ * `ClientClosed` reason so callers stop quietly; a deadline becomes a 504.
+ */
+export function toUpstreamFailure(error: unknown, signal: AbortSignal, provider: string): Error {
+  if (error instanceof GatewayError) return error;
+  if (signal.aborted) {
+    if (signal.reason instanceof ClientClosed) return signal.reason;
+    return timeoutFailure();
+  }
+  const code = (error as { code?: string }).code ?? '';
+  if (
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  ) {
+    return timeoutFailure();
+  }
+  return new UpstreamFailure('GW_ERR_UPSTREAM_UNREACHABLE', 'connection', {
+    message: `The provider ${provider} could not be reached (${code || (error as Error).message}).`,
+    cause: error,
+  });
+}
+
+export interface UpstreamRequest {
+  origin: string;
+  path: string;
+  method?: Dispatcher.HttpMethod;
+  headers: Record<string, string>;
+  body?: string | Buffer | NodeJS.ReadableStream;
+  signal: AbortSignal;
+}
+
+/** Sends one request through the dispatcher; transport faults come back as catalogue errors. */
+export async function sendUpstream(
+  dispatcher: Dispatcher,
+  request: UpstreamRequest,
+  provider: string,
+): Promise<Dispatcher.ResponseData> {
+  try {
+    return await dispatcher.request({
+      origin: request.origin,
+      path: request.path,
+      method: request.method ?? 'POST',
+      headers: request.headers,
+      body: request.body as Dispatcher.DispatchOptions['body'],
+      signal: request.signal,
+    });
+  } catch (error) {
+    throw toUpstreamFailure(error, request.signal, provider);
+  }
+}
+
+/** Reads a whole body, failing with a catalogue error on a cut connection or deadline. */
+export async function readBody(
+  response: Dispatcher.ResponseData,
+  signal: AbortSignal,
+  provider: string,
+  limit = 64 * 1024 * 1024,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        response.body.destroy();
+        throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
+          message: `The provider ${provider} sent a response larger than ${limit} bytes.`,
+        });
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    throw toUpstreamFailure(error, signal, provider);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/** Discards a body we do not need, so the connection returns to the pool. */
+export function discardBody(response: Dispatcher.ResponseData): void {
+  response.body.resume();
+  response.body.on('error', () => {});
+}
+
+export function originOf(baseUrl: string): { origin: string; pathPrefix: string } {
+  const url = new URL(baseUrl);
+  return { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+}
+
+/** Removes secrets the gateway holds from text that came from an upstream before it reaches a client. */
+export function scrubSecrets(text: string, secrets: (string | undefined)[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) result = result.split(secret).join('[redacted]');
+  }
+  return result;
+}

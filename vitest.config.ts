@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    coverage: {
+      provider: 'v8',
+      include: ['src/**', 'plugins/**', 'schemas/**'],
+      reporter: ['text-summary', 'html'],
+    },
+    projects: [
+      {
+        extends: true,
+        // Pure code: converters, parsers, routing decisions, config. No sockets.
+        test: {
+          name: 'unit',
+          include: ['test/src/**/*.test.ts', 'test/schemas/**/*.test.ts', 'test/docs/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        // The gateway over HTTP against loopback fake providers (and the real Redis where needed).
+        test: { name: 'integration', include: ['test/plugins/**/*.test.ts', 'test/e2e/**/*.test.ts'] },
+      },
+    ],
+  },
+});
