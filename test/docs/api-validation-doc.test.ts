@@ -28,8 +28,9 @@ function examples(): Example[] {
       const expected = Object.fromEntries(
         example[1]!.split(' ').map((pair) => pair.split('=') as [string, string]),
       );
-      const end = lines.indexOf('```', index + 2);
-      found.push({ endpoint, expected, body: lines.slice(index + 2, end).join('\n') });
+      const start = lines.indexOf('```json', index) + 1;
+      const end = lines.indexOf('```', start);
+      found.push({ endpoint, expected, body: lines.slice(start, end).join('\n') });
     }
   }
   return found;
