@@ -53,6 +53,7 @@ export const CatalogModelSchema = Type.Object(
       { default: {} },
     ),
     api: Type.Optional(Type.Union([Type.Literal('chat'), Type.Literal('responses')])),
+    tokenizer: Type.Optional(Type.String()),
     system_role: Type.Optional(Type.Union([Type.Literal('system'), Type.Literal('developer')])),
     unsupported_parameters: Type.Array(Type.String(), { default: [] }),
   },

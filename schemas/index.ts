@@ -1,6 +1,7 @@
 /** Schemas with an `$id`, registered once on the gateway so routes and the OpenAPI document can refer to them. */
 import { ChatCompletionChunkSchema, ChatCompletionSchema } from './chat.js';
 import { ErrorResponseSchema } from './common.js';
+import { EmbeddingsResponseSchema } from './embeddings.js';
 import { ModelListSchema, ModelObjectSchema } from './models.js';
 import { DetailedHealthSchema, HealthSchema, ReadinessSchema } from './health.js';
 
@@ -8,6 +9,7 @@ export const sharedSchemas = [
   ErrorResponseSchema,
   ChatCompletionSchema,
   ChatCompletionChunkSchema,
+  EmbeddingsResponseSchema,
   ModelObjectSchema,
   ModelListSchema,
   HealthSchema,

@@ -27,6 +27,7 @@ import { healthRoutes } from '../plugins/health.js';
 import { discoveryRoutes } from '../plugins/api/discovery.js';
 import { modelsRoutes } from '../plugins/api/models.js';
 import { chatCompletionsRoutes } from '../plugins/api/chat-completions.js';
+import { embeddingsRoutes } from '../plugins/api/embeddings.js';
 
 export interface GatewayPluginOptions extends GatewayOptionsInput {
   /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
@@ -121,6 +122,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
   });
+  await fastify.register(embeddingsRoutes, { requestTimeout: options.requestTimeout });
 };
 
 export default gateway;

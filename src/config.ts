@@ -478,14 +478,29 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
   // The open-ended parts (extra provider instances, model entries) are validated by the options
   // schema below; convict checks the fixed keys and applies the environment.
   const { models: fileModels, providers: fileProviders, ...fixed } = merged;
-  const knownProviders = new Set(Object.keys(schema.providers));
-  const extraProviders: Record<string, unknown> = {};
-  const fixedProviders: Record<string, unknown> = {};
+  // Instances the environment configures (openai, gemini) have their keys checked by convict; any
+  // other setting of theirs, and every other instance, is the provider plugin's to validate.
+  const knownProviders = schema.providers as Record<string, Record<string, unknown>>;
+  const extraProviders: Record<string, Record<string, unknown>> = {};
+  const fixedProviders: Record<string, Record<string, unknown>> = {};
+  const providerExtras: Record<string, Record<string, unknown>> = {};
   if (fileProviders !== undefined) {
-    if (!isPlainObject(fileProviders))
+    if (!isPlainObject(fileProviders)) {
       throw new ConfigError('Invalid configuration: providers: must be a mapping of instances');
+    }
     for (const [id, instance] of Object.entries(fileProviders)) {
-      (knownProviders.has(id) ? fixedProviders : extraProviders)[id] = instance;
+      if (!isPlainObject(instance))
+        throw new ConfigError(`Invalid configuration: providers.${id}: must be a mapping`);
+      const known = knownProviders[id];
+      if (!known) {
+        extraProviders[id] = instance;
+        continue;
+      }
+      const checked: Record<string, unknown> = {};
+      const extra: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(instance)) (key in known ? checked : extra)[key] = value;
+      fixedProviders[id] = checked;
+      providerExtras[id] = extra;
     }
   }
 
@@ -507,8 +522,8 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
     auth: { apiKeys: values.auth.apiKeys },
     providers: {
       ...(extraProviders as GatewayOptions['providers']),
-      openai: { ...values.providers.openai },
-      gemini: { ...values.providers.gemini },
+      openai: { ...providerExtras.openai, ...values.providers.openai },
+      gemini: { ...providerExtras.gemini, ...values.providers.gemini },
     },
     models: mergeModels(Array.isArray(catalog) ? catalog : [], fileModels),
     cors: values.cors,

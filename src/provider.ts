@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CatalogModel } from '../schemas/catalog.js';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
+import type { EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { ProviderInstanceOptions } from '../schemas/options.js';
 
 /** Token usage in the gateway's own terms, whatever the provider called it. */
@@ -73,6 +74,8 @@ export interface ProviderAdapter {
   chat(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<UnaryResult>;
   /** Resolves once the upstream accepted the stream (status 2xx); rejects with the upstream's error. */
   chatStream(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<ChatStream>;
+  /** POST /v1/embeddings; absent when the provider has no embeddings. Answers OpenAI's list shape. */
+  embeddings?(request: EmbeddingsRequest, target: Target, context: CallContext): Promise<UnaryResult>;
   close?(): Promise<void>;
 }
 

@@ -15,10 +15,9 @@ import { renderError } from '../../src/errors.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
 import type { StreamEvent } from '../../src/provider.js';
 import type { Deployment } from '../../src/routing/deployment.js';
-import { ExecutionError } from '../../src/routing/execute.js';
 import { SSE_HEADERS, writeChatStream } from '../../src/sse.js';
 import { ClientClosed } from '../../src/upstream.js';
-import { recordExecution, setGatewayHeaders } from './gateway-headers.js';
+import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
 
 export interface ChatRouteOptions {
   requestTimeout: number;
@@ -103,7 +102,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
           setGatewayHeaders(reply, state);
           return reply.type(execution.value.contentType).send(execution.value.body);
         } catch (error) {
-          throw unwrap(error, state);
+          throw unwrapExecutionError(error, state);
         } finally {
           call.dispose();
         }
@@ -131,7 +130,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         );
       } catch (error) {
         call.dispose();
-        throw unwrap(error, state);
+        throw unwrapExecutionError(error, state);
       }
       recordExecution(state, execution);
       state.warnings.push(...call.context.warnings);
@@ -174,13 +173,3 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
     },
   );
 };
-
-/** The error the client sees for a failed execution: the last attempt's, with attempts recorded. */
-function unwrap(error: unknown, state: { attempts: number; upstreamMs: number }): unknown {
-  if (error instanceof ExecutionError) {
-    state.attempts = error.attempts.length;
-    state.upstreamMs = error.upstreamMs;
-    return error.cause;
-  }
-  return error;
-}

@@ -7,6 +7,7 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
   const describe = () => {
     const endpoints = [
       'POST /v1/chat/completions',
+      'POST /v1/embeddings',
       'GET /v1/models',
       'GET /v1/models/{model}',
       'GET /health',

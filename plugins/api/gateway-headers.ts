@@ -5,7 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import { overheadMs, type RequestState } from '../request-state.js';
 import type { Deployment } from '../../src/routing/deployment.js';
-import type { AttemptRecord } from '../../src/routing/execute.js';
+import { ExecutionError, type AttemptRecord } from '../../src/routing/execute.js';
 
 export function recordExecution(
   state: RequestState,
@@ -27,4 +27,14 @@ export function setGatewayHeaders(reply: FastifyReply, state: RequestState): voi
     // Header values must be one line of visible ASCII.
     reply.header('x-gateway-warnings', state.warnings.join('; ').replace(/[^\x20-\x7e]/g, '?'));
   }
+}
+
+/** The error the client sees for a failed execution: the last attempt's, with the attempts recorded. */
+export function unwrapExecutionError(error: unknown, state: RequestState): unknown {
+  if (error instanceof ExecutionError) {
+    state.attempts = error.attempts.length;
+    state.upstreamMs = error.upstreamMs;
+    return error.cause;
+  }
+  return error;
 }

@@ -6,10 +6,9 @@ const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8
 
 describe('docs/errors.md', () => {
   const rows = new Map(
-    [...doc.matchAll(/^\| `(GW_ERR_[A-Z_]+)` +\| (\d+) +\| `([a-z_]+)` +\| `([a-z_]+)` +\|/gm)].map((match) => [
-      match[1],
-      { status: Number(match[2]), type: match[3], code: match[4] },
-    ]),
+    [...doc.matchAll(/^\| `(GW_ERR_[A-Z_]+)` +\| (\d+) +\| `([a-z_]+)` +\| `([a-z_]+)` +\|/gm)].map(
+      (match) => [match[1], { status: Number(match[2]), type: match[3], code: match[4] }],
+    ),
   );
 
   it('lists every error code of the catalogue, and nothing else', () => {

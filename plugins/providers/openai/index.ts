@@ -5,6 +5,7 @@
 import fp from 'fastify-plugin';
 import type { Dispatcher } from 'undici';
 import type { ChatCompletionRequest } from '../../../schemas/chat.js';
+import type { EmbeddingsRequest } from '../../../schemas/embeddings.js';
 import type {
   CallContext,
   ChatStream,
@@ -14,7 +15,13 @@ import type {
   UnaryResult,
 } from '../../../src/provider.js';
 import { UpstreamFailure, originOf, readBody, sendUpstream } from '../../../src/upstream.js';
-import { OPENAI_CHAT_PATH, buildOpenAIHeaders, usageFromOpenAI, type OpenAIUsageWire } from './openai-api.js';
+import {
+  OPENAI_CHAT_PATH,
+  OPENAI_EMBEDDINGS_PATH,
+  buildOpenAIHeaders,
+  usageFromOpenAI,
+  type OpenAIUsageWire,
+} from './openai-api.js';
 import { convertToOpenAIRequest } from './convert-to-openai-request.js';
 import { readOpenAIError } from './openai-error.js';
 import { readOpenAIStream } from './openai-stream.js';
@@ -70,17 +77,28 @@ export class OpenAIAdapter implements ProviderAdapter {
   async chat(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<UnaryResult> {
     const body = convertToOpenAIRequest(request, target, context.warnings);
     if (body['stream']) delete body['stream'];
-    const response = await this.#post(OPENAI_CHAT_PATH, body, context);
+    return this.#passThrough(await this.#post(OPENAI_CHAT_PATH, body, context), target, context);
+  }
+
+  async embeddings(request: EmbeddingsRequest, target: Target, context: CallContext): Promise<UnaryResult> {
+    const body = { ...request, model: target.upstreamModel };
+    return this.#passThrough(await this.#post(OPENAI_EMBEDDINGS_PATH, body, context), target, context);
+  }
+
+  /** The upstream's JSON answer, unchanged, with the usage and model read from it. */
+  async #passThrough(
+    response: Dispatcher.ResponseData,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult> {
     const bytes = await readBody(response, context.signal, this.#id);
-    let parsed: { model?: unknown; usage?: OpenAIUsageWire };
+    let parsed: { model?: unknown; usage?: OpenAIUsageWire } | null;
     try {
       parsed = JSON.parse(bytes.toString('utf8')) as typeof parsed;
     } catch {
-      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
-        message: `The provider ${this.#id} sent an answer that is not JSON.`,
-      });
+      parsed = null;
     }
-    if (parsed === null || typeof parsed !== 'object') {
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
         message: `The provider ${this.#id} sent an answer that is not a JSON object.`,
       });

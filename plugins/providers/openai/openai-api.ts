@@ -5,6 +5,7 @@
 import type { Usage } from '../../../src/provider.js';
 
 export const OPENAI_CHAT_PATH = '/chat/completions';
+export const OPENAI_EMBEDDINGS_PATH = '/embeddings';
 
 export interface OpenAIUsageWire {
   prompt_tokens?: number | null;
