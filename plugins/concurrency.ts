@@ -1,6 +1,8 @@
 /**
- * MAX_CONCURRENT_REQUESTS: model calls beyond the limit are refused at once with a 503 and
- * Retry-After rather than queued, so a burst can never grow memory without bound.
+ * Admission: MAX_CONCURRENT_REQUESTS model calls at once, beyond which requests are refused at
+ * once with a 503 and Retry-After rather than queued (a burst can never grow memory without bound);
+ * and once shutdown has begun, requests that still arrive on open connections get a 503 in the
+ * envelope with `Connection: close` while in-flight ones finish.
  */
 import fp from 'fastify-plugin';
 import { GatewayError } from '../src/errors.js';
@@ -13,8 +15,16 @@ export const concurrencyPlugin = fp<ConcurrencyPluginOptions>(
   async (fastify, options) => {
     const limit = options.maxConcurrentRequests;
     let inFlight = 0;
+    let closing = false;
     fastify.decorate('gatewayInFlight', () => inFlight);
+    fastify.addHook('preClose', async () => {
+      closing = true;
+    });
     fastify.addHook('onRequest', async (request, reply) => {
+      if (closing) {
+        reply.header('connection', 'close');
+        throw new GatewayError('GW_ERR_SERVER_SHUTTING_DOWN', { headers: { 'retry-after': '1' } });
+      }
       if (request.routeOptions.config?.concurrencyLimited !== true) return;
       if (limit > 0 && inFlight >= limit) {
         throw new GatewayError('GW_ERR_SERVER_OVERLOADED', { headers: { 'retry-after': '1' } });

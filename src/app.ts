@@ -75,6 +75,8 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   fastify.setValidatorCompiler(createValidatorCompiler());
   fastify.setSerializerCompiler(createSerializerCompiler());
   for (const schema of sharedSchemas) fastify.addSchema(schema);
+  // JSON endpoints take JSON only: a text/plain body is a 415, not a string to fail validation on.
+  fastify.removeContentTypeParser('text/plain');
   fastify.setErrorHandler((error, request, reply) => {
     const rendered = renderError(error, request.body);
     if (request.gateway) request.gateway.errorCode = rendered.gatewayCode;

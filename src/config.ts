@@ -379,7 +379,7 @@ function findLeaf(schema: Record<string, unknown>, path: string): Leaf | undefin
 }
 
 /** Rewrites convict's error lines as "KEY (path): what is allowed: value was ..." with secrets masked. */
-function describeConvictError(schema: Schema, error: Error): string {
+function describeConvictError(schema: Schema, error: Error, env: Record<string, string | undefined>): string {
   const lines = error.message.split('\n').filter((line) => line.trim().length > 0);
   return lines
     .map((line) => {
@@ -388,7 +388,13 @@ function describeConvictError(schema: Schema, error: Error): string {
       const [, path = '', rest = ''] = match;
       const leaf = findLeaf(schema as unknown as Record<string, unknown>, path);
       const name = leaf?.env ? `${leaf.env} (${path})` : path;
-      const text = leaf?.sensitive ? rest.replace(/: value was .*$/, ': value was <redacted>') : rest;
+      // convict leaves the value out when it is falsy (0, ""): take it from the environment then.
+      const raw = leaf?.env ? env[leaf.env] : undefined;
+      const withValue =
+        rest.includes(': value was ') || raw === undefined ? rest : `${rest}: value was "${raw}"`;
+      const text = leaf?.sensitive
+        ? withValue.replace(/: value was .*$/, ': value was <redacted>')
+        : withValue;
       return `Invalid configuration: ${name}: ${text}`;
     })
     .join('; ');
@@ -509,7 +515,7 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
     config.load({ ...fixed, providers: fixedProviders });
     config.validate({ allowed: 'strict' });
   } catch (error) {
-    throw new ConfigError(describeConvictError(schema, error as Error));
+    throw new ConfigError(describeConvictError(schema, error as Error, env));
   }
   const values = config.getProperties();
 

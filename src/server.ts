@@ -34,7 +34,8 @@ export async function buildServer(
     requestTimeout: config.server.requestTimeout,
     keepAliveTimeout: config.server.keepAliveTimeout,
     trustProxy: config.server.trustProxy,
-    return503OnClosing: true,
+    // The gateway answers requests that arrive during shutdown itself, in its error envelope.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false },
   });
@@ -105,6 +106,10 @@ export async function main(): Promise<void> {
       process.exit(1);
     }, config.server.shutdownTimeout);
     force.unref();
+    // Connections that finish their last response during the drain would otherwise stay open for
+    // their keep-alive time; close each as soon as it is idle.
+    const sweep = setInterval(() => server.server.closeIdleConnections(), 100);
+    sweep.unref();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -34,6 +34,9 @@ export interface ScriptedResponse {
   hang?: 'before-headers' | 'after-headers' | number;
   /** Destroy the connection before the headers, or after this many body bytes. */
   reset?: 'before-headers' | number;
+  /** Stop after this many body bytes until `release` settles, then send the rest. */
+  holdAt?: number;
+  release?: Promise<unknown>;
 }
 
 export type Responder = (request: RecordedRequest) => ScriptedResponse | Promise<ScriptedResponse>;
@@ -178,6 +181,11 @@ export class FakeUpstream {
         : typeof script.reset === 'number'
           ? script.reset
           : payload.length;
+    if (script.holdAt !== undefined) {
+      response.write(payload.subarray(0, script.holdAt));
+      await script.release;
+      payload = payload.subarray(script.holdAt);
+    }
     const step = script.chunkBytes ?? payload.length;
     for (let offset = 0; offset < Math.min(stopAt, payload.length); offset += step) {
       const end = Math.min(offset + step, stopAt, payload.length);

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authHeaders, buildTestApp, type TestApp } from '../../helpers/build-app.js';
+import { assertOpenAISchema } from '../../helpers/openai-schemas.js';
+
+let gateway: TestApp;
+let bare: TestApp;
+
+beforeAll(async () => {
+  gateway = await buildTestApp({
+    env: { OPENAI_API_KEY: 'sk-models', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
+  });
+  bare = await buildTestApp();
+});
+afterAll(async () => {
+  await gateway.close();
+  await bare.close();
+});
+
+describe('GET /v1/models', () => {
+  it('lists the models of configured providers in the OpenAI list format, with catalog metadata', async () => {
+    const response = await gateway.app.inject({ url: '/v1/models', headers: authHeaders() });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    assertOpenAISchema('ListModelsResponse', body);
+    const ids = body.data.map((model: { id: string }) => model.id);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'gpt-4o',
+        'gpt-4.1-mini',
+        'o3',
+        'text-embedding-3-small',
+        'whisper-1',
+        'tts-1',
+      ]),
+    );
+    expect(ids).not.toContain('gemini-2.5-pro');
+    const gpt4o = body.data.find((model: { id: string }) => model.id === 'gpt-4o');
+    expect(gpt4o).toMatchObject({
+      object: 'model',
+      owned_by: 'openai',
+      provider: 'openai',
+      context_window: 128000,
+      max_output_tokens: 16384,
+      capabilities: expect.arrayContaining(['chat', 'vision', 'tools']),
+      pricing: { input: 2.5, output: 10 },
+      available: true,
+    });
+  });
+
+  it('lists every catalog model with ?all=true, marking the unavailable ones', async () => {
+    const response = await gateway.app.inject({ url: '/v1/models?all=true', headers: authHeaders() });
+    const body = response.json();
+    const gemini = body.data.find((model: { id: string }) => model.id === 'gemini-2.5-pro');
+    expect(gemini).toMatchObject({ available: false, provider: 'gemini' });
+    for (const id of [
+      'gemini-2.0-flash',
+      'gemini-2.0-flash-exp',
+      'gemini-1.5-pro',
+      'gemini-1.5-flash',
+      'text-embedding-004',
+      'gemini-embedding-001',
+      'gemini-3-pro-preview',
+      'gpt-5',
+      'o4-mini',
+      'gpt-4o-transcribe',
+      'gpt-4o-realtime-preview',
+      'gpt-4o-search-preview',
+    ]) {
+      expect(body.data.map((model: { id: string }) => model.id)).toContain(id);
+    }
+  });
+
+  it('lists nothing without a configured provider', async () => {
+    const response = await bare.app.inject({ url: '/v1/models', headers: authHeaders() });
+    expect(response.json()).toEqual({ object: 'list', data: [] });
+  });
+
+  it('retrieves one model, ids with a slash included, and 404s an unknown one', async () => {
+    const one = await gateway.app.inject({ url: '/v1/models/gpt-4o', headers: authHeaders() });
+    expect(one.statusCode).toBe(200);
+    assertOpenAISchema('Model', one.json());
+    const missing = await gateway.app.inject({ url: '/v1/models/openai/no-such', headers: authHeaders() });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('model_not_found');
+    expect(missing.json().error.details.available_models).toContain('gpt-4o');
+  });
+
+  it('refuses ?all with a value that is not a boolean', async () => {
+    const response = await gateway.app.inject({ url: '/v1/models?all=maybe', headers: authHeaders() });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.param).toBe('all');
+  });
+});
