@@ -66,7 +66,7 @@ describe('embedded under /llm', () => {
       body: '{',
     });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toBe('Bad Request');
+    expect(((await bad.json()) as { error: string }).error).toBe('Bad Request');
     const typed = await fetch(`${url}/typed?n=5`);
     expect(await typed.json()).toEqual({ n: 5 });
     const text = await fetch(`${url}/echo`, {
