@@ -79,6 +79,7 @@ export const healthRoutes: FastifyPluginAsync = async (instance) => {
         lastError: provider.health.lastError,
         lastSuccessAt: provider.health.lastSuccessAt,
       })),
+      deployments: fastify.gatewayRouter.deploymentHealth(),
     }),
   );
 };

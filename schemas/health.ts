@@ -42,6 +42,24 @@ export const DetailedHealthSchema = Type.Object(
         { additionalProperties: true },
       ),
     ),
+    deployments: Type.Array(
+      Type.Object(
+        {
+          id: Type.String({ description: '<provider>/<upstream model>' }),
+          circuit: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open')]),
+          available: Type.Boolean(),
+          unavailableReason: Type.Union([Type.String(), Type.Null()]),
+          latencyMs: Type.Union([Type.Number(), Type.Null()], {
+            description: 'Moving average of time to first byte',
+          }),
+          errorRate: Type.Number({ description: 'Failures / requests over the circuit window' }),
+          inFlight: Type.Integer(),
+          lastError: Type.Union([Type.Null(), Type.Record(Type.String(), Type.Unknown())]),
+        },
+        { additionalProperties: true },
+      ),
+      { description: 'Deployments the router has used, with their circuit and load' },
+    ),
   },
   { additionalProperties: true, $id: 'DetailedHealth' },
 );

@@ -18,6 +18,15 @@ export const ModelObjectSchema = Type.Object(
     capabilities: Type.Optional(Type.Array(Type.String())),
     pricing: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'USD per 1M tokens' })),
     available: Type.Optional(Type.Boolean({ description: 'False when its provider is not configured' })),
+    strategy: Type.Optional(Type.String({ description: 'Aliases and groups: how a deployment is chosen' })),
+    targets: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Aliases: provider/model deployments; groups: member models',
+      }),
+    ),
+    fallbacks: Type.Optional(
+      Type.Array(Type.String(), { description: 'Models tried when all targets fail' }),
+    ),
   },
   { additionalProperties: true, $id: 'Model' },
 );

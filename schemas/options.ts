@@ -46,6 +46,89 @@ const CorsOptions = Type.Object(
   { default: {} },
 );
 
+export const STRATEGIES = ['priority', 'weighted', 'cost', 'latency', 'least-busy'] as const;
+const Strategy = Type.Union(
+  STRATEGIES.map((name) => Type.Literal(name)),
+  { description: 'priority | weighted | cost | latency | least-busy' },
+);
+
+const DeploymentSpec = Type.Object(
+  {
+    /** Provider instance id (`openai`, `gemini`, or one of yours). */
+    provider: Type.String({ minLength: 1 }),
+    /** The provider's name for the model; default: the entry's catalog upstream name. */
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    weight: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** Lower is tried first by the `priority` strategy. */
+    priority: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+
+const RouteEntry = Type.Object(
+  {
+    /** Where this model (or alias) is served: its deployments. */
+    deployments: Type.Optional(Type.Array(DeploymentSpec, { minItems: 1 })),
+    /** A group: the models (catalog ids or other entries) it spreads over. */
+    models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    strategy: Type.Optional(Strategy),
+    /** Models tried, in order, once every deployment of this entry has failed. */
+    fallbacks: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    /** Whether a request may choose the strategy with the x-gateway-strategy header. */
+    allowStrategyHeader: Type.Optional(Type.Boolean()),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const RoutingOptionsSchema = Type.Object(
+  {
+    strategy: Type.Union(
+      STRATEGIES.map((name) => Type.Literal(name)),
+      { default: 'priority' },
+    ),
+    allowStrategyHeader: Type.Boolean({ default: true }),
+    /** Aliases, models with several deployments, and groups, by the name clients send. */
+    models: Type.Record(Type.String({ minLength: 1 }), RouteEntry, { default: {} }),
+    retries: Type.Object(
+      {
+        /** Retries on the same deployment after a retryable failure (then failover). */
+        maxRetries: Type.Integer({ minimum: 0, maximum: 10, default: 1 }),
+        baseDelayMs: Type.Integer({ minimum: 0, default: 250 }),
+        maxDelayMs: Type.Integer({ minimum: 0, default: 4000 }),
+      },
+      { default: {} },
+    ),
+    circuitBreaker: Type.Object(
+      {
+        /** Consecutive failures that open the circuit. */
+        consecutiveFailures: Type.Integer({ minimum: 1, default: 5 }),
+        /** Failure share over the window that opens it, once the window holds minimumRequests. */
+        failureRate: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.5 }),
+        minimumRequests: Type.Integer({ minimum: 1, default: 10 }),
+        windowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+        /** How long an open circuit refuses calls before one probe is let through. */
+        cooldownMs: Type.Integer({ minimum: 1, default: 30_000 }),
+        /** How long a deployment whose key was refused (401/403) stays out. */
+        badKeyCooldownMs: Type.Integer({ minimum: 1, default: 300_000 }),
+      },
+      { default: {} },
+    ),
+    /** A stream that has not sent its first event within this time fails over (ms, 0 = off). */
+    streamFirstByteTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
+    latency: Type.Object(
+      {
+        /** Weight of the newest sample in the moving average of time to first byte. */
+        smoothing: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.3 }),
+        /** Share of requests sent to a random healthy deployment so a recovered one is noticed. */
+        exploration: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+      },
+      { default: {} },
+    ),
+  },
+  { default: {} },
+);
+
 export const ServerOptionsSchema = Type.Object(
   {
     host: Type.String({ default: '0.0.0.0' }),
@@ -107,6 +190,7 @@ export const GatewayOptionsSchema = Type.Object(
     ),
     rateLimit: Type.Object({ enabled: Type.Boolean({ default: true }) }, { default: {} }),
     redis: Type.Object({ url: Type.String({ default: '' }) }, { default: {} }),
+    routing: RoutingOptionsSchema,
   },
   { additionalProperties: false },
 );
@@ -114,6 +198,10 @@ export const GatewayOptionsSchema = Type.Object(
 export type GatewayOptions = Static<typeof GatewayOptionsSchema>;
 export type ServerOptions = Static<typeof ServerOptionsSchema>;
 export type ProviderInstanceOptions = Static<typeof ProviderInstanceOptions>;
+export type RoutingOptions = Static<typeof RoutingOptionsSchema>;
+export type RouteEntry = Static<typeof RouteEntry>;
+export type DeploymentSpec = Static<typeof DeploymentSpec>;
+export type Strategy = (typeof STRATEGIES)[number];
 
 /** Deep partial, for callers that give only what differs from the defaults. */
 export type GatewayOptionsInput = {

@@ -114,7 +114,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(providerRegistryPlugin, { providers: options.providers, dispatcher });
   await fastify.register(openaiProviderPlugin);
   fastify.gatewayProviders.instantiate();
-  await fastify.register(routingPlugin, { catalog });
+  await fastify.register(routingPlugin, { catalog, routing: options.routing });
 
   // ---- routes ------------------------------------------------------------------------------------
   await fastify.register(discoveryRoutes);
@@ -123,6 +123,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(chatCompletionsRoutes, {
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
+    streamFirstByteTimeoutMs: options.routing.streamFirstByteTimeoutMs,
   });
   await fastify.register(embeddingsRoutes, { requestTimeout: options.requestTimeout });
 };

@@ -14,6 +14,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import {
   GatewayOptionsSchema,
+  RoutingOptionsSchema,
   ServerOptionsSchema,
   type GatewayOptions,
   type ServerOptions,
@@ -451,6 +452,19 @@ function mergeModels(base: unknown[], extra: unknown): Record<string, unknown>[]
   return [...byId.values()];
 }
 
+/** The `routing` section is open-ended (entries by model name): checked against its schema here. */
+function checkRouting(raw: unknown): GatewayOptions['routing'] {
+  const routing = Value.Default(RoutingOptionsSchema, structuredClone(raw ?? {}));
+  const first = Value.Errors(RoutingOptionsSchema, routing).First();
+  if (first) {
+    const path = `routing${first.path.replace(/\//g, '.')}`;
+    throw new ConfigError(
+      `Invalid configuration: ${path}: ${first.message}: value was ${JSON.stringify(first.value)}`,
+    );
+  }
+  return routing as GatewayOptions['routing'];
+}
+
 export interface LoadConfigInput {
   /** The process environment (or a test's stand-in). */
   env: Record<string, string | undefined>;
@@ -483,7 +497,7 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
 
   // The open-ended parts (extra provider instances, model entries) are validated by the options
   // schema below; convict checks the fixed keys and applies the environment.
-  const { models: fileModels, providers: fileProviders, ...fixed } = merged;
+  const { models: fileModels, providers: fileProviders, routing: fileRouting, ...fixed } = merged;
   // Instances the environment configures (openai, gemini) have their keys checked by convict; any
   // other setting of theirs, and every other instance, is the provider plugin's to validate.
   const knownProviders = schema.providers as Record<string, Record<string, unknown>>;
@@ -538,6 +552,7 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
     cache: values.cache,
     rateLimit: values.rateLimit,
     redis: values.redis,
+    routing: checkRouting(fileRouting),
   };
 
   return {

@@ -104,6 +104,18 @@ export const ERRORS = {
     code: 'model_not_supported',
     message: 'This model cannot serve this endpoint.',
   },
+  GW_ERR_ROUTING_NO_CAPABLE_DEPLOYMENT: {
+    status: 400,
+    type: 'validation_error',
+    code: 'no_capable_deployment',
+    message: 'No deployment of this model can take this request.',
+  },
+  GW_ERR_ROUTING_STRATEGY_REFUSED: {
+    status: 400,
+    type: 'validation_error',
+    code: 'invalid_strategy',
+    message: 'The routing strategy asked for in x-gateway-strategy is unknown or not allowed for this model.',
+  },
   GW_ERR_UPSTREAM_ERROR: {
     status: 502,
     type: 'provider_error',

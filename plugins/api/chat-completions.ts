@@ -7,13 +7,19 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../schemas/chat.js';
+import {
+  ChatCompletionRequestSchema,
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+} from '../../schemas/chat.js';
 import { commonErrorResponses } from '../../schemas/common.js';
 import type { GatewayOptions } from '../../schemas/options.js';
 import { startCall } from '../../src/call-context.js';
 import { renderError } from '../../src/errors.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
-import type { StreamEvent } from '../../src/provider.js';
+import type { CallContext, StreamEvent, Usage } from '../../src/provider.js';
+import type { Attempt } from '../../src/routing/execute.js';
+import { chatRequirements } from '../../src/routing/requirements.js';
 import type { Deployment } from '../../src/routing/deployment.js';
 import { SSE_HEADERS, writeChatStream } from '../../src/sse.js';
 import { ClientClosed } from '../../src/upstream.js';
@@ -22,6 +28,22 @@ import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gate
 export interface ChatRouteOptions {
   requestTimeout: number;
   unsupportedParameters: GatewayOptions['unsupportedParameters'];
+  streamFirstByteTimeoutMs: number;
+}
+
+/** A stream whose first event is late: the attempt is abandoned and the next deployment tried. */
+class FirstByteTimeout extends Error {
+  override name = 'FirstByteTimeout';
+}
+
+function usageFromChunk(usage: NonNullable<ChatCompletionChunk['usage']>): Usage {
+  return {
+    promptTokens: usage.prompt_tokens ?? 0,
+    completionTokens: usage.completion_tokens ?? 0,
+    totalTokens: usage.total_tokens ?? 0,
+    reasoningTokens: Number(usage.completion_tokens_details?.['reasoning_tokens'] ?? 0),
+    cachedTokens: Number(usage.prompt_tokens_details?.['cached_tokens'] ?? 0),
+  };
 }
 
 async function* prepend(
@@ -81,74 +103,92 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       const state = request.gateway;
       state.model = body.model;
       state.stream = body.stream === true;
-      const plan = fastify.gatewayRouter.plan(body.model, 'chat');
+      const plan = fastify.gatewayRouter.plan(body.model, 'chat', {
+        requirements: chatRequirements(body),
+        strategy: request.headers['x-gateway-strategy'],
+      });
       const call = startCall(request, reply, options.requestTimeout, []);
-      const { signal } = call.context;
+      const attemptContext = (attempt: Attempt, warnings: string[]): CallContext => ({
+        ...call.context,
+        signal: attempt.signal,
+        warnings,
+      });
 
       if (!state.stream) {
+        let execution;
         try {
-          const execution = await fastify.gatewayRouter.execute(
+          execution = await fastify.gatewayRouter.execute(
             plan,
-            (deployment) => {
-              call.context.warnings.length = 0;
-              const prepared = requestFor(body, deployment, call.context.warnings);
-              return deployment.instance.adapter.chat(prepared, deployment, call.context);
+            (deployment, attempt) => {
+              const warnings: string[] = [];
+              const prepared = requestFor(body, deployment, warnings);
+              return deployment.instance.adapter
+                .chat(prepared, deployment, attemptContext(attempt, warnings))
+                .then((result) => ({ result, warnings }));
             },
-            signal,
+            call.context,
           );
-          recordExecution(state, execution);
-          state.warnings.push(...call.context.warnings);
-          state.usage = execution.value.usage;
-          setGatewayHeaders(reply, state);
-          return reply.type(execution.value.contentType).send(execution.value.body);
         } catch (error) {
           throw unwrapExecutionError(error, state);
         } finally {
           call.dispose();
         }
+        execution.release();
+        recordExecution(state, execution);
+        state.warnings.push(...execution.value.warnings);
+        state.usage = execution.value.result.usage;
+        setGatewayHeaders(reply, state);
+        return reply.type(execution.value.result.contentType).send(execution.value.result.body);
       }
 
       let execution;
       try {
         execution = await fastify.gatewayRouter.execute(
           plan,
-          async (deployment) => {
-            call.context.warnings.length = 0;
-            const prepared = requestFor(body, deployment, call.context.warnings);
-            const stream = await deployment.instance.adapter.chatStream(prepared, deployment, call.context);
-            const iterator = stream[Symbol.asyncIterator]();
-            // Nothing has reached the client yet: a failure up to the first event can still fail over.
+          async (deployment, attempt) => {
+            const warnings: string[] = [];
+            const prepared = requestFor(body, deployment, warnings);
+            // Nothing has reached the client until the first event: up to then a failure, or a
+            // first byte that is too late, can still fail over.
+            const late =
+              options.streamFirstByteTimeoutMs > 0
+                ? setTimeout(
+                    () =>
+                      attempt.abort(
+                        new FirstByteTimeout(`No first event within ${options.streamFirstByteTimeoutMs} ms`),
+                      ),
+                    options.streamFirstByteTimeoutMs,
+                  )
+                : undefined;
             try {
-              const first = await iterator.next();
-              return { first, iterator };
-            } catch (error) {
-              await iterator.return?.().catch(() => {});
-              throw error;
+              const context = attemptContext(attempt, warnings);
+              const stream = await deployment.instance.adapter.chatStream(prepared, deployment, context);
+              const iterator = stream[Symbol.asyncIterator]();
+              try {
+                const first = await iterator.next();
+                return { first, iterator, warnings };
+              } catch (error) {
+                await iterator.return?.().catch(() => {});
+                throw error;
+              }
+            } finally {
+              clearTimeout(late);
             }
           },
-          signal,
+          call.context,
         );
       } catch (error) {
         call.dispose();
         throw unwrapExecutionError(error, state);
       }
       recordExecution(state, execution);
-      state.warnings.push(...call.context.warnings);
+      state.warnings.push(...execution.value.warnings);
       setGatewayHeaders(reply, state);
 
       const events = prepend(execution.value.first, execution.value.iterator);
       const frames = writeChatStream(events, {
         onEvent(event) {
-          if (event.chunk.usage) {
-            const usage = event.chunk.usage;
-            state.usage = {
-              promptTokens: usage.prompt_tokens ?? 0,
-              completionTokens: usage.completion_tokens ?? 0,
-              totalTokens: usage.total_tokens ?? 0,
-              reasoningTokens: Number(usage.completion_tokens_details?.['reasoning_tokens'] ?? 0),
-              cachedTokens: Number(usage.prompt_tokens_details?.['cached_tokens'] ?? 0),
-            };
-          }
+          if (event.chunk.usage) state.usage = usageFromChunk(event.chunk.usage);
         },
         onError(error) {
           if (!(error instanceof ClientClosed))
@@ -158,6 +198,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
           return rendered.envelope;
         },
       });
+      const release = execution.release;
       async function* body$(): AsyncGenerator<string, void, undefined> {
         const started = performance.now();
         try {
@@ -165,6 +206,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         } finally {
           // Streaming time is upstream time: the overhead is what the gateway spent before it.
           state.upstreamMs += performance.now() - started;
+          release();
           call.dispose();
         }
       }

@@ -62,12 +62,12 @@ export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRouteOptions> = asyn
       const state = request.gateway;
       state.model = body.model;
       const plan = fastify.gatewayRouter.plan(body.model, 'embeddings');
-      for (const deployment of plan) await checkInputLimits(body, deployment.model);
+      for (const deployment of plan.deployments) await checkInputLimits(body, deployment.model);
       const call = startCall(request, reply, options.requestTimeout, state.warnings);
       try {
         const execution = await fastify.gatewayRouter.execute(
           plan,
-          (deployment) => {
+          (deployment, attempt) => {
             const adapter = deployment.instance.adapter;
             if (!adapter.embeddings) {
               throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
@@ -75,10 +75,11 @@ export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRouteOptions> = asyn
                 param: 'model',
               });
             }
-            return adapter.embeddings(body, deployment, call.context);
+            return adapter.embeddings(body, deployment, { ...call.context, signal: attempt.signal });
           },
-          call.context.signal,
+          call.context,
         );
+        execution.release();
         recordExecution(state, execution);
         state.usage = execution.value.usage;
         setGatewayHeaders(reply, state);

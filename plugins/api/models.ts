@@ -11,6 +11,7 @@ import { ModelListQuerySchema, type ModelObject } from '../../schemas/models.js'
 import type { CatalogModel } from '../../src/catalog.js';
 import { GatewayError } from '../../src/errors.js';
 import { availableModels } from '../../src/routing/deployment.js';
+import type { Router } from '../routing.js';
 
 function toModelObject(model: CatalogModel, available: boolean): ModelObject {
   const object: ModelObject = {
@@ -28,6 +29,22 @@ function toModelObject(model: CatalogModel, available: boolean): ModelObject {
   if (model.context_window !== undefined) object.context_window = model.context_window;
   if (model.max_output_tokens !== undefined) object.max_output_tokens = model.max_output_tokens;
   return object;
+}
+
+/** An alias or group, listed like a model, with what it maps to. */
+function toRouteObject(route: ReturnType<Router['routes']>[number]): ModelObject {
+  return {
+    id: route.name,
+    object: 'model',
+    created: 0,
+    owned_by: 'llm-gateway',
+    type: route.kind,
+    strategy: route.strategy,
+    targets: route.targets,
+    fallbacks: route.fallbacks,
+    ...(route.description ? { description: route.description } : {}),
+    available: true,
+  };
 }
 
 export const modelsRoutes: FastifyPluginAsync = async (instance) => {
@@ -49,7 +66,8 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
         .list()
         .filter((model) => request.query.all === true || configured.has(model.provider))
         .map((model) => toModelObject(model, configured.has(model.provider)));
-      return { object: 'list' as const, data: models };
+      const routes = fastify.gatewayRouter.routes().map(toRouteObject);
+      return { object: 'list' as const, data: [...routes, ...models] };
     },
   );
 
@@ -65,6 +83,8 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
     },
     async (request) => {
       const id = request.params['*'];
+      const route = fastify.gatewayRouter.routes().find((entry) => entry.name === id);
+      if (route) return toRouteObject(route);
       const model = fastify.gatewayCatalog.get(id);
       const configured = model ? fastify.gatewayProviders.get(model.provider)?.configured === true : false;
       if (!model) {

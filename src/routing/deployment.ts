@@ -1,13 +1,18 @@
 /**
- * A deployment: one place a model can be served (a provider instance and its name for the model).
- * Resolving the model a client asks for turns into an ordered list of them.
+ * Deployments and route plans. A deployment is one place a model can be served (a provider instance
+ * and its name for the model). The name a client sends resolves, through the routing entries, the
+ * catalog, or the `<provider>/<model>` form, to tiers of deployments: the entry's own, then each of
+ * its fallbacks in turn.
  */
+import type { RoutingOptions, Strategy } from '../../schemas/options.js';
 import type { Catalog, CatalogModel } from '../catalog.js';
 import { GatewayError } from '../errors.js';
 import type { ProviderInstance, Target } from '../provider.js';
 
 export interface Deployment extends Target {
   readonly instance: ProviderInstance;
+  readonly weight: number;
+  readonly priority: number;
 }
 
 export interface ProviderLookup {
@@ -17,12 +22,26 @@ export interface ProviderLookup {
 
 export type ModelKind = CatalogModel['type'];
 
-function deploymentOf(
-  instance: ProviderInstance,
-  upstreamModel: string,
-  model: CatalogModel | undefined,
-): Deployment {
-  return { deploymentId: `${instance.id}/${upstreamModel}`, instance, upstreamModel, model };
+export interface RoutePlan {
+  /** The name the client asked for. */
+  readonly name: string;
+  readonly strategy: Strategy;
+  readonly allowStrategyHeader: boolean;
+  /** The entry's deployments, then each fallback's: tried in this order of tiers. */
+  readonly tiers: readonly (readonly Deployment[])[];
+}
+
+interface ResolveContext {
+  catalog: Catalog;
+  providers: ProviderLookup;
+  routing: RoutingOptions;
+  kind: ModelKind;
+}
+
+/** Why a name produced no usable deployment, for the error the client sees. */
+interface Dead {
+  unconfigured: Set<string>;
+  wrongType: Set<string>;
 }
 
 /** Models a client can call right now (their provider is configured), for error details and listings. */
@@ -34,61 +53,177 @@ export function availableModels(catalog: Catalog, providers: ProviderLookup, kin
     .map((model) => model.id);
 }
 
-/**
- * `gpt-4o` (a catalog id) or `openai/gpt-5.1-codex` (`<provider instance>/<upstream model>`, for
- * models the catalog does not list) → the deployments that can serve it.
- */
-export function resolveModel(
+function makeDeployment(
+  instance: ProviderInstance,
+  upstreamModel: string,
+  model: CatalogModel | undefined,
+  weight = 1,
+  priority = 0,
+): Deployment {
+  return {
+    deploymentId: `${instance.id}/${upstreamModel}`,
+    instance,
+    upstreamModel,
+    model,
+    weight,
+    priority,
+  };
+}
+
+/** Keeps a deployment only when its provider is configured and its model serves this kind. */
+function usable(
+  deployment: Deployment | undefined,
+  context: ResolveContext,
+  dead: Dead,
+): deployment is Deployment {
+  if (!deployment) return false;
+  if (!deployment.instance.configured) {
+    dead.unconfigured.add(deployment.instance.id);
+    return false;
+  }
+  if (deployment.model && deployment.model.type !== context.kind) {
+    dead.wrongType.add(deployment.model.id);
+    return false;
+  }
+  return true;
+}
+
+/** The primary deployments of one name (not its fallbacks). */
+function primaryDeployments(
+  name: string,
+  context: ResolveContext,
+  dead: Dead,
+  visiting: Set<string>,
+): Deployment[] | undefined {
+  if (visiting.has(name)) return [];
+  const entry = context.routing.models[name];
+  const catalogModel = context.catalog.get(name);
+
+  if (entry?.deployments) {
+    const deployments: Deployment[] = [];
+    for (const spec of entry.deployments) {
+      const instance = context.providers.get(spec.provider);
+      if (!instance) continue;
+      const upstream = spec.model ?? catalogModel?.upstream ?? name;
+      const model =
+        context.catalog.get(spec.model ?? name) ??
+        context.catalog.findByUpstream(instance.id, upstream) ??
+        catalogModel;
+      const deployment = makeDeployment(instance, upstream, model, spec.weight, spec.priority);
+      if (usable(deployment, context, dead)) deployments.push(deployment);
+    }
+    return deployments;
+  }
+  if (entry?.models) {
+    visiting.add(name);
+    const deployments: Deployment[] = [];
+    const seen = new Set<string>();
+    for (const member of entry.models) {
+      for (const deployment of primaryDeployments(member, context, dead, visiting) ?? []) {
+        if (!seen.has(deployment.deploymentId)) {
+          seen.add(deployment.deploymentId);
+          deployments.push(deployment);
+        }
+      }
+    }
+    visiting.delete(name);
+    return deployments;
+  }
+  if (catalogModel) {
+    const instance = context.providers.get(catalogModel.provider);
+    if (!instance) {
+      dead.unconfigured.add(catalogModel.provider);
+      return [];
+    }
+    const deployment = makeDeployment(instance, catalogModel.upstream ?? catalogModel.id, catalogModel);
+    return usable(deployment, context, dead) ? [deployment] : [];
+  }
+  const slash = name.indexOf('/');
+  if (slash > 0 && slash < name.length - 1) {
+    const instance = context.providers.get(name.slice(0, slash));
+    if (instance) {
+      const upstream = name.slice(slash + 1);
+      const deployment = makeDeployment(
+        instance,
+        upstream,
+        context.catalog.findByUpstream(instance.id, upstream),
+      );
+      return usable(deployment, context, dead) ? [deployment] : [];
+    }
+  }
+  return undefined;
+}
+
+export function resolvePlan(
   name: string,
   kind: ModelKind,
   catalog: Catalog,
   providers: ProviderLookup,
-): Deployment[] {
-  const entry = catalog.get(name);
-  if (entry) {
-    const instance = providers.get(entry.provider);
-    if (!instance || !instance.configured) {
-      const variable = instance?.apiKeyVariable;
-      throw new GatewayError('GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED', {
-        message:
-          `The model '${name}' is served by the provider '${entry.provider}', which is not configured on this gateway` +
-          (variable ? ` (set ${variable}).` : '.'),
-        param: 'model',
-        details: { available_models: availableModels(catalog, providers, kind) },
-      });
-    }
-    if (entry.type !== kind) {
+  routing: RoutingOptions,
+): RoutePlan {
+  const context: ResolveContext = { catalog, providers, routing, kind };
+  const dead: Dead = { unconfigured: new Set(), wrongType: new Set() };
+  const primary = primaryDeployments(name, context, dead, new Set());
+  if (primary === undefined) {
+    throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', {
+      message:
+        `The model '${name}' does not exist on this gateway. Use one of details.available_models, ` +
+        `or call a provider's model directly as <provider>/<model>.`,
+      param: 'model',
+      details: {
+        available_models: [
+          ...routeNames(routing, kind, catalog, providers),
+          ...availableModels(catalog, providers, kind),
+        ],
+      },
+    });
+  }
+  const entry = routing.models[name];
+  const tiers: Deployment[][] = [];
+  if (primary.length > 0) tiers.push(primary);
+  for (const fallback of entry?.fallbacks ?? []) {
+    const deployments = primaryDeployments(fallback, context, dead, new Set([name]));
+    if (deployments && deployments.length > 0) tiers.push(deployments);
+  }
+  if (tiers.length === 0) {
+    if (dead.wrongType.size > 0 && dead.unconfigured.size === 0) {
       throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
-        message: `The model '${name}' is a ${entry.type} model and cannot serve ${kind} requests.`,
+        message: `The model '${name}' is a ${catalog.get([...dead.wrongType][0]!)?.type ?? 'different'} model and cannot serve ${kind} requests.`,
         param: 'model',
       });
     }
-    return [deploymentOf(instance, entry.upstream ?? entry.id, entry)];
+    const variables = [...dead.unconfigured]
+      .map((id) => providers.get(id)?.apiKeyVariable)
+      .filter((variable): variable is string => Boolean(variable));
+    throw new GatewayError('GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED', {
+      message:
+        `The model '${name}' is served by ${[...dead.unconfigured].map((id) => `'${id}'`).join(', ') || 'a provider'}, ` +
+        `which is not configured on this gateway${variables.length > 0 ? ` (set ${variables.join(' or ')})` : ''}.`,
+      param: 'model',
+      details: { available_models: availableModels(catalog, providers, kind) },
+    });
   }
+  return {
+    name,
+    strategy: entry?.strategy ?? routing.strategy,
+    allowStrategyHeader: entry?.allowStrategyHeader ?? routing.allowStrategyHeader,
+    tiers,
+  };
+}
 
-  const slash = name.indexOf('/');
-  if (slash > 0 && slash < name.length - 1) {
-    const instance = providers.get(name.slice(0, slash));
-    if (instance) {
-      if (!instance.configured) {
-        throw new GatewayError('GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED', {
-          message:
-            `The provider '${instance.id}' is not configured on this gateway` +
-            (instance.apiKeyVariable ? ` (set ${instance.apiKeyVariable}).` : '.'),
-          param: 'model',
-          details: { available_models: availableModels(catalog, providers, kind) },
-        });
-      }
-      const upstreamModel = name.slice(slash + 1);
-      return [deploymentOf(instance, upstreamModel, catalog.findByUpstream(instance.id, upstreamModel))];
-    }
+/** Routing entries (aliases, groups) that have at least one usable deployment for this kind. */
+export function routeNames(
+  routing: RoutingOptions,
+  kind: ModelKind,
+  catalog: Catalog,
+  providers: ProviderLookup,
+): string[] {
+  const names: string[] = [];
+  for (const name of Object.keys(routing.models)) {
+    if (catalog.get(name)) continue;
+    const dead: Dead = { unconfigured: new Set(), wrongType: new Set() };
+    const deployments = primaryDeployments(name, { catalog, providers, routing, kind }, dead, new Set());
+    if (deployments && deployments.length > 0) names.push(name);
   }
-
-  throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', {
-    message:
-      `The model '${name}' does not exist on this gateway. Use one of details.available_models, ` +
-      `or call a provider's model directly as <provider>/<model>.`,
-    param: 'model',
-    details: { available_models: availableModels(catalog, providers, kind) },
-  });
+  return names;
 }

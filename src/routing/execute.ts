@@ -1,12 +1,19 @@
 /**
- * Runs one request over an ordered plan of deployments: each attempt on the next deployment when the
- * previous one failed in a way another deployment may not (connection faults, timeouts, 408/429/5xx).
- * Client errors and a client that went away end the request at once.
+ * Runs one request over an ordered list of deployments:
+ * - a deployment whose circuit is open, that is cooling down after a 429, or whose key was refused
+ *   is skipped;
+ * - a retryable failure (connection, timeout, 408, 409, 5xx) is retried on the same deployment with
+ *   exponential backoff and full jitter, up to `maxRetries`, then the next deployment is tried;
+ * - a 429 cools the deployment for its Retry-After and a 401/403 marks its key refused: both move
+ *   on to the next deployment at once;
+ * - any other client error (400, 404, 413, …) is the request's fault and is returned at once;
+ * - nothing starts after the request's deadline, and a client that went away stops everything.
+ * The clock, the sleep and the randomness are injected, so all of it is tested without waiting.
  */
-import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../errors.js';
 import { ClientClosed, UpstreamFailure } from '../upstream.js';
 import type { Deployment } from './deployment.js';
+import type { DeploymentHealth, FailureReport } from './health.js';
 
 export interface AttemptRecord {
   deploymentId: string;
@@ -15,19 +22,43 @@ export interface AttemptRecord {
   error: string | null;
   /** Time spent waiting on the upstream for this attempt, in ms. */
   durationMs: number;
+  /** A retry on the same deployment (as opposed to a first try there). */
+  retry: boolean;
 }
 
 export interface ExecutionResult<T> {
   value: T;
   deployment: Deployment;
   attempts: AttemptRecord[];
-  /** Total time spent in upstream calls, in ms (the part of the latency the gateway does not own). */
+  /** Time spent in upstream calls and backoff waits, in ms (latency the gateway does not own). */
   upstreamMs: number;
+  /** Frees the winning deployment's in-flight slot; call when the answer is complete. */
+  release(): void;
 }
 
-export interface ExecutionHooks {
-  onSuccess?(deployment: Deployment, record: AttemptRecord): void;
-  onFailure?(deployment: Deployment, record: AttemptRecord, error: unknown): void;
+export interface RetrySettings {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** The per-attempt handle: its own signal (aborted with the call, or by the attempt itself). */
+export interface Attempt {
+  readonly signal: AbortSignal;
+  /** Abandons this attempt (for example when a stream's first byte is late); the call goes on. */
+  abort(reason: Error): void;
+}
+
+export interface ExecuteOptions {
+  signal: AbortSignal;
+  /** Epoch ms after which nothing new starts. */
+  deadline: number;
+  retries: RetrySettings;
+  health(deployment: Deployment): DeploymentHealth;
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  random(): number;
+  onAttempt?(record: AttemptRecord, deployment: Deployment): void;
 }
 
 export class ExecutionError extends Error {
@@ -41,54 +72,161 @@ export class ExecutionError extends Error {
   }
 }
 
-function statusOf(error: unknown): number | null {
-  if (error instanceof UpstreamFailure) return error.upstreamStatus ?? error.statusCode;
-  if (error instanceof GatewayError) return error.statusCode;
-  return null;
+/** How a failure counts: whether to retry here, move on, or stop. */
+function classify(error: unknown): { action: 'retry' | 'next' | 'stop'; report: FailureReport } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof UpstreamFailure)) {
+    const status = error instanceof GatewayError ? error.statusCode : null;
+    return { action: 'stop', report: { breaker: false, status, message } };
+  }
+  const status = error.upstreamStatus;
+  if (status === 429) {
+    return {
+      action: 'next',
+      report: { breaker: false, coolDownMs: error.retryAfterMs ?? 5000, status, message },
+    };
+  }
+  if (status === 401 || status === 403) {
+    return { action: 'next', report: { breaker: false, keyRefused: true, status, message } };
+  }
+  if (error.retryable) return { action: 'retry', report: { breaker: true, status, message } };
+  return { action: 'stop', report: { breaker: false, status, message } };
+}
+
+export function backoffDelay(retry: number, settings: RetrySettings, random: () => number): number {
+  const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** retry);
+  return Math.floor(random() * ceiling);
 }
 
 export async function executePlan<T>(
-  plan: readonly Deployment[],
-  attempt: (deployment: Deployment) => Promise<T>,
-  signal: AbortSignal,
-  hooks: ExecutionHooks = {},
+  ordered: readonly Deployment[],
+  attempt: (deployment: Deployment, handle: Attempt) => Promise<T>,
+  options: ExecuteOptions,
 ): Promise<ExecutionResult<T>> {
   const attempts: AttemptRecord[] = [];
   let upstreamMs = 0;
-  let lastError: unknown = new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE');
-  for (const deployment of plan) {
-    const started = performance.now();
-    try {
-      const value = await attempt(deployment);
-      const durationMs = performance.now() - started;
-      upstreamMs += durationMs;
-      const record: AttemptRecord = {
-        deploymentId: deployment.deploymentId,
-        ok: true,
-        status: 200,
-        error: null,
-        durationMs,
-      };
-      attempts.push(record);
-      hooks.onSuccess?.(deployment, record);
-      return { value, deployment, attempts, upstreamMs };
-    } catch (error) {
-      const durationMs = performance.now() - started;
-      upstreamMs += durationMs;
-      const record: AttemptRecord = {
-        deploymentId: deployment.deploymentId,
-        ok: false,
-        status: statusOf(error),
-        error: error instanceof Error ? error.message : String(error),
-        durationMs,
-      };
-      attempts.push(record);
-      lastError = error;
-      if (error instanceof ClientClosed || signal.aborted)
-        throw new ExecutionError(error, attempts, upstreamMs);
-      hooks.onFailure?.(deployment, record, error);
-      if (!(error instanceof UpstreamFailure) || !error.retryable) break;
+  let lastError: unknown;
+  let earliestRetryAt = Number.POSITIVE_INFINITY;
+  const { signal } = options;
+
+  // A deployment cooling down after a 429 or whose key was refused is kept as a last resort, tried
+  // once when nothing else is left: a model with one deployment then still reaches its provider,
+  // whose own answer (and Retry-After) is more useful than a guess. An open circuit is not retried.
+  const lastResort: Deployment[] = [];
+  const queue: { deployment: Deployment; lastResort: boolean }[] = [];
+  for (const deployment of ordered) {
+    const availability = options.health(deployment).availability(options.now());
+    if (availability.available) queue.push({ deployment, lastResort: false });
+    else if (availability.reason === 'cooling_down' || availability.reason === 'key_refused')
+      lastResort.push(deployment);
+    else earliestRetryAt = Math.min(earliestRetryAt, availability.retryAt ?? Number.POSITIVE_INFINITY);
+  }
+  for (const deployment of lastResort) queue.push({ deployment, lastResort: true });
+
+  for (const { deployment, lastResort: isLastResort } of queue) {
+    const health = options.health(deployment);
+    const maxRetries = isLastResort ? 0 : options.retries.maxRetries;
+    for (let retry = 0; retry <= maxRetries; retry++) {
+      if (signal.aborted) throw new ExecutionError(signal.reason, attempts, upstreamMs);
+      if (options.now() >= options.deadline) {
+        throw new ExecutionError(
+          lastError ?? new UpstreamFailure('GW_ERR_UPSTREAM_TIMEOUT', 'timeout'),
+          attempts,
+          upstreamMs,
+        );
+      }
+      const controller = new AbortController();
+      const forward = () => controller.abort(signal.reason);
+      signal.addEventListener('abort', forward, { once: true });
+      const handle: Attempt = { signal: controller.signal, abort: (reason) => controller.abort(reason) };
+      health.acquire();
+      const started = options.now();
+      try {
+        const value = await attempt(deployment, handle);
+        const durationMs = options.now() - started;
+        upstreamMs += durationMs;
+        health.recordSuccess(options.now(), durationMs);
+        const record: AttemptRecord = {
+          deploymentId: deployment.deploymentId,
+          ok: true,
+          status: 200,
+          error: null,
+          durationMs,
+          retry: retry > 0,
+        };
+        attempts.push(record);
+        options.onAttempt?.(record, deployment);
+        let released = false;
+        return {
+          value,
+          deployment,
+          attempts,
+          upstreamMs,
+          release: () => {
+            if (released) return;
+            released = true;
+            health.release();
+            signal.removeEventListener('abort', forward);
+          },
+        };
+      } catch (error) {
+        health.release();
+        signal.removeEventListener('abort', forward);
+        const durationMs = options.now() - started;
+        upstreamMs += durationMs;
+        if (error instanceof ClientClosed || signal.reason instanceof ClientClosed) {
+          throw new ExecutionError(signal.reason ?? error, attempts, upstreamMs);
+        }
+        const { action, report } = classify(error);
+        const record: AttemptRecord = {
+          deploymentId: deployment.deploymentId,
+          ok: false,
+          status: report.status,
+          error: report.message,
+          durationMs,
+          retry: retry > 0,
+        };
+        attempts.push(record);
+        options.onAttempt?.(record, deployment);
+        lastError = error;
+        if (action === 'stop') {
+          // The request's fault: the circuit does not count it, and no other deployment would do better.
+          if (error instanceof UpstreamFailure) health.recordFailure(options.now(), report);
+          throw new ExecutionError(error, attempts, upstreamMs);
+        }
+        health.recordFailure(options.now(), report);
+        // The call's own deadline passing ends everything; an attempt's own timeout does not.
+        if (signal.aborted) throw new ExecutionError(error, attempts, upstreamMs);
+        if (action === 'next' || retry === maxRetries) break;
+        if (!health.availability(options.now()).available) break; // the circuit just opened
+        const delay = backoffDelay(retry, options.retries, options.random);
+        if (options.now() + delay >= options.deadline) break;
+        const waited = options.now();
+        try {
+          await options.sleep(delay, signal);
+        } catch {
+          throw new ExecutionError(signal.reason ?? error, attempts, upstreamMs);
+        }
+        upstreamMs += options.now() - waited;
+      }
     }
+  }
+
+  if (lastError === undefined) {
+    // Nothing was even tried: every deployment is out (open circuit, cooling down, key refused).
+    const retryAfter = Number.isFinite(earliestRetryAt)
+      ? Math.max(1, Math.ceil((earliestRetryAt - options.now()) / 1000))
+      : undefined;
+    throw new ExecutionError(
+      new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', {
+        message:
+          'Every deployment of this model is temporarily out of service (circuit open, cooling down after a 429, ' +
+          'or key refused); retry later.',
+        headers: retryAfter ? { 'retry-after': String(retryAfter) } : undefined,
+      }),
+      attempts,
+      upstreamMs,
+    );
   }
   throw new ExecutionError(lastError, attempts, upstreamMs);
 }

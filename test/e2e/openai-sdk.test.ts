@@ -1,4 +1,5 @@
 /** The official openai client against a listening gateway, as an application would use it. */
+import { passThroughOnly } from '../helpers/routing.js';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_COMPLETION, openaiError, startFakeOpenAI } from '../helpers/fake-openai.js';
@@ -14,6 +15,7 @@ beforeAll(async () => {
   upstream = await startFakeOpenAI();
   gateway = await buildTestApp({
     env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${upstream.origin}/v1` },
+    configure: passThroughOnly,
   });
   const url = await gateway.listen();
   client = new OpenAI({ baseURL: `${url}/v1`, apiKey: TEST_KEY, maxRetries: 0 });

@@ -1,3 +1,4 @@
+import { passThroughOnly } from '../helpers/routing.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { openaiError, startFakeOpenAI } from '../helpers/fake-openai.js';
@@ -11,6 +12,7 @@ beforeAll(async () => {
   upstream = await startFakeOpenAI();
   configured = await buildTestApp({
     env: { OPENAI_API_KEY: 'sk-health', OPENAI_BASE_URL: `${upstream.origin}/v1` },
+    configure: passThroughOnly,
   });
   bare = await buildTestApp();
 });

@@ -11,6 +11,7 @@ import {
   startFakeOpenAI,
   streamChat,
 } from '../../helpers/fake-openai.js';
+import { passThroughOnly } from '../../helpers/routing.js';
 import { OPENAI_KEY, TEST_KEY, authHeaders, buildTestApp, type TestApp } from '../../helpers/build-app.js';
 import { assertOpenAISchema } from '../../helpers/openai-schemas.js';
 
@@ -38,7 +39,8 @@ function dataEvents(payload: string): string[] {
 beforeAll(async () => {
   upstream = await startFakeOpenAI();
   gateway = await buildTestApp({
-    env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${upstream.origin}/v1`, REQUEST_TIMEOUT: '1500' },
+    env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${upstream.origin}/v1`, REQUEST_TIMEOUT: '15000' },
+    configure: passThroughOnly,
   });
 });
 
@@ -292,20 +294,46 @@ describe('upstream errors', () => {
     expect(response.json().error.code).toBe('upstream_unreachable');
   });
 
-  it('answers 504 timeout when the upstream hangs past REQUEST_TIMEOUT, and aborts it', async () => {
-    upstream.enqueue('POST', '/v1/chat/completions', { hang: 'before-headers' });
-    const response = await post(hello);
-    expect(response.statusCode).toBe(504);
-    const body = response.json();
-    expect(body.error.type).toBe('timeout');
-    expect(body.error.code).toBe('timeout');
-    await expect.poll(() => upstream.aborted).toBe(1);
-  });
+  describe('with a short REQUEST_TIMEOUT', () => {
+    let short: TestApp;
+    beforeAll(async () => {
+      short = await buildTestApp({
+        env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${upstream.origin}/v1`, REQUEST_TIMEOUT: '300' },
+        configure: passThroughOnly,
+      });
+    });
+    afterAll(() => short.close());
+    const postShort = (body: unknown) =>
+      short.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { ...authHeaders(), 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
 
-  it('answers 504 when the upstream stalls in the middle of a unary body', async () => {
-    upstream.enqueue('POST', '/v1/chat/completions', { ...streamChat(CHAT_COMPLETION), hang: 100 });
-    const response = await post(hello);
-    expect(response.statusCode).toBe(504);
+    it('answers 504 timeout when the upstream hangs, and aborts the upstream call', async () => {
+      upstream.enqueue('POST', '/v1/chat/completions', { hang: 'before-headers' });
+      const response = await postShort(hello);
+      expect(response.statusCode).toBe(504);
+      const body = response.json();
+      assertOpenAISchema('ErrorResponse', body);
+      expect(body.error.type).toBe('timeout');
+      expect(body.error.code).toBe('timeout');
+      await expect.poll(() => upstream.aborted).toBe(1);
+    });
+
+    it('answers 504 when the upstream stalls in the middle of a unary body', async () => {
+      upstream.enqueue('POST', '/v1/chat/completions', { ...streamChat(CHAT_COMPLETION), hang: 100 });
+      const response = await postShort(hello);
+      expect(response.statusCode).toBe(504);
+    });
+
+    it('ends a stream that outlives the timeout with a timeout error event', async () => {
+      upstream.enqueue('POST', '/v1/chat/completions', { ...streamChat(CHAT_STREAM), hang: 400 });
+      const response = await postShort({ ...hello, stream: true });
+      const last = JSON.parse(dataEvents(response.body).at(-1)!);
+      expect(last.error.code).toBe('timeout');
+    });
   });
 });
 
