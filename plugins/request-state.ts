@@ -1,12 +1,16 @@
 /**
  * Per-request state and the access log: every request gets `request.gateway` (who called, what was
  * asked, what answered, usage, timings), its id echoed as `x-request-id`, and one log line when it
- * ends. The line holds no prompt, completion or key.
+ * ends: request id, key id, model asked and answered, provider, status, latency, overhead, tokens,
+ * cost, cache status, attempts. The line holds no key, and no prompt or completion unless
+ * LOG_BODIES is set for debugging.
  */
 import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
+import { costOf } from '../src/catalog.js';
 import type { Identity } from '../src/identity.js';
 import type { Usage } from '../src/provider.js';
+import type { Deployment } from '../src/routing/deployment.js';
 
 export interface RequestState {
   readonly startedAt: number;
@@ -17,6 +21,10 @@ export interface RequestState {
   answeredModel: string | null;
   provider: string | null;
   deploymentId: string | null;
+  /** The deployment that answered (its catalog entry prices the usage). */
+  deployment: Deployment | null;
+  /** Streams: time from the request to the first event, ms. */
+  timeToFirstByteMs: number | null;
   attempts: number;
   /** Time spent waiting on upstreams, ms; the rest of the latency is the gateway's overhead. */
   upstreamMs: number;
@@ -25,6 +33,8 @@ export interface RequestState {
   stream: boolean;
   warnings: string[];
   errorCode: string | null;
+  /** The answer as sent, kept only when bodies are logged (debug). */
+  loggedResponse?: string;
 }
 
 declare module 'fastify' {
@@ -37,8 +47,35 @@ export function overheadMs(state: RequestState, now = performance.now()): number
   return Math.max(0, now - state.startedAt - state.upstreamMs);
 }
 
-export const requestStatePlugin = fp(
-  async (fastify) => {
+export interface RequestStatePluginOptions {
+  /** Debug only: put request bodies and unary answers in the access log (prompts and completions). */
+  logBodies?: boolean;
+}
+
+const LOGGED_BODY_LIMIT = 16 * 1024;
+
+export const requestStatePlugin = fp<RequestStatePluginOptions>(
+  async (fastify, options) => {
+    const logBodies = options.logBodies === true;
+    if (logBodies) {
+      fastify.log.warn('LOG_BODIES is on: prompts and completions are written to the logs');
+      fastify.addHook('onSend', async (request, reply, payload) => {
+        if (
+          request.gateway?.model !== undefined &&
+          request.gateway.model !== null &&
+          !request.gateway.stream
+        ) {
+          const text =
+            typeof payload === 'string'
+              ? payload
+              : Buffer.isBuffer(payload)
+                ? payload.toString('utf8')
+                : null;
+          if (text !== null) request.gateway.loggedResponse = text.slice(0, LOGGED_BODY_LIMIT);
+        }
+        return payload;
+      });
+    }
     fastify.decorateRequest('gateway', null as unknown as RequestState);
     fastify.addHook('onRequest', async (request, reply) => {
       request.gateway = {
@@ -48,6 +85,8 @@ export const requestStatePlugin = fp(
         answeredModel: null,
         provider: null,
         deploymentId: null,
+        deployment: null,
+        timeToFirstByteMs: null,
         attempts: 0,
         upstreamMs: 0,
         usage: undefined,
@@ -80,10 +119,17 @@ export const requestStatePlugin = fp(
         if (state.usage) {
           line['promptTokens'] = state.usage.promptTokens;
           line['completionTokens'] = state.usage.completionTokens;
+          if (state.usage.reasoningTokens) line['reasoningTokens'] = state.usage.reasoningTokens;
+          if (state.usage.cachedTokens) line['cachedTokens'] = state.usage.cachedTokens;
+          line['costUsd'] = costOf(state.deployment?.model, state.usage);
         }
         if (state.cache) line['cache'] = state.cache;
       }
       if (state.errorCode) line['error'] = state.errorCode;
+      if (logBodies && state.model !== null) {
+        line['requestBody'] = request.body;
+        if (state.loggedResponse !== undefined) line['responseBody'] = state.loggedResponse;
+      }
       request.log.info(line, 'request completed');
     });
   },

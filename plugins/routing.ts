@@ -58,23 +58,29 @@ const MAX_TRACKED_DEPLOYMENTS = 2000;
 export class Router {
   readonly #health = new Map<string, DeploymentHealth>();
   readonly #roundRobin = new Map<string, Map<string, number>>();
+  readonly #attemptListeners: ((record: AttemptRecord, deployment: Deployment) => void)[] = [];
 
   constructor(
     readonly catalog: Catalog,
     readonly providers: ProviderLookup,
     readonly routing: RoutingOptions,
     private readonly clock: RouterClock = systemClock,
-    private readonly onAttempt?: (record: AttemptRecord, deployment: Deployment) => void,
   ) {}
+
+  /** Called after every upstream attempt (metrics, logs). */
+  addAttemptListener(listener: (record: AttemptRecord, deployment: Deployment) => void): void {
+    this.#attemptListeners.push(listener);
+  }
 
   health(deployment: Deployment): DeploymentHealth {
     let health = this.#health.get(deployment.deploymentId);
     if (!health) {
       const breaker = this.routing.circuitBreaker;
-      health = new DeploymentHealth(deployment.deploymentId, {
-        ...breaker,
-        smoothing: this.routing.latency.smoothing,
-      });
+      health = new DeploymentHealth(
+        deployment.deploymentId,
+        { ...breaker, smoothing: this.routing.latency.smoothing },
+        deployment.model !== undefined,
+      );
       if (this.#health.size < MAX_TRACKED_DEPLOYMENTS) this.#health.set(deployment.deploymentId, health);
     }
     return health;
@@ -146,7 +152,7 @@ export class Router {
             at: new Date().toISOString(),
           };
         }
-        this.onAttempt?.(record, deployment);
+        for (const listener of this.#attemptListeners) listener(record, deployment);
       },
     });
   }

@@ -172,6 +172,22 @@ export const GatewayOptionsSchema = Type.Object(
     unsupportedParameters: Type.Union([Type.Literal('drop'), Type.Literal('reject')], { default: 'drop' }),
     cors: CorsOptions,
     docs: Type.Object({ enabled: Type.Boolean({ default: true }) }, { default: {} }),
+    logging: Type.Object(
+      {
+        /** Debug only: write prompts and completions into the access log. */
+        bodies: Type.Boolean({ default: false }),
+      },
+      { default: {} },
+    ),
+    metrics: Type.Object(
+      {
+        /** protected: behind the gateway keys; open: no key needed; off: not served. */
+        access: Type.Union([Type.Literal('protected'), Type.Literal('open'), Type.Literal('off')], {
+          default: 'protected',
+        }),
+      },
+      { default: {} },
+    ),
     upstream: Type.Object(
       {
         /** Keep-alive connections per upstream origin. */

@@ -23,6 +23,7 @@ import { concurrencyPlugin } from '../plugins/concurrency.js';
 import { providerRegistryPlugin } from '../plugins/providers/registry.js';
 import { openaiProviderPlugin } from '../plugins/providers/openai/index.js';
 import { routingPlugin } from '../plugins/routing.js';
+import { metricsPlugin } from '../plugins/metrics.js';
 import { healthRoutes } from '../plugins/health.js';
 import { discoveryRoutes } from '../plugins/api/discovery.js';
 import { modelsRoutes } from '../plugins/api/models.js';
@@ -104,7 +105,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   });
 
   // ---- infrastructure ----------------------------------------------------------------------------
-  await fastify.register(requestStatePlugin);
+  await fastify.register(requestStatePlugin, { logBodies: options.logging.bodies });
   await fastify.register(securityPlugin, { cors: options.cors });
   await fastify.register(docsPlugin, { enabled: options.docs.enabled });
   await fastify.register(authPlugin, { apiKeys: options.auth.apiKeys });
@@ -115,6 +116,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(openaiProviderPlugin);
   fastify.gatewayProviders.instantiate();
   await fastify.register(routingPlugin, { catalog, routing: options.routing });
+  await fastify.register(metricsPlugin, { access: options.metrics.access });
 
   // ---- routes ------------------------------------------------------------------------------------
   await fastify.register(discoveryRoutes);

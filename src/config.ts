@@ -297,6 +297,22 @@ function buildSchema() {
         env: 'DOCS_ENABLED',
       },
     },
+    logging: {
+      bodies: {
+        doc: 'Debug only: log prompts and completions',
+        format: 'strict-boolean',
+        default: gatewayDefaults.logging.bodies,
+        env: 'LOG_BODIES',
+      },
+    },
+    metrics: {
+      access: {
+        doc: 'protected (behind keys), open, or off',
+        format: ['protected', 'open', 'off'],
+        default: gatewayDefaults.metrics.access,
+        env: 'METRICS_ACCESS',
+      },
+    },
     upstream: {
       connections: {
         doc: 'Connections per upstream origin',
@@ -548,6 +564,8 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
     models: mergeModels(Array.isArray(catalog) ? catalog : [], fileModels),
     cors: values.cors,
     docs: values.docs,
+    metrics: { access: values.metrics.access as GatewayOptions['metrics']['access'] },
+    logging: values.logging,
     upstream: values.upstream,
     cache: values.cache,
     rateLimit: values.rateLimit,

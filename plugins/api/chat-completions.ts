@@ -183,6 +183,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       }
       recordExecution(state, execution);
       state.warnings.push(...execution.value.warnings);
+      state.timeToFirstByteMs = performance.now() - state.startedAt;
       setGatewayHeaders(reply, state);
 
       const events = prepend(execution.value.first, execution.value.iterator);

@@ -14,6 +14,7 @@ export function recordExecution(
   state.provider = execution.deployment.instance.id;
   state.answeredModel = execution.deployment.upstreamModel;
   state.deploymentId = execution.deployment.deploymentId;
+  state.deployment = execution.deployment;
   state.attempts = execution.attempts.length;
   state.upstreamMs = execution.upstreamMs;
 }

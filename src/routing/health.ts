@@ -59,6 +59,8 @@ export class DeploymentHealth {
   constructor(
     readonly id: string,
     private readonly settings: HealthSettings,
+    /** Whether the deployment serves a catalog model (ad hoc `<provider>/<model>` ones do not). */
+    readonly known = true,
   ) {}
 
   availability(now: number): Availability {
@@ -140,6 +142,7 @@ export class DeploymentHealth {
     const window = this.window(now);
     return {
       id: this.id,
+      known: this.known,
       circuit: this.state,
       available: availability.available,
       unavailableReason: availability.reason ?? null,

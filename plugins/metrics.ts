@@ -1,0 +1,240 @@
+/**
+ * Metrics: Prometheus text at GET /metrics (prom-client) and the same figures as JSON at
+ * GET /v1/health/metrics. Labels are bounded: route templates (never raw paths), model names the
+ * gateway knows (catalog ids and routing entries; anything else is `other`), provider instances,
+ * deployments of known models, status classes. Never keys, never client-chosen strings.
+ *
+ * The registry is the gateway's own, so an application that embeds the gateway keeps its default
+ * registry untouched.
+ */
+import fp from 'fastify-plugin';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { costOf } from '../src/catalog.js';
+import type { Deployment } from '../src/routing/deployment.js';
+import type { AttemptRecord } from '../src/routing/execute.js';
+import { overheadMs } from './request-state.js';
+
+export type MetricsAccess = 'protected' | 'open' | 'off';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'route' | 'method' | 'status_class' | 'model' | 'provider'>;
+  readonly requestDuration: Histogram<'route' | 'status_class'>;
+  readonly overhead: Histogram<'route'>;
+  readonly upstreamDuration: Histogram<'provider' | 'deployment' | 'outcome'>;
+  readonly timeToFirstToken: Histogram<'provider' | 'model'>;
+  readonly tokens: Counter<'provider' | 'model' | 'kind'>;
+  readonly cost: Counter<'provider' | 'model'>;
+  readonly cache: Counter<'route' | 'result'>;
+  readonly rateLimited: Counter<'route'>;
+  readonly attempts: Counter<'provider' | 'deployment' | 'outcome'>;
+  readonly retries: Counter<'deployment'>;
+  readonly failovers: Counter<'model'>;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'llm_gateway_' });
+    this.requests = new Counter({
+      name: 'llm_gateway_requests_total',
+      help: 'Requests answered, by route template, method, status class, model asked and provider that answered',
+      labelNames: ['route', 'method', 'status_class', 'model', 'provider'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'llm_gateway_request_duration_seconds',
+      help: 'Time from request to the end of the answer (whole stream included)',
+      labelNames: ['route', 'status_class'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.overhead = new Histogram({
+      name: 'llm_gateway_overhead_seconds',
+      help: 'Time spent in the gateway itself, upstream time excluded (model calls)',
+      labelNames: ['route'],
+      buckets: OVERHEAD_BUCKETS,
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: 'llm_gateway_upstream_duration_seconds',
+      help: 'Time of each upstream attempt (to the whole answer for unary calls, to the first event for streams)',
+      labelNames: ['provider', 'deployment', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.timeToFirstToken = new Histogram({
+      name: 'llm_gateway_time_to_first_token_seconds',
+      help: 'Time from request to the first streamed event sent to the client',
+      labelNames: ['provider', 'model'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'llm_gateway_tokens_total',
+      help: 'Tokens reported by providers, by kind: prompt, completion, reasoning (part of completion), cached (part of prompt)',
+      labelNames: ['provider', 'model', 'kind'],
+      registers,
+    });
+    this.cost = new Counter({
+      name: 'llm_gateway_cost_usd_total',
+      help: 'Cost at the catalog prices, in US dollars',
+      labelNames: ['provider', 'model'],
+      registers,
+    });
+    this.cache = new Counter({
+      name: 'llm_gateway_cache_requests_total',
+      help: 'Cacheable requests by cache result: hit, miss, bypass',
+      labelNames: ['route', 'result'],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'llm_gateway_rate_limited_total',
+      help: 'Requests refused with 429 by the gateway (rate limits, budgets)',
+      labelNames: ['route'],
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'llm_gateway_upstream_attempts_total',
+      help: 'Upstream attempts by outcome: success or failure',
+      labelNames: ['provider', 'deployment', 'outcome'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'llm_gateway_retries_total',
+      help: 'Attempts that retried the same deployment',
+      labelNames: ['deployment'],
+      registers,
+    });
+    this.failovers = new Counter({
+      name: 'llm_gateway_failovers_total',
+      help: 'Requests answered by another deployment than the first tried',
+      labelNames: ['model'],
+      registers,
+    });
+  }
+
+  /** Gauges read at scrape time from live state. */
+  addGauge(name: string, help: string, labelNames: string[], collect: (gauge: Gauge) => void): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        collect(this);
+      },
+    });
+  }
+}
+
+/** A deployment label that stays bounded: catalog-backed deployments by id, others by instance. */
+export function deploymentLabel(deployment: Deployment): string {
+  return deployment.model ? deployment.deploymentId : `${deployment.instance.id}/other`;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gatewayMetrics: GatewayMetrics;
+  }
+}
+
+export interface MetricsPluginOptions {
+  access: MetricsAccess;
+}
+
+const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+export const metricsPlugin = fp<MetricsPluginOptions>(
+  async (fastify, options) => {
+    const metrics = new GatewayMetrics();
+    fastify.decorate('gatewayMetrics', metrics);
+    const router = fastify.gatewayRouter;
+    const knownModels = new Set([
+      ...fastify.gatewayCatalog.list().map((model) => model.id),
+      ...Object.keys(router.routing.models),
+    ]);
+    const modelLabel = (name: string | null) =>
+      name === null ? 'none' : knownModels.has(name) ? name : 'other';
+
+    metrics.addGauge('llm_gateway_requests_in_flight', 'Model calls being served now', [], (gauge) =>
+      gauge.set(fastify.gatewayInFlight()),
+    );
+    metrics.addGauge(
+      'llm_gateway_circuit_state',
+      'Circuit of each catalog deployment the router has used: 0 closed, 1 half-open, 2 open',
+      ['deployment'],
+      (gauge) => {
+        for (const deployment of router.deploymentHealth()) {
+          // Ad hoc <provider>/<model> deployments are named by clients: not a bounded label.
+          if (deployment.known) gauge.set({ deployment: deployment.id }, CIRCUIT_VALUE[deployment.circuit]);
+        }
+      },
+    );
+
+    router.addAttemptListener((record: AttemptRecord, deployment: Deployment) => {
+      const labels = { provider: deployment.instance.id, deployment: deploymentLabel(deployment) };
+      const outcome = record.ok ? 'success' : 'failure';
+      metrics.attempts.inc({ ...labels, outcome });
+      metrics.upstreamDuration.observe({ ...labels, outcome }, record.durationMs / 1000);
+      if (record.retry) metrics.retries.inc({ deployment: labels.deployment });
+    });
+
+    fastify.addHook('onResponse', async (request, reply) => {
+      const state = request.gateway;
+      if (!state) return;
+      const route = request.routeOptions.url ?? 'not_found';
+      const status = reply.statusCode;
+      const statusClass = `${Math.floor(status / 100)}xx`;
+      const seconds = reply.elapsedTime / 1000;
+      const model = modelLabel(state.model);
+      const provider = state.provider ?? 'none';
+      metrics.requests.inc({ route, method: request.method, status_class: statusClass, model, provider });
+      metrics.requestDuration.observe({ route, status_class: statusClass }, seconds);
+      if (state.model !== null) metrics.overhead.observe({ route }, overheadMs(state) / 1000);
+      if (state.cache) metrics.cache.inc({ route, result: state.cache.toLowerCase() });
+      if (status === 429 && state.errorCode !== 'GW_ERR_UPSTREAM_ERROR') metrics.rateLimited.inc({ route });
+      if (state.attempts > 1 && state.deployment && status < 400) metrics.failovers.inc({ model });
+      if (state.timeToFirstByteMs !== null) {
+        metrics.timeToFirstToken.observe({ provider, model }, state.timeToFirstByteMs / 1000);
+      }
+      const usage = state.usage;
+      if (usage) {
+        const labels = { provider, model };
+        metrics.tokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
+        metrics.tokens.inc({ ...labels, kind: 'completion' }, usage.completionTokens);
+        if (usage.reasoningTokens)
+          metrics.tokens.inc({ ...labels, kind: 'reasoning' }, usage.reasoningTokens);
+        if (usage.cachedTokens) metrics.tokens.inc({ ...labels, kind: 'cached' }, usage.cachedTokens);
+        const cost = costOf(state.deployment?.model, usage);
+        if (cost > 0) metrics.cost.inc(labels, cost);
+      }
+    });
+
+    if (options.access === 'off') return;
+    const auth = options.access === 'protected';
+    fastify.get(
+      '/metrics',
+      {
+        config: { auth },
+        schema: { tags: ['health'], summary: 'Prometheus metrics (text format)', hide: false },
+      },
+      async (_request, reply) => {
+        const text = await metrics.registry.metrics();
+        return reply.type(metrics.registry.contentType).send(text);
+      },
+    );
+    fastify.get(
+      '/v1/health/metrics',
+      { config: { auth }, schema: { tags: ['health'], summary: 'The /metrics figures as JSON' } },
+      async () => ({ metrics: await metrics.registry.getMetricsAsJSON() }),
+    );
+  },
+  {
+    name: 'llm-gateway-metrics',
+    fastify: '5.x',
+    dependencies: ['llm-gateway-routing', 'llm-gateway-request-state'],
+  },
+);
