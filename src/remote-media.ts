@@ -256,7 +256,7 @@ export class RemoteMedia {
     const declared = String(response.headers['content-type'] ?? '');
     const mimeType = (declared.split(';')[0] ?? '').trim().toLowerCase();
     if (!request.accepts(mimeType)) {
-      response.body.destroy();
+      response.body.on('error', () => {}).destroy();
       throw new GatewayError('GW_ERR_MEDIA_UNSUPPORTED_TYPE', {
         message: `The URL in '${param}' answered with content type '${mimeType || 'none'}', not ${request.expected}.`,
         param,
@@ -270,7 +270,7 @@ export class RemoteMedia {
       });
     const length = Number(response.headers['content-length']);
     if (Number.isFinite(length) && length > limit) {
-      response.body.destroy();
+      response.body.on('error', () => {}).destroy();
       throw tooLarge();
     }
     const chunks: Buffer[] = [];
@@ -278,7 +278,7 @@ export class RemoteMedia {
     for await (const chunk of response.body) {
       size += (chunk as Buffer).length;
       if (size > limit) {
-        response.body.destroy();
+        response.body.on('error', () => {}).destroy();
         throw tooLarge();
       }
       chunks.push(chunk as Buffer);

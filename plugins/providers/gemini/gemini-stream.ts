@@ -248,6 +248,7 @@ export async function* readGeminiStream(
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
   } finally {
-    if (!finished) response.body.destroy();
+    // A listener first: destroying an unread undici body emits an AbortError nobody else awaits.
+    if (!finished) response.body.on('error', () => {}).destroy();
   }
 }

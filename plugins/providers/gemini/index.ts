@@ -144,7 +144,7 @@ export class GeminiAdapter implements ProviderAdapter {
     const response = await this.#post(path, body, context);
     const contentType = String(response.headers['content-type'] ?? '');
     if (!contentType.startsWith('text/event-stream')) {
-      response.body.destroy();
+      response.body.on('error', () => {}).destroy();
       throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
         message: `The provider ${this.#id} answered a stream request with ${contentType || 'no content type'}.`,
       });
