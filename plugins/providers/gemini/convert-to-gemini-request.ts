@@ -319,11 +319,16 @@ async function convertMessages(
           push('user', [{ text: message.content }]);
           break;
         }
-        const parts: GeminiPart[] = [];
-        for (let partIndex = 0; partIndex < message.content.length; partIndex++) {
-          const part = message.content[partIndex] as Record<string, unknown> & { type: string };
-          parts.push(await convertUserPart(part, `${param}.content[${partIndex}]`, context));
-        }
+        // Parts are converted together: several image URLs download in parallel.
+        const parts = await Promise.all(
+          message.content.map((part, partIndex) =>
+            convertUserPart(
+              part as Record<string, unknown> & { type: string },
+              `${param}.content[${partIndex}]`,
+              context,
+            ),
+          ),
+        );
         push('user', parts);
         break;
       }
