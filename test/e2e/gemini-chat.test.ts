@@ -453,6 +453,35 @@ describe('streamed chat through Gemini', () => {
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(error.message).toContain('The operation was cancelled.');
   });
+
+  it('ends with an error event, not [DONE], when the connection is cut mid-stream', async () => {
+    const fixture = geminiFixture('googleai/streaming-success-citations.txt');
+    upstream.enqueue('POST', FLASH_STREAM, {
+      ...streamGemini(fixture),
+      reset: fixture.indexOf('data: ', 3000) + 20,
+    });
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: true,
+      }),
+    });
+    expect(response.status).toBe(200);
+    const events = (await response.text())
+      .split('\n\n')
+      .filter((frame) => frame.startsWith('data: '))
+      .map((frame) => frame.slice(6));
+    expect(events).not.toContain('[DONE]');
+    const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as object);
+    for (const chunk of chunks) assertOpenAISchema('CreateChatCompletionStreamResponse', chunk);
+    expect(chunks.length).toBeGreaterThan(1);
+    const last = JSON.parse(events.at(-1)!) as { error: { type: string } };
+    assertOpenAISchema('ErrorResponse', last);
+    expect(last.error.type).toBe('provider_error');
+  });
 });
 
 describe('Gemini errors', () => {
