@@ -651,11 +651,15 @@ export async function convertToGeminiRequest(
   context: GeminiRequestContext,
 ): Promise<GeminiGenerateContentRequest> {
   const jsonSchema = takesJsonSchema(target.upstreamModel);
+  // Everything that can refuse the request is checked before the messages, whose image URLs cost
+  // downloads.
   const fromRequest = requestSafetySettings(request, context.settings);
+  const { declarations, toolConfig } = convertTools(request, jsonSchema, context.warnings);
+  const generationConfig = convertGenerationConfig(request, target, jsonSchema, context);
   const { systemParts, contents } = await convertMessages(request.messages, context);
+
   const body: GeminiGenerateContentRequest = { contents };
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts };
-  const { declarations, toolConfig } = convertTools(request, jsonSchema, context.warnings);
   if (declarations.length > 0) body.tools = [{ functionDeclarations: declarations }];
   if (toolConfig) body.toolConfig = toolConfig;
   const settings = context.settings;
@@ -664,7 +668,6 @@ export async function convertToGeminiRequest(
     settings.modelSafetySettings[target.upstreamModel];
   const safetySettings = mergeSafetySettings(settings.safetySettings, forModel, fromRequest);
   if (safetySettings) body.safetySettings = safetySettings;
-  const generationConfig = convertGenerationConfig(request, target, jsonSchema, context);
   if (generationConfig) body.generationConfig = generationConfig;
   return body;
 }

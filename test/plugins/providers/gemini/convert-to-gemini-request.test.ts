@@ -266,6 +266,22 @@ describe('content parts', () => {
     ]);
   });
 
+  it('downloads nothing for a request it refuses', async () => {
+    const fetched: string[] = [];
+    const ctx = context({}, fetched);
+    const request = {
+      model: 'gemini-2.5-flash',
+      messages: [
+        { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] },
+      ],
+      top_logprobs: 2,
+    } as ChatCompletionRequest;
+    await expect(convertToGeminiRequest(request, target('gemini-2.5-flash'), ctx)).rejects.toThrow(
+      /top_logprobs/,
+    );
+    expect(fetched).toEqual([]);
+  });
+
   it('reads data URIs that are not base64', () => {
     expect(parseDataUri('data:text/plain,Hello%20world')).toEqual({
       mimeType: 'text/plain',
