@@ -46,13 +46,17 @@ function context(settings: Partial<GeminiSettings> = {}, fetched: string[] = [])
   return value;
 }
 
-async function convert(request: Record<string, unknown>, model = 'gemini-2.5-flash', ctx = context()) {
+async function convert(
+  request: Record<string, unknown>,
+  model = 'gemini-2.5-flash',
+  requestContext = context(),
+) {
   const body = await convertToGeminiRequest(
     { model, messages: [{ role: 'user', content: 'Hi' }], ...request } as ChatCompletionRequest,
     target(model),
-    ctx,
+    requestContext,
   );
-  return { body, warnings: ctx.warnings };
+  return { body, warnings: requestContext.warnings };
 }
 
 async function refusal(request: Record<string, unknown>, model = 'gemini-2.5-flash'): Promise<GatewayError> {
@@ -268,7 +272,7 @@ describe('content parts', () => {
 
   it('downloads nothing for a request it refuses', async () => {
     const fetched: string[] = [];
-    const ctx = context({}, fetched);
+    const requestContext = context({}, fetched);
     const request = {
       model: 'gemini-2.5-flash',
       messages: [
@@ -276,7 +280,7 @@ describe('content parts', () => {
       ],
       top_logprobs: 2,
     } as ChatCompletionRequest;
-    await expect(convertToGeminiRequest(request, target('gemini-2.5-flash'), ctx)).rejects.toThrow(
+    await expect(convertToGeminiRequest(request, target('gemini-2.5-flash'), requestContext)).rejects.toThrow(
       /top_logprobs/,
     );
     expect(fetched).toEqual([]);
