@@ -454,6 +454,25 @@ describe('streamed chat through Gemini', () => {
     expect(error.message).toContain('The operation was cancelled.');
   });
 
+  it('cancels the Gemini call when the client goes away mid-stream', async () => {
+    const fixture = geminiFixture('googleai/streaming-success-citations.txt');
+    upstream.enqueue('POST', FLASH_STREAM, {
+      ...streamGemini(fixture),
+      hang: fixture.indexOf('data: ', 1000),
+    });
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true },
+      { signal: controller.signal },
+    );
+    for await (const chunk of stream) {
+      expect(chunk.choices[0]?.delta.role).toBe('assistant');
+      controller.abort();
+      break;
+    }
+    await expect.poll(() => upstream.aborted, { timeout: 3000 }).toBe(1);
+  });
+
   it('ends with an error event, not [DONE], when the connection is cut mid-stream', async () => {
     const fixture = geminiFixture('googleai/streaming-success-citations.txt');
     upstream.enqueue('POST', FLASH_STREAM, {
@@ -481,25 +500,6 @@ describe('streamed chat through Gemini', () => {
     const last = JSON.parse(events.at(-1)!) as { error: { type: string } };
     assertOpenAISchema('ErrorResponse', last);
     expect(last.error.type).toBe('provider_error');
-  });
-
-  it('cancels the Gemini call when the client goes away mid-stream', async () => {
-    const fixture = geminiFixture('googleai/streaming-success-citations.txt');
-    upstream.enqueue('POST', FLASH_STREAM, {
-      ...streamGemini(fixture),
-      hang: fixture.indexOf('data: ', 1000),
-    });
-    const controller = new AbortController();
-    const stream = await client.chat.completions.create(
-      { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true },
-      { signal: controller.signal },
-    );
-    for await (const chunk of stream) {
-      expect(chunk.choices[0]?.delta.role).toBe('assistant');
-      controller.abort();
-      break;
-    }
-    await expect.poll(() => upstream.aborted, { timeout: 3000 }).toBe(1);
   });
 });
 
