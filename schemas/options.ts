@@ -129,6 +129,20 @@ export const RoutingOptionsSchema = Type.Object(
   { default: {} },
 );
 
+const MediaOptionsSchema = Type.Object(
+  {
+    /** Largest media file the gateway downloads for a client's URL (an image_url), in bytes. */
+    maxBytes: Type.Integer({ minimum: 1, default: 20 * 1024 * 1024 }),
+    /** Time allowed for one download, redirects included, in ms. */
+    timeoutMs: Type.Integer({ minimum: 1, default: 10_000 }),
+    /** Let media URLs reach loopback, private, link-local and unique-local addresses. */
+    allowPrivateNetworks: Type.Boolean({ default: false }),
+    /** Redirects followed per download (each one checked like the first URL). */
+    maxRedirects: Type.Integer({ minimum: 0, maximum: 20, default: 5 }),
+  },
+  { default: {} },
+);
+
 export const ServerOptionsSchema = Type.Object(
   {
     host: Type.String({ default: '0.0.0.0' }),
@@ -207,6 +221,8 @@ export const GatewayOptionsSchema = Type.Object(
     rateLimit: Type.Object({ enabled: Type.Boolean({ default: true }) }, { default: {} }),
     redis: Type.Object({ url: Type.String({ default: '' }) }, { default: {} }),
     routing: RoutingOptionsSchema,
+    /** Media the gateway downloads for providers that take only bytes (image URLs). */
+    media: MediaOptionsSchema,
   },
   { additionalProperties: false },
 );
@@ -218,6 +234,7 @@ export type RoutingOptions = Static<typeof RoutingOptionsSchema>;
 export type RouteEntry = Static<typeof RouteEntry>;
 export type DeploymentSpec = Static<typeof DeploymentSpec>;
 export type Strategy = (typeof STRATEGIES)[number];
+export type MediaOptions = Static<typeof MediaOptionsSchema>;
 
 /** Deep partial, for callers that give only what differs from the defaults. */
 export type GatewayOptionsInput = {

@@ -22,6 +22,7 @@ import { authPlugin } from '../plugins/auth.js';
 import { concurrencyPlugin } from '../plugins/concurrency.js';
 import { providerRegistryPlugin } from '../plugins/providers/registry.js';
 import { openaiProviderPlugin } from '../plugins/providers/openai/index.js';
+import { geminiProviderPlugin } from '../plugins/providers/gemini/index.js';
 import { routingPlugin } from '../plugins/routing.js';
 import { metricsPlugin } from '../plugins/metrics.js';
 import { healthRoutes } from '../plugins/health.js';
@@ -114,6 +115,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   // ---- providers ---------------------------------------------------------------------------------
   await fastify.register(providerRegistryPlugin, { providers: options.providers, dispatcher });
   await fastify.register(openaiProviderPlugin);
+  await fastify.register(geminiProviderPlugin, { media: options.media });
   fastify.gatewayProviders.instantiate();
   await fastify.register(routingPlugin, { catalog, routing: options.routing });
   await fastify.register(metricsPlugin, { access: options.metrics.access });

@@ -361,6 +361,31 @@ function buildSchema() {
         sensitive: true,
       },
     },
+    media: {
+      maxBytes: {
+        doc: 'Largest media file downloaded for an image URL, bytes',
+        format: 'positive-count',
+        default: gatewayDefaults.media.maxBytes,
+        env: 'MEDIA_MAX_BYTES',
+      },
+      timeoutMs: {
+        doc: 'Time allowed for one media download, ms',
+        format: 'milliseconds',
+        default: gatewayDefaults.media.timeoutMs,
+        env: 'MEDIA_TIMEOUT',
+      },
+      allowPrivateNetworks: {
+        doc: 'Let media URLs reach loopback, private and link-local addresses',
+        format: 'strict-boolean',
+        default: gatewayDefaults.media.allowPrivateNetworks,
+        env: 'MEDIA_ALLOW_PRIVATE_NETWORKS',
+      },
+      maxRedirects: {
+        doc: 'Redirects followed per media download',
+        format: 'count',
+        default: gatewayDefaults.media.maxRedirects,
+      },
+    },
   };
 }
 
@@ -571,6 +596,7 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
     rateLimit: values.rateLimit,
     redis: values.redis,
     routing: checkRouting(fileRouting),
+    media: values.media,
   };
 
   return {

@@ -80,6 +80,37 @@ export const ERRORS = {
     code: 'unsupported_parameter',
     message: 'A parameter is not supported by the model that would serve this request.',
   },
+  GW_ERR_REQUEST_UNSUPPORTED_CONTENT: {
+    status: 400,
+    type: 'validation_error',
+    code: 'unsupported_content',
+    message: 'A message part is not supported by the model that would serve this request.',
+  },
+  GW_ERR_MEDIA_URL_FORBIDDEN: {
+    status: 400,
+    type: 'validation_error',
+    code: 'media_url_forbidden',
+    message:
+      'The media URL points to a loopback, private, link-local or metadata address the gateway does not fetch from.',
+  },
+  GW_ERR_MEDIA_FETCH_FAILED: {
+    status: 400,
+    type: 'validation_error',
+    code: 'media_fetch_failed',
+    message: 'The gateway could not download the media at the URL.',
+  },
+  GW_ERR_MEDIA_TOO_LARGE: {
+    status: 400,
+    type: 'validation_error',
+    code: 'media_too_large',
+    message: 'The media at the URL is larger than the gateway downloads.',
+  },
+  GW_ERR_MEDIA_UNSUPPORTED_TYPE: {
+    status: 400,
+    type: 'validation_error',
+    code: 'media_unsupported_type',
+    message: 'The media at the URL is not of a type the message part accepts.',
+  },
   GW_ERR_ROUTE_NOT_FOUND: {
     status: 404,
     type: 'not_found',

@@ -18,9 +18,18 @@ export interface ServerSentEvent {
   id: string | undefined;
 }
 
+export interface ParseServerSentEventsOptions {
+  /**
+   * Called with each line that is neither a comment nor a field the parser knows (data, event, id,
+   * retry). The standard ignores such lines; some providers write an error body there mid-stream.
+   */
+  onUnknownLine?(line: string): void;
+}
+
 /** Yields each event of an SSE byte stream. Comments and `retry:` lines are ignored. */
 export async function* parseServerSentEvents(
   source: AsyncIterable<Buffer | string>,
+  options: ParseServerSentEventsOptions = {},
 ): AsyncGenerator<ServerSentEvent, void, undefined> {
   const decoder = new StringDecoder('utf8');
   let buffer = '';
@@ -68,6 +77,7 @@ export async function* parseServerSentEvents(
       if (field === 'data') data.push(value);
       else if (field === 'event') event = value;
       else if (field === 'id') id = value;
+      else if (field !== 'retry') options.onUnknownLine?.(line);
     }
     buffer = buffer.slice(start);
   }

@@ -33,6 +33,18 @@ describe('parseServerSentEvents', () => {
     }
   });
 
+  it('reports lines that are neither fields it knows nor comments, and still ignores them', async () => {
+    const unknown: string[] = [];
+    const body = 'data: 1\n\nretry: 10\n: note\n{\n  "error": {"code": 499}\n}\n';
+    const events = await collect(
+      parseServerSentEvents(pieces(Buffer.from(body), [3, 17]), {
+        onUnknownLine: (line) => unknown.push(line),
+      }),
+    );
+    expect(events).toEqual([{ event: 'message', data: '1', id: undefined }]);
+    expect(unknown).toEqual(['{', '  "error": {"code": 499}', '}']);
+  });
+
   it('reads one byte at a time', async () => {
     const bytes = Buffer.from(text);
     const cuts = Array.from({ length: bytes.length }, (_, index) => index);

@@ -1,0 +1,100 @@
+/**
+ * Gemini error answers → the gateway's envelope: the upstream status and message are kept, the type
+ * becomes `provider_error`, the code is Google's canonical status name (`RESOURCE_EXHAUSTED`,
+ * `INVALID_ARGUMENT`, …), a 429's RetryInfo becomes `Retry-After`, and our keys are scrubbed.
+ * @see https://ai.google.dev/gemini-api/docs/troubleshooting#error-codes
+ * @see https://cloud.google.com/apis/design/errors#error_payloads
+ */
+import type { Dispatcher } from 'undici';
+import { UpstreamFailure, parseRetryAfter, readBody, scrubSecrets } from '../../../src/upstream.js';
+import type { GeminiErrorWire } from './gemini-api.js';
+
+const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
+/** A protobuf Duration in JSON: seconds with an optional fraction, then `s`. */
+const DURATION = /^(\d+(?:\.\d+)?)s$/;
+
+/** The delay Google asks for in a RetryInfo detail, in ms (null when there is none). */
+export function retryDelayFromDetails(wire: GeminiErrorWire | undefined): number | null {
+  const details = wire?.error?.details;
+  if (!Array.isArray(details)) return null;
+  for (const detail of details) {
+    if (detail && detail['@type'] === RETRY_INFO_TYPE && typeof detail.retryDelay === 'string') {
+      const match = DURATION.exec(detail.retryDelay.trim());
+      if (match) return Math.round(Number(match[1]) * 1000);
+    }
+  }
+  return null;
+}
+
+/** Parses a body that may be Google's error JSON; undefined when it is not. */
+export function parseGeminiError(text: string): GeminiErrorWire | undefined {
+  try {
+    const parsed = JSON.parse(text) as GeminiErrorWire;
+    return parsed && typeof parsed === 'object' && parsed.error && typeof parsed.error === 'object'
+      ? parsed
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface GeminiFailureInput {
+  /** The HTTP status of the answer (for an error inside a stream, the error's own `code`). */
+  status: number;
+  wire: GeminiErrorWire | undefined;
+  /** The raw body, quoted (shortened) when it is not Google's error JSON. */
+  text: string;
+  provider: string;
+  secrets: (string | undefined)[];
+  retryAfterHeader?: string | string[] | undefined;
+  /** 'http' for an answer before the stream started, 'mid_stream' after. */
+  kind: 'http' | 'mid_stream';
+}
+
+export function toGeminiFailure(input: GeminiFailureInput): UpstreamFailure {
+  const upstream = input.wire?.error ?? undefined;
+  const { status } = input;
+  const message = scrubSecrets(
+    upstream?.message ||
+      `The provider ${input.provider} answered HTTP ${status}${input.text && !upstream ? `: ${input.text.slice(0, 200)}` : ''}.`,
+    input.secrets,
+  );
+  const retryAfterMs = parseRetryAfter(input.retryAfterHeader) ?? retryDelayFromDetails(input.wire);
+  const headers: Record<string, string> = {};
+  if (retryAfterMs !== null) headers['retry-after'] = String(Math.ceil(retryAfterMs / 1000));
+  // A status that is not an HTTP error (Google's 499 CANCELLED inside a stream, a 3xx we do not
+  // follow) is not one the client can act on: it is the provider failing.
+  const clientStatus = status >= 400 && status <= 599 && status !== 499 ? status : 502;
+  return new UpstreamFailure('GW_ERR_UPSTREAM_ERROR', input.kind, {
+    status: clientStatus,
+    message,
+    code: upstream?.status ? String(upstream.status) : null,
+    headers,
+    upstreamStatus: status,
+    retryAfterMs,
+  });
+}
+
+/** Reads an error answer (non-2xx) and turns it into the failure the client will see. */
+export async function readGeminiError(
+  response: Dispatcher.ResponseData,
+  signal: AbortSignal,
+  provider: string,
+  secrets: (string | undefined)[],
+): Promise<UpstreamFailure> {
+  let text = '';
+  try {
+    text = (await readBody(response, signal, provider, 1024 * 1024)).toString('utf8');
+  } catch {
+    text = '';
+  }
+  return toGeminiFailure({
+    status: response.statusCode,
+    wire: parseGeminiError(text),
+    text,
+    provider,
+    secrets,
+    retryAfterHeader: response.headers['retry-after'],
+    kind: 'http',
+  });
+}
