@@ -138,7 +138,7 @@ export async function readBody(
     for await (const chunk of response.body) {
       size += (chunk as Buffer).length;
       if (size > limit) {
-        response.body.destroy();
+        destroyBody(response);
         throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
           message: `The provider ${provider} sent a response larger than ${limit} bytes.`,
         });
@@ -149,6 +149,15 @@ export async function readBody(
     throw toUpstreamFailure(error, signal, provider);
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/**
+ * Drops a body we will not read, closing its connection. The listener keeps the abort error that
+ * destroying an unread undici body emits from becoming an uncaught exception.
+ */
+export function destroyBody(response: Dispatcher.ResponseData): void {
+  response.body.on('error', () => {});
+  response.body.destroy();
 }
 
 /** Discards a body we do not need, so the connection returns to the pool. */

@@ -14,7 +14,7 @@ import type {
   Target,
   UnaryResult,
 } from '../../../src/provider.js';
-import { UpstreamFailure, originOf, readBody, sendUpstream } from '../../../src/upstream.js';
+import { UpstreamFailure, destroyBody, originOf, readBody, sendUpstream } from '../../../src/upstream.js';
 import {
   OPENAI_CHAT_PATH,
   OPENAI_EMBEDDINGS_PATH,
@@ -121,7 +121,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const response = await this.#post(OPENAI_CHAT_PATH, body, context);
     const contentType = String(response.headers['content-type'] ?? '');
     if (!contentType.startsWith('text/event-stream')) {
-      response.body.destroy();
+      destroyBody(response);
       throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
         message: `The provider ${this.#id} answered a stream request with ${contentType || 'no content type'}.`,
       });

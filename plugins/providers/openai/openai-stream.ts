@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent } from '../../../src/provider.js';
 import { parseServerSentEvents } from '../../../src/sse.js';
-import { UpstreamFailure, scrubSecrets, toUpstreamFailure } from '../../../src/upstream.js';
+import { UpstreamFailure, destroyBody, scrubSecrets, toUpstreamFailure } from '../../../src/upstream.js';
 import type { OpenAIErrorWire } from './openai-api.js';
 
 export async function* readOpenAIStream(
@@ -49,7 +49,7 @@ export async function* readOpenAIStream(
     throw toUpstreamFailure(error, signal, provider);
   } finally {
     if (finished) response.body.resume().on('error', () => {});
-    else response.body.destroy();
+    else destroyBody(response);
   }
   throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
     message: `The provider ${provider} ended the stream without [DONE].`,
