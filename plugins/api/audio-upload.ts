@@ -124,7 +124,8 @@ export async function receiveAudioUpload(
       raw.resume();
     }
     fileStream?.destroy();
-    await parts.return?.(undefined).catch(() => {});
+    // Not awaited: a form cut off above may leave the parser waiting on a part that never comes.
+    parts.return?.(undefined).catch(() => {});
     if (spoolDirectory) await rm(spoolDirectory, { recursive: true, force: true });
   };
 

@@ -347,6 +347,29 @@ describe('bad audio requests get a clear 4xx naming the field, before any provid
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('answers 502 when the provider cannot be reached, the upload left unread', async () => {
+    const unreachable = await buildTestApp({
+      env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
+    });
+    try {
+      for (const parts of [
+        [{ name: 'model', value: 'whisper-1' }, file()],
+        [file(), { name: 'model', value: 'whisper-1' }],
+      ]) {
+        const response = await unreachable.app.inject({
+          method: 'POST',
+          url: '/v1/audio/transcriptions',
+          headers: { ...authHeaders(), 'content-type': multipartContentType() },
+          payload: multipartBody(parts),
+        });
+        expect(response.statusCode).toBe(502);
+        expect(response.json().error.code).toBe('upstream_unreachable');
+      }
+    } finally {
+      await unreachable.close();
+    }
+  });
+
   it('passes an upstream error through with type provider_error', async () => {
     upstream.enqueue('POST', '/v1/audio/transcriptions', openaiError(401, 'error-invalid-api-key.json'));
     const response = await post([{ name: 'model', value: 'whisper-1' }, file()]);
