@@ -316,6 +316,17 @@ describe('bad audio requests get a clear 4xx naming the field, before any provid
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('refuses a bad field sent after the file, aborting the upload already under way', async () => {
+    const response = await post([
+      { name: 'model', value: 'whisper-1' },
+      file(),
+      { name: 'response_format', value: 'mp3' },
+    ]);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({ param: 'response_format', code: 'invalid_value' });
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it('refuses two files', async () => {
     const response = await post([{ name: 'model', value: 'whisper-1' }, file(), file()]);
     expect(response.statusCode).toBe(400);
