@@ -12,6 +12,7 @@ import { commonErrorResponses } from '../../schemas/common.js';
 import { startCall } from '../../src/call-context.js';
 import { GatewayError } from '../../src/errors.js';
 import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
+import { runModelCall } from './run-model-call.js';
 import { sendModelResult } from './send-model-result.js';
 
 export interface SpeechRouteOptions {
@@ -50,23 +51,19 @@ export const audioSpeechRoutes: FastifyPluginAsync<SpeechRouteOptions> = async (
       const plan = fastify.gatewayRouter.plan(body.model, 'speech');
       const call = startCall(request, reply, options.requestTimeout, state.warnings);
       try {
-        const execution = await fastify.gatewayRouter.execute(
-          plan,
-          (deployment) => {
-            const adapter = deployment.instance.adapter;
-            if (!adapter.speech) {
-              throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
-                message: `The provider '${deployment.instance.id}' does not serve speech.`,
-                param: 'model',
-              });
-            }
-            return adapter.speech(body, deployment, call.context);
-          },
-          call.context.signal,
-        );
+        const execution = await runModelCall(fastify, plan, call, async (deployment, context) => {
+          const adapter = deployment.instance.adapter;
+          if (!adapter.speech) {
+            throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
+              message: `The provider '${deployment.instance.id}' does not serve speech.`,
+              param: 'model',
+            });
+          }
+          return adapter.speech(body, deployment, context);
+        });
         recordExecution(state, execution);
         setGatewayHeaders(reply, state);
-        return sendModelResult(request, reply, execution.value, call);
+        return sendModelResult(request, reply, execution.value, call, execution.release);
       } catch (error) {
         call.dispose();
         throw unwrapExecutionError(error, state);

@@ -24,6 +24,7 @@ import { GatewayError } from '../../src/errors.js';
 import type { AudioUpload, CallContext, ProviderAdapter, Target } from '../../src/provider.js';
 import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
 import { receiveAudioUpload } from './audio-upload.js';
+import { runModelCall } from './run-model-call.js';
 import { sendModelResult } from './send-model-result.js';
 
 export interface AudioRouteOptions {
@@ -105,9 +106,11 @@ export const audioTranscriptionRoutes: FastifyPluginAsync<AudioRouteOptions> = a
         state.model = incoming.model;
         const plan = fastify.gatewayRouter.plan(incoming.model, 'transcription');
         // A file still arriving can be sent once; a received one can fail over.
-        const execution = await fastify.gatewayRouter.execute(
-          incoming.live ? plan.slice(0, 1) : plan,
-          (deployment) => {
+        const execution = await runModelCall(
+          fastify,
+          plan,
+          call,
+          async (deployment, context) => {
             const method = METHODS[endpoint](deployment.instance.adapter);
             if (!method) {
               throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
@@ -115,14 +118,14 @@ export const audioTranscriptionRoutes: FastifyPluginAsync<AudioRouteOptions> = a
                 param: 'model',
               });
             }
-            return method(incoming.open(), deployment, call.context);
+            return method(incoming.open(), deployment, context);
           },
-          call.context.signal,
+          { once: incoming.live },
         );
         recordExecution(state, execution);
         setGatewayHeaders(reply, state);
         await incoming.close();
-        return sendModelResult(request, reply, execution.value, call);
+        return sendModelResult(request, reply, execution.value, call, execution.release);
       } catch (error) {
         call.dispose();
         await incoming.close();

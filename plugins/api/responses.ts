@@ -21,6 +21,7 @@ import type { ProviderInstance, ResponsesStreamEvent, Usage } from '../../src/pr
 import { SSE_HEADERS, writeTypedEventStream } from '../../src/sse.js';
 import { ClientClosed } from '../../src/upstream.js';
 import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
+import { firstInstance, runModelCall } from './run-model-call.js';
 import { sendModelResult } from './send-model-result.js';
 
 export interface ResponsesRouteOptions {
@@ -124,18 +125,14 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
 
       if (!state.stream) {
         try {
-          const execution = await fastify.gatewayRouter.execute(
-            plan,
-            (deployment) => {
-              const adapter = deployment.instance.adapter;
-              if (!adapter.responses) throw notServed(deployment.instance.id);
-              return adapter.responses(body, deployment, call.context);
-            },
-            call.context.signal,
-          );
+          const execution = await runModelCall(fastify, plan, call, async (deployment, context) => {
+            const adapter = deployment.instance.adapter;
+            if (!adapter.responses) throw notServed(deployment.instance.id);
+            return adapter.responses(body, deployment, context);
+          });
           recordExecution(state, execution);
           setGatewayHeaders(reply, state);
-          return sendModelResult(request, reply, execution.value, call);
+          return sendModelResult(request, reply, execution.value, call, execution.release);
         } catch (error) {
           call.dispose();
           throw unwrapExecutionError(error, state);
@@ -144,29 +141,26 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
 
       let execution;
       try {
-        execution = await fastify.gatewayRouter.execute(
-          plan,
-          async (deployment) => {
-            const adapter = deployment.instance.adapter;
-            if (!adapter.responsesStream) throw notServed(deployment.instance.id);
-            const stream = await adapter.responsesStream(body, deployment, call.context);
-            const iterator = stream[Symbol.asyncIterator]();
-            // Nothing has reached the client yet: a failure up to the first event can still fail over.
-            try {
-              return { first: await iterator.next(), iterator };
-            } catch (error) {
-              await iterator.return?.().catch(() => {});
-              throw error;
-            }
-          },
-          call.context.signal,
-        );
+        execution = await runModelCall(fastify, plan, call, async (deployment, context) => {
+          const adapter = deployment.instance.adapter;
+          if (!adapter.responsesStream) throw notServed(deployment.instance.id);
+          const stream = await adapter.responsesStream(body, deployment, context);
+          const iterator = stream[Symbol.asyncIterator]();
+          // Nothing has reached the client yet: a failure up to the first event can still fail over.
+          try {
+            return { first: await iterator.next(), iterator };
+          } catch (error) {
+            await iterator.return?.().catch(() => {});
+            throw error;
+          }
+        });
       } catch (error) {
         call.dispose();
         throw unwrapExecutionError(error, state);
       }
       recordExecution(state, execution);
       setGatewayHeaders(reply, state);
+      const streamed = execution;
 
       const frames = writeTypedEventStream(prepend(execution.value.first, execution.value.iterator), {
         onEvent(event) {
@@ -188,6 +182,7 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         } finally {
           state.upstreamMs += performance.now() - started;
           call.dispose();
+          streamed.release();
         }
       }
       reply.headers(SSE_HEADERS);
@@ -224,7 +219,7 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         let holder: ProviderInstance | undefined;
         if (model !== undefined) {
           state.model = model;
-          holder = fastify.gatewayRouter.plan(model, 'chat')[0]?.instance;
+          holder = firstInstance(fastify.gatewayRouter.plan(model, 'chat'));
         } else holder = defaultInstance();
         if (!holder?.adapter.storedResponse) {
           throw new GatewayError('GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED', {

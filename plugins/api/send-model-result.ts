@@ -16,11 +16,14 @@ export function sendModelResult(
   reply: FastifyReply,
   result: UnaryResult | ByteStreamResult,
   call: CallHandle,
+  /** Called once the answer is complete (the router counts the deployment free again). */
+  release: () => void = () => {},
 ): FastifyReply {
   const state = request.gateway;
   if (!isByteStreamResult(result)) {
     state.usage = result.usage;
     call.dispose();
+    release();
     return reply.type(result.contentType).send(result.body);
   }
   state.stream = true;
@@ -36,6 +39,7 @@ export function sendModelResult(
       // Relaying time is upstream time: the overhead is what the gateway spent before it.
       state.upstreamMs += performance.now() - started;
       call.dispose();
+      release();
     }
   }
   // Proxies such as nginx buffer answers unless told not to; audio and events must flow.
