@@ -2,6 +2,8 @@
 import { ChatCompletionChunkSchema, ChatCompletionSchema } from './chat.js';
 import { ErrorResponseSchema } from './common.js';
 import { EmbeddingsResponseSchema } from './embeddings.js';
+import { TranscriptionResponseSchema } from './audio.js';
+import { DeletedResponseSchema, ResponseObjectSchema } from './responses.js';
 import { ModelListSchema, ModelObjectSchema } from './models.js';
 import { DetailedHealthSchema, HealthSchema, ReadinessSchema } from './health.js';
 
@@ -10,6 +12,9 @@ export const sharedSchemas = [
   ChatCompletionSchema,
   ChatCompletionChunkSchema,
   EmbeddingsResponseSchema,
+  TranscriptionResponseSchema,
+  ResponseObjectSchema,
+  DeletedResponseSchema,
   ModelObjectSchema,
   ModelListSchema,
   HealthSchema,

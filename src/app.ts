@@ -30,6 +30,9 @@ import { discoveryRoutes } from '../plugins/api/discovery.js';
 import { modelsRoutes } from '../plugins/api/models.js';
 import { chatCompletionsRoutes } from '../plugins/api/chat-completions.js';
 import { embeddingsRoutes } from '../plugins/api/embeddings.js';
+import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
+import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
+import { responsesRoutes } from '../plugins/api/responses.js';
 
 export interface GatewayPluginOptions extends GatewayOptionsInput {
   /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
@@ -130,6 +133,9 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     streamFirstByteTimeoutMs: options.routing.streamFirstByteTimeoutMs,
   });
   await fastify.register(embeddingsRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(audioSpeechRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(responsesRoutes, { requestTimeout: options.requestTimeout });
 };
 
 export default gateway;

@@ -111,6 +111,25 @@ export const ERRORS = {
     code: 'media_unsupported_type',
     message: 'The media at the URL is not of a type the message part accepts.',
   },
+  GW_ERR_AUDIO_NOT_MULTIPART: {
+    status: 400,
+    type: 'validation_error',
+    code: 'invalid_content_type',
+    message:
+      "This endpoint takes a 'multipart/form-data' body with the audio in a 'file' field and the model in a 'model' field.",
+  },
+  GW_ERR_AUDIO_INVALID_FORM: {
+    status: 400,
+    type: 'validation_error',
+    code: 'invalid_multipart',
+    message: 'The multipart/form-data body is malformed or ended early.',
+  },
+  GW_ERR_AUDIO_FILE_TOO_LARGE: {
+    status: 413,
+    type: 'validation_error',
+    code: 'file_too_large',
+    message: 'The audio file is larger than 25 MB (26214400 bytes), the most the gateway accepts.',
+  },
   GW_ERR_ROUTE_NOT_FOUND: {
     status: 404,
     type: 'not_found',

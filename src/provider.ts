@@ -2,11 +2,14 @@
  * The adapter contract every provider implements, and the per-call context the gateway hands it.
  * This file names no provider: routes and the router only ever see `ProviderAdapter`.
  */
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
+import type { SpeechRequest } from '../schemas/audio.js';
 import type { CatalogModel } from '../schemas/catalog.js';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
 import type { EmbeddingsRequest } from '../schemas/embeddings.js';
+import type { ResponsesRequest } from '../schemas/responses.js';
 import type { ProviderInstanceOptions } from '../schemas/options.js';
 
 /** Token usage in the gateway's own terms, whatever the provider called it. */
@@ -64,6 +67,74 @@ export interface StreamEvent {
  */
 export type ChatStream = AsyncIterable<StreamEvent>;
 
+/**
+ * An answer relayed as it arrives (binary audio, audio event streams): the client receives the bytes
+ * unchanged with `contentType`. Iteration ends after the upstream's clean end; a cut connection or a
+ * deadline is thrown from the iterator; calling `return()` releases the upstream connection.
+ */
+export interface ByteStreamResult {
+  readonly contentType: string;
+  readonly stream: AsyncIterable<Buffer>;
+  /** The model that answered, as the upstream named it. */
+  readonly model: string;
+}
+
+export function isByteStreamResult(result: UnaryResult | ByteStreamResult): result is ByteStreamResult {
+  return 'stream' in result;
+}
+
+/** One field of a multipart form, as the client sent it (`timestamp_granularities[]` keeps its brackets). */
+export interface FormField {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** The audio file of an upload. `stream` is read once; it fails with the upload (413 past the limit, 400 for a broken form, ClientClosed). */
+export interface UploadedFile {
+  readonly stream: Readable;
+  readonly filename: string;
+  readonly contentType: string;
+  /** Bytes, when known before reading (the file was received whole before the call); else undefined. */
+  readonly size: number | undefined;
+}
+
+/**
+ * POST /v1/audio/transcriptions and /translations: the form as it arrives. The file is not held in
+ * memory: an adapter that can, streams it on; one that needs it whole buffers it (it is at most
+ * MAX_AUDIO_FILE_BYTES).
+ */
+export interface AudioUpload {
+  readonly file: UploadedFile;
+  /** The fields sent before the file, in order, validated (`model` as the client named it). */
+  readonly fields: readonly FormField[];
+  /**
+   * The fields sent after the file, validated. They can only be read once the file stream has ended,
+   * so call this after reading it; it rejects with the 400 of an invalid field.
+   */
+  fieldsAfterFile(): Promise<readonly FormField[]>;
+}
+
+/** A typed event of a Responses API stream; `data` is the upstream's JSON text, relayed unchanged. */
+export interface ResponsesStreamEvent {
+  readonly type: string;
+  readonly data: string;
+}
+
+/**
+ * A Responses API event stream. Iteration ends normally only after a terminal event
+ * (`response.completed`, `response.incomplete`, `response.failed`, `error`); any other end or fault
+ * is thrown from the iterator. Calling `return()` releases the upstream connection.
+ */
+export type ResponsesStream = AsyncIterable<ResponsesStreamEvent>;
+
+/** GET or DELETE of a stored response (`/v1/responses/{id}`), passed through. */
+export interface StoredResponseOperation {
+  readonly method: 'GET' | 'DELETE';
+  readonly responseId: string;
+  /** The client's query string without the gateway's own `model` parameter ('' or `?a=b`). */
+  readonly query: string;
+}
+
 export interface ProviderAdapter {
   readonly type: string;
   /**
@@ -76,6 +147,38 @@ export interface ProviderAdapter {
   chatStream(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<ChatStream>;
   /** POST /v1/embeddings; absent when the provider has no embeddings. Answers OpenAI's list shape. */
   embeddings?(request: EmbeddingsRequest, target: Target, context: CallContext): Promise<UnaryResult>;
+  /**
+   * The chat parameters honoured for one target, when they differ by model (a model served through
+   * another API); absent or undefined: `chatParameters`.
+   */
+  chatParametersFor?(target: Target): ReadonlySet<string> | 'all' | undefined;
+  /** POST /v1/audio/transcriptions; answers in the requested `response_format` (or an event stream). */
+  transcribe?(
+    upload: AudioUpload,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | ByteStreamResult>;
+  /** POST /v1/audio/translations (into English). */
+  translate?(
+    upload: AudioUpload,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | ByteStreamResult>;
+  /** POST /v1/audio/speech; the audio in `response_format`, with its content type. */
+  speech?(
+    request: SpeechRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | ByteStreamResult>;
+  /** POST /v1/responses without `stream`: a `response` object. */
+  responses?(request: ResponsesRequest, target: Target, context: CallContext): Promise<UnaryResult>;
+  /** POST /v1/responses with `stream: true`; resolves once the upstream accepted the stream. */
+  responsesStream?(request: ResponsesRequest, target: Target, context: CallContext): Promise<ResponsesStream>;
+  /** GET or DELETE /v1/responses/{id} (GET with `stream=true` answers an event stream). */
+  storedResponse?(
+    operation: StoredResponseOperation,
+    context: CallContext,
+  ): Promise<UnaryResult | ByteStreamResult>;
   close?(): Promise<void>;
 }
 

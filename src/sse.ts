@@ -10,7 +10,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { ErrorEnvelope } from './errors.js';
-import type { StreamEvent } from './provider.js';
+import type { ResponsesStreamEvent, StreamEvent } from './provider.js';
 
 export interface ServerSentEvent {
   event: string;
@@ -136,4 +136,43 @@ export async function* writeChatStream(
   }
   hooks.onComplete?.();
   yield DONE_EVENT;
+}
+
+/**
+ * A typed event, framed as the Responses API frames its own: `event: <type>` then the data.
+ * @see https://platform.openai.com/docs/api-reference/responses-streaming
+ */
+export function formatTypedEvent(type: string, data: string): string {
+  const lines = data.includes('\n') ? data.split('\n').join('\ndata: ') : data;
+  return `event: ${type}\ndata: ${lines}\n\n`;
+}
+
+export interface TypedEventWriterHooks {
+  onEvent?(event: ResponsesStreamEvent): void;
+  /**
+   * Turns an error thrown mid-stream into the data of the final `error` event; `sequence` is the
+   * number of events already sent (the Responses API numbers its events from 0).
+   */
+  onError(error: unknown, sequence: number): string;
+}
+
+/**
+ * Frames a Responses API stream for the client: each event unchanged as it arrives; after the
+ * upstream's terminal event the stream simply ends (the Responses API has no `[DONE]`), and a failure
+ * after the stream started ends it with an `error` event.
+ */
+export async function* writeTypedEventStream(
+  events: AsyncIterable<ResponsesStreamEvent>,
+  hooks: TypedEventWriterHooks,
+): AsyncGenerator<string, void, undefined> {
+  let sequence = 0;
+  try {
+    for await (const event of events) {
+      hooks.onEvent?.(event);
+      sequence++;
+      yield formatTypedEvent(event.type, event.data);
+    }
+  } catch (error) {
+    yield formatTypedEvent('error', hooks.onError(error, sequence));
+  }
 }

@@ -160,6 +160,31 @@ export function destroyBody(response: Dispatcher.ResponseData): void {
   response.body.destroy();
 }
 
+/**
+ * Relays a body as it arrives (audio, event streams passed through unchanged). A cut connection or a
+ * deadline is thrown as a catalogue error; stopping early (`return()`) destroys the body so the
+ * upstream request ends too.
+ */
+export async function* relayBody(
+  response: Dispatcher.ResponseData,
+  signal: AbortSignal,
+  provider: string,
+): AsyncGenerator<Buffer, void, undefined> {
+  let finished = false;
+  try {
+    for await (const chunk of response.body) yield chunk as Buffer;
+    finished = true;
+  } catch (error) {
+    if (error instanceof GatewayError || signal.aborted) throw toUpstreamFailure(error, signal, provider);
+    throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
+      message: `The provider ${provider} cut the answer short.`,
+      cause: error,
+    });
+  } finally {
+    if (!finished) destroyBody(response);
+  }
+}
+
 /** Discards a body we do not need, so the connection returns to the pool. */
 export function discardBody(response: Dispatcher.ResponseData): void {
   response.body.resume();

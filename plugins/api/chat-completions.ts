@@ -70,7 +70,8 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
     applyParameterPolicy(
       body,
       deployment,
-      deployment.instance.adapter.chatParameters,
+      deployment.instance.adapter.chatParametersFor?.(deployment) ??
+        deployment.instance.adapter.chatParameters,
       options.unsupportedParameters,
       warnings,
     );

@@ -8,6 +8,12 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
     const endpoints = [
       'POST /v1/chat/completions',
       'POST /v1/embeddings',
+      'POST /v1/audio/transcriptions',
+      'POST /v1/audio/translations',
+      'POST /v1/audio/speech',
+      'POST /v1/responses',
+      'GET /v1/responses/{id}',
+      'DELETE /v1/responses/{id}',
       'GET /v1/models',
       'GET /v1/models/{model}',
       'GET /health',

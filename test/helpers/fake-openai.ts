@@ -3,7 +3,7 @@
  * fixtures in test/fixtures/openai/, byte for byte.
  */
 import { readFileSync } from 'node:fs';
-import { FakeUpstream, type ScriptedResponse } from './fake-upstream.js';
+import { FakeUpstream, type RecordedRequest, type ScriptedResponse } from './fake-upstream.js';
 
 export function openaiFixture(name: string): string {
   return readFileSync(new URL(`../fixtures/openai/${name}`, import.meta.url), 'utf8');
@@ -45,6 +45,12 @@ export async function startFakeOpenAI(): Promise<FakeUpstream> {
   fake.route('POST', '/v1/embeddings', (request) =>
     embeddingsAnswer(request.json as Parameters<typeof embeddingsAnswer>[0]),
   );
+  fake.route('POST', '/v1/audio/transcriptions', audioAnswer);
+  fake.route('POST', '/v1/audio/translations', audioAnswer);
+  fake.route('POST', '/v1/audio/speech', speechAnswer);
+  fake.route('POST', '/v1/responses', responsesAnswer);
+  fake.route('GET', `/v1/responses/${STORED_RESPONSE_ID}`, () => unaryChat(RESPONSE));
+  fake.route('DELETE', `/v1/responses/${STORED_RESPONSE_ID}`, () => unaryChat(RESPONSE_DELETED));
   return fake.listen();
 }
 
@@ -100,4 +106,121 @@ export function embeddingsAnswer(request: {
       2,
     ),
   };
+}
+
+// ---- audio ----------------------------------------------------------------------------------------
+
+export const TRANSCRIPTION = openaiFixture('transcription.json');
+export const TRANSCRIPTION_VERBOSE = openaiFixture('transcription-verbose.json');
+export const TRANSCRIPTION_TEXT = openaiFixture('transcription.txt');
+export const TRANSCRIPTION_SRT = openaiFixture('transcription.srt');
+export const TRANSCRIPTION_VTT = openaiFixture('transcription.vtt');
+export const TRANSCRIPTION_STREAM = openaiFixture('transcription-stream.txt');
+export const TRANSLATION = openaiFixture('translation.json');
+export const SPEECH_STREAM = openaiFixture('speech-stream.txt');
+
+/** The form a fake upstream received: its fields in order, and the file with its exact bytes. */
+export interface ReceivedForm {
+  fields: [string, string][];
+  file: { name: string; type: string; bytes: Buffer } | undefined;
+}
+
+/** Parses a recorded multipart body with the platform's own form parser (undici's). */
+export async function readReceivedForm(request: RecordedRequest): Promise<ReceivedForm> {
+  const form = await new Request('http://fake.invalid/', {
+    method: 'POST',
+    headers: { 'content-type': String(request.headers['content-type']) },
+    body: request.body,
+  }).formData();
+  const fields: [string, string][] = [];
+  let file: ReceivedForm['file'];
+  for (const [name, value] of form.entries()) {
+    if (typeof value === 'string') fields.push([name, value]);
+    else file = { name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) };
+  }
+  return { fields, file };
+}
+
+/** OpenAI's answer to a transcription or translation, in the requested format. */
+export async function audioAnswer(request: RecordedRequest): Promise<ScriptedResponse> {
+  const form = await readReceivedForm(request);
+  const field = (name: string) => form.fields.find(([key]) => key === name)?.[1];
+  if (field('stream') === 'true') {
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream; charset=utf-8' },
+      body: TRANSCRIPTION_STREAM,
+      chunkBytes: 40,
+    };
+  }
+  const text = (body: string) => ({
+    status: 200,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    body,
+  });
+  switch (field('response_format') ?? 'json') {
+    case 'text':
+      return text(TRANSCRIPTION_TEXT);
+    case 'srt':
+      return text(TRANSCRIPTION_SRT);
+    case 'vtt':
+      return text(TRANSCRIPTION_VTT);
+    case 'verbose_json':
+      return unaryChat(TRANSCRIPTION_VERBOSE);
+    default:
+      return unaryChat(request.path.endsWith('/translations') ? TRANSLATION : TRANSCRIPTION);
+  }
+}
+
+/** The content type OpenAI labels each speech format with. */
+export const SPEECH_TYPES: Record<string, string> = {
+  mp3: 'audio/mpeg',
+  opus: 'audio/opus',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  wav: 'audio/wav',
+  pcm: 'audio/pcm',
+};
+
+/** Deterministic "audio" for a text: 64 KiB of bytes that depend on the text and the format. */
+export function speechAudio(input: string, format = 'mp3'): Buffer {
+  const audio = Buffer.alloc(64 * 1024);
+  let seed = 7;
+  for (const char of `${format}:${input}`) seed = (seed * 31 + (char.codePointAt(0) ?? 0)) % 251;
+  for (let index = 0; index < audio.length; index++) audio[index] = (seed + index * 13) % 256;
+  return audio;
+}
+
+export function speechAnswer(request: RecordedRequest): ScriptedResponse {
+  const body = request.json as { input?: string; response_format?: string; stream_format?: string };
+  if (body.stream_format === 'sse') {
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream; charset=utf-8' },
+      body: SPEECH_STREAM,
+    };
+  }
+  const format = body.response_format ?? 'mp3';
+  return {
+    status: 200,
+    headers: { 'content-type': SPEECH_TYPES[format] ?? 'application/octet-stream' },
+    body: speechAudio(body.input ?? '', format),
+    chunkBytes: 4096,
+  };
+}
+
+// ---- Responses API --------------------------------------------------------------------------------
+
+export const RESPONSE = openaiFixture('response.json');
+export const RESPONSE_TOOL_CALLS = openaiFixture('response-tool-calls.json');
+export const RESPONSE_STREAM = openaiFixture('response-stream.txt');
+export const RESPONSE_STREAM_TOOL_CALLS = openaiFixture('response-stream-tool-calls.txt');
+export const RESPONSE_DELETED = openaiFixture('response-deleted.json');
+export const STORED_RESPONSE_ID = (JSON.parse(RESPONSE) as { id: string }).id;
+
+export function responsesAnswer(request: RecordedRequest): ScriptedResponse {
+  const body = request.json as { stream?: boolean; tools?: unknown[] };
+  const withTools = (body.tools?.length ?? 0) > 0;
+  if (body.stream) return streamChat(withTools ? RESPONSE_STREAM_TOOL_CALLS : RESPONSE_STREAM);
+  return unaryChat(withTools ? RESPONSE_TOOL_CALLS : RESPONSE);
 }

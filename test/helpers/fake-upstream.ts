@@ -3,6 +3,7 @@
  * answers from a script: JSON, SSE streams cut at chosen byte boundaries, error statuses, delays,
  * hangs and connection resets. Provider-specific fakes (fake-openai.ts, fake-gemini.ts) add routes.
  */
+import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -57,6 +58,11 @@ export class FakeUpstream {
   connections = 0;
   /** Requests whose connection closed before the answer was complete (the gateway aborted). */
   aborted = 0;
+  /**
+   * `body` (path, bytes so far) as each piece of a request body arrives, and `body-aborted` (path)
+   * when a request body stops before its end: to watch uploads while they are under way.
+   */
+  readonly progress = new EventEmitter();
   #origin = '';
 
   constructor() {
@@ -115,10 +121,21 @@ export class FakeUpstream {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
     const url = request.url ?? '/';
     const path = url.split('?')[0] ?? '/';
+    let received = 0;
+    try {
+      for await (const chunk of request) {
+        chunks.push(chunk as Buffer);
+        received += (chunk as Buffer).length;
+        this.progress.emit('body', path, received);
+      }
+    } catch {
+      this.aborted++;
+      this.progress.emit('body-aborted', path);
+      return;
+    }
+    const body = Buffer.concat(chunks);
     let json: unknown;
     try {
       json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;

@@ -1,0 +1,73 @@
+/**
+ * POST /v1/audio/speech: text in (JSON), audio out, relayed to the client while the provider still
+ * produces it, with the provider's content type for the `response_format` (or server-sent audio
+ * events with `stream_format: "sse"`).
+ * @see https://platform.openai.com/docs/api-reference/audio/createSpeech
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { SpeechRequestSchema } from '../../schemas/audio.js';
+import { commonErrorResponses } from '../../schemas/common.js';
+import { startCall } from '../../src/call-context.js';
+import { GatewayError } from '../../src/errors.js';
+import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
+import { runModelCall } from './run-model-call.js';
+import { sendModelResult } from './send-model-result.js';
+
+export interface SpeechRouteOptions {
+  requestTimeout: number;
+}
+
+export const audioSpeechRoutes: FastifyPluginAsync<SpeechRouteOptions> = async (instance, options) => {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+
+  fastify.post(
+    '/v1/audio/speech',
+    {
+      config: { rateLimitClass: 'audio', cacheable: false, concurrencyLimited: true },
+      schema: {
+        tags: ['audio'],
+        summary: 'Generate audio from text',
+        body: SpeechRequestSchema,
+        response: {
+          200: {
+            description:
+              'The audio, streamed as it is produced: audio/mpeg (mp3), audio/opus, audio/aac, audio/flac, ' +
+              'audio/wav or audio/pcm as the provider labels it; with stream_format=sse, server-sent events',
+            content: {
+              'application/octet-stream': { schema: Type.String({ format: 'binary' }) },
+              'text/event-stream': { schema: Type.String() },
+            },
+          },
+          ...commonErrorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const state = request.gateway;
+      state.model = body.model;
+      const plan = fastify.gatewayRouter.plan(body.model, 'speech');
+      const call = startCall(request, reply, options.requestTimeout, state.warnings);
+      try {
+        const execution = await runModelCall(fastify, plan, call, async (deployment, context) => {
+          const adapter = deployment.instance.adapter;
+          if (!adapter.speech) {
+            throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
+              message: `The provider '${deployment.instance.id}' does not serve speech.`,
+              param: 'model',
+            });
+          }
+          return adapter.speech(body, deployment, context);
+        });
+        recordExecution(state, execution);
+        setGatewayHeaders(reply, state);
+        return sendModelResult(request, reply, execution.value, call, execution.release);
+      } catch (error) {
+        call.dispose();
+        throw unwrapExecutionError(error, state);
+      }
+    },
+  );
+};

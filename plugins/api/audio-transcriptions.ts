@@ -1,0 +1,146 @@
+/**
+ * POST /v1/audio/transcriptions and POST /v1/audio/translations: a multipart form with the audio,
+ * streamed to the provider that serves the model (plugins/api/audio-upload.ts), and the answer as the
+ * provider gave it: JSON, text, subtitles, or server-sent transcription events.
+ * @see https://platform.openai.com/docs/api-reference/audio/createTranscription
+ * @see https://platform.openai.com/docs/api-reference/audio/createTranslation
+ *
+ * This plugin is encapsulated: the multipart parser, and the parser that leaves any other body
+ * unread (so it can be refused with a 400 that says what to send), apply to these routes only.
+ */
+import type { FastifyPluginAsync, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import multipart from '@fastify/multipart';
+import { Type } from '@sinclair/typebox';
+import {
+  MAX_AUDIO_FILE_BYTES,
+  MAX_AUDIO_REQUEST_BYTES,
+  TranscriptionFormSchema,
+  TranslationFormSchema,
+  type AudioEndpoint,
+} from '../../schemas/audio.js';
+import { commonErrorResponses } from '../../schemas/common.js';
+import { startCall } from '../../src/call-context.js';
+import { GatewayError } from '../../src/errors.js';
+import type { AudioUpload, CallContext, ProviderAdapter, Target } from '../../src/provider.js';
+import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
+import { receiveAudioUpload } from './audio-upload.js';
+import { runModelCall } from './run-model-call.js';
+import { sendModelResult } from './send-model-result.js';
+
+export interface AudioRouteOptions {
+  requestTimeout: number;
+}
+
+type AudioMethod = (
+  adapter: ProviderAdapter,
+) =>
+  | ((
+      upload: AudioUpload,
+      target: Target,
+      context: CallContext,
+    ) => ReturnType<NonNullable<ProviderAdapter['transcribe']>>)
+  | undefined;
+
+const METHODS: Record<AudioEndpoint, AudioMethod> = {
+  transcription: (adapter) => adapter.transcribe?.bind(adapter),
+  translation: (adapter) => adapter.translate?.bind(adapter),
+};
+
+/** A declared length over the limit is refused before a byte of the body is read. */
+async function refuseDeclaredOversize(request: FastifyRequest): Promise<void> {
+  const declared = Number(request.headers['content-length']);
+  if (declared > MAX_AUDIO_REQUEST_BYTES) {
+    throw new GatewayError('GW_ERR_AUDIO_FILE_TOO_LARGE', {
+      message:
+        `The request declares ${declared} bytes; an audio upload may hold a file of at most ` +
+        `${MAX_AUDIO_FILE_BYTES} bytes (25 MB) and ${MAX_AUDIO_REQUEST_BYTES} bytes in all.`,
+      param: 'file',
+    });
+  }
+}
+
+export const audioTranscriptionRoutes: FastifyPluginAsync<AudioRouteOptions> = async (fastify, options) => {
+  await fastify.register(multipart);
+  // Bodies that are not multipart are left unread and refused by the handler, naming what to send.
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  const route = (endpoint: AudioEndpoint, path: string, summary: string, form: object) => {
+    const routeOptions: RouteShorthandOptions = {
+      config: { rateLimitClass: 'audio', cacheable: false, concurrencyLimited: true },
+      onRequest: refuseDeclaredOversize,
+      // The form is read part by part in the handler; the body schema documents it for OpenAPI.
+      validatorCompiler: () => () => true,
+      schema: {
+        tags: ['audio'],
+        summary,
+        consumes: ['multipart/form-data'],
+        body: form,
+        response: {
+          200: {
+            description:
+              'The text in the requested response_format: JSON (json, verbose_json), text/plain (text, ' +
+              'srt, vtt), or with stream=true server-sent transcription events',
+            content: {
+              'application/json': { schema: Type.Ref('CreateTranscriptionResponse') },
+              'text/plain': { schema: Type.String() },
+              'text/event-stream': { schema: Type.String() },
+            },
+          },
+          413: Type.Ref('ErrorResponse'),
+          ...commonErrorResponses,
+        },
+      },
+    };
+    fastify.post(path, routeOptions, async (request, reply) => {
+      const state = request.gateway;
+      const call = startCall(request, reply, options.requestTimeout, state.warnings);
+      let incoming;
+      try {
+        incoming = await receiveAudioUpload(request, endpoint);
+      } catch (error) {
+        call.dispose();
+        throw error;
+      }
+      try {
+        state.model = incoming.model;
+        const plan = fastify.gatewayRouter.plan(incoming.model, 'transcription');
+        // A file still arriving can be sent once; a received one can fail over.
+        const execution = await runModelCall(
+          fastify,
+          plan,
+          call,
+          async (deployment, context) => {
+            const method = METHODS[endpoint](deployment.instance.adapter);
+            if (!method) {
+              throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
+                message: `The provider '${deployment.instance.id}' does not serve audio ${endpoint}s.`,
+                param: 'model',
+              });
+            }
+            return method(incoming.open(), deployment, context);
+          },
+          { once: incoming.live },
+        );
+        recordExecution(state, execution);
+        setGatewayHeaders(reply, state);
+        await incoming.close();
+        return sendModelResult(request, reply, execution.value, call, execution.release);
+      } catch (error) {
+        call.dispose();
+        await incoming.close();
+        const cause = unwrapExecutionError(error, state);
+        // The upload's own fault (too large, broken form, client gone) explains a failed call best.
+        throw incoming.failure() ?? cause;
+      }
+    });
+  };
+
+  route(
+    'transcription',
+    '/v1/audio/transcriptions',
+    'Transcribe audio into the language spoken',
+    TranscriptionFormSchema,
+  );
+  route('translation', '/v1/audio/translations', 'Translate audio into English', TranslationFormSchema);
+};

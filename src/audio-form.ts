@@ -1,0 +1,145 @@
+/**
+ * The fields of an audio form (POST /v1/audio/transcriptions and /translations), checked one at a
+ * time as they arrive: the gateway never waits for the whole form, whose file may be 25 MB.
+ * @see https://platform.openai.com/docs/api-reference/audio/createTranscription
+ */
+import {
+  TIMESTAMP_GRANULARITIES,
+  TRANSCRIPTION_RESPONSE_FORMATS,
+  TRANSLATION_RESPONSE_FORMATS,
+  type AudioEndpoint,
+} from '../schemas/audio.js';
+import { GatewayError } from './errors.js';
+import type { FormField } from './provider.js';
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function invalid(param: string, message: string, code = 'invalid_value'): GatewayError {
+  return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message, param, code });
+}
+
+function oneOf(allowed: readonly string[]): (field: FormField) => void {
+  return (field) => {
+    if (!allowed.includes(field.value)) {
+      throw invalid(
+        field.name,
+        `Invalid value for '${field.name}': must be one of ${allowed.map((value) => `'${value}'`).join(', ')} (got ${JSON.stringify(field.value.slice(0, 64))}).`,
+      );
+    }
+  };
+}
+
+function nonEmpty(maxLength?: number): (field: FormField) => void {
+  return (field) => {
+    if (field.value.length === 0) throw invalid(field.name, `'${field.name}' must not be empty.`);
+    if (maxLength !== undefined && field.value.length > maxLength) {
+      throw invalid(field.name, `'${field.name}' must be at most ${maxLength} characters.`);
+    }
+  };
+}
+
+function numberBetween(minimum: number, maximum: number): (field: FormField) => void {
+  return (field) => {
+    const value = DECIMAL.test(field.value) ? Number(field.value) : Number.NaN;
+    if (!Number.isFinite(value)) {
+      throw invalid(
+        field.name,
+        `Invalid type for '${field.name}': expected a number, but got ${JSON.stringify(field.value.slice(0, 64))}.`,
+        'invalid_type',
+      );
+    }
+    if (value < minimum || value > maximum) {
+      throw invalid(
+        field.name,
+        `Invalid value for '${field.name}': must be between ${minimum} and ${maximum} (got ${value}).`,
+      );
+    }
+  };
+}
+
+const boolean = (field: FormField) => {
+  if (field.value !== 'true' && field.value !== 'false') {
+    throw invalid(
+      field.name,
+      `Invalid type for '${field.name}': expected true or false, but got ${JSON.stringify(field.value.slice(0, 64))}.`,
+      'invalid_type',
+    );
+  }
+};
+
+interface FieldRule {
+  check: (field: FormField) => void;
+  /** True for a field that may appear once only. */
+  single: boolean;
+}
+
+const COMMON_RULES: Record<string, FieldRule> = {
+  model: { check: nonEmpty(256), single: true },
+  prompt: { check: () => {}, single: true },
+  temperature: { check: numberBetween(0, 1), single: true },
+};
+
+const RULES: Record<AudioEndpoint, Record<string, FieldRule>> = {
+  transcription: {
+    ...COMMON_RULES,
+    response_format: { check: oneOf(TRANSCRIPTION_RESPONSE_FORMATS), single: true },
+    language: { check: nonEmpty(64), single: true },
+    stream: { check: boolean, single: true },
+    'timestamp_granularities[]': { check: oneOf(TIMESTAMP_GRANULARITIES), single: false },
+  },
+  translation: {
+    ...COMMON_RULES,
+    response_format: { check: oneOf(TRANSLATION_RESPONSE_FORMATS), single: true },
+  },
+};
+
+/**
+ * Checks one form field of an audio request (the fields the gateway knows; any other passes through
+ * to OpenAI-type providers as it came). `seen` holds the names already read, to refuse a repeat.
+ */
+export function checkAudioField(endpoint: AudioEndpoint, field: FormField, seen: Set<string>): void {
+  if (field.name === 'file') {
+    throw invalid('file', "'file' must be a file part (with a filename), not a text field.");
+  }
+  const rule = RULES[endpoint][field.name];
+  if (rule) {
+    if (rule.single && seen.has(field.name)) {
+      throw invalid(field.name, `'${field.name}' is given more than once; send it once.`);
+    }
+    rule.check(field);
+  }
+  seen.add(field.name);
+}
+
+/** The options of an audio request, read from its checked fields (for adapters that translate it). */
+export interface AudioOptions {
+  model: string;
+  responseFormat: string;
+  language: string | undefined;
+  prompt: string | undefined;
+  temperature: number | undefined;
+  stream: boolean;
+  timestampGranularities: string[];
+}
+
+export function readAudioOptions(fields: readonly FormField[]): AudioOptions {
+  const options: AudioOptions = {
+    model: '',
+    responseFormat: 'json',
+    language: undefined,
+    prompt: undefined,
+    temperature: undefined,
+    stream: false,
+    timestampGranularities: [],
+  };
+  for (const { name, value } of fields) {
+    if (name === 'model') options.model = value;
+    else if (name === 'response_format') options.responseFormat = value;
+    else if (name === 'language') options.language = value;
+    else if (name === 'prompt') options.prompt = value;
+    else if (name === 'temperature') options.temperature = Number(value);
+    else if (name === 'stream') options.stream = value === 'true';
+    else if (name === 'timestamp_granularities[]') options.timestampGranularities.push(value);
+  }
+  return options;
+}
