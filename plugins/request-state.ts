@@ -11,6 +11,8 @@ import type { Usage } from '../src/provider.js';
 export interface RequestState {
   readonly startedAt: number;
   identity: Identity | null;
+  /** A provider key the client brought for this request (bring-your-own-key); never logged or cached. */
+  providerApiKey: string | undefined;
   /** The model the client asked for. */
   model: string | null;
   /** The upstream model that answered, and where. */
@@ -44,6 +46,7 @@ export const requestStatePlugin = fp(
       request.gateway = {
         startedAt: performance.now(),
         identity: null,
+        providerApiKey: undefined,
         model: null,
         answeredModel: null,
         provider: null,

@@ -12,6 +12,7 @@ import { commonErrorResponses } from '../../schemas/common.js';
 import type { GatewayOptions } from '../../schemas/options.js';
 import { startCall } from '../../src/call-context.js';
 import { renderError } from '../../src/errors.js';
+import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
 import type { StreamEvent } from '../../src/provider.js';
 import type { Deployment } from '../../src/routing/deployment.js';
@@ -82,6 +83,9 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       state.model = body.model;
       state.stream = body.stream === true;
       const plan = fastify.gatewayRouter.plan(body.model, 'chat');
+      authorizeModel(request, body.model, plan);
+      const cache = await fastify.gatewayCache.lookupChat(request, reply, plan);
+      if (cache.answered) return reply;
       const call = startCall(request, reply, options.requestTimeout, []);
       const { signal } = call.context;
 
@@ -99,6 +103,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
           recordExecution(state, execution);
           state.warnings.push(...call.context.warnings);
           state.usage = execution.value.usage;
+          cache.storeUnary(execution.value);
           setGatewayHeaders(reply, state);
           return reply.type(execution.value.contentType).send(execution.value.body);
         } catch (error) {
@@ -136,7 +141,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       state.warnings.push(...call.context.warnings);
       setGatewayHeaders(reply, state);
 
-      const events = prepend(execution.value.first, execution.value.iterator);
+      const events = cache.recordStream(prepend(execution.value.first, execution.value.iterator));
       const frames = writeChatStream(events, {
         onEvent(event) {
           if (event.chunk.usage) {
