@@ -27,6 +27,7 @@ export interface RedisHealth {
 export class SharedRedis {
   readonly client: Redis;
   #up = false;
+  #wentDown = false;
   #since = new Date().toISOString();
   #lastError: string | null = null;
 
@@ -34,7 +35,7 @@ export class SharedRedis {
     this.client = client;
     client.on('ready', () => {
       if (this.#up) return;
-      if (this.#lastError !== null) log.info({ event: 'redis_recovered' }, 'Redis is reachable again');
+      if (this.#wentDown) log.info({ event: 'redis_recovered' }, 'Redis is reachable again');
       this.#up = true;
       this.#since = new Date().toISOString();
     });
@@ -49,6 +50,7 @@ export class SharedRedis {
   #markDown(log: FastifyBaseLogger): void {
     if (!this.#up) return;
     this.#up = false;
+    this.#wentDown = true;
     this.#since = new Date().toISOString();
     log.warn(
       { event: 'redis_down', error: this.#lastError },
