@@ -10,7 +10,7 @@
  */
 import { Readable } from 'node:stream';
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
 import type { EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { GatewayOptions } from '../schemas/options.js';
@@ -409,8 +409,9 @@ export const cachePlugin = fp<GatewayOptions['cache']>(
     if (!options.enabled) return;
     // Answers the cache never saw (refused before the lookup: a bad key, a rate limit, a bad body)
     // still say so.
-    const markBypass = async (_request: FastifyRequest, reply: FastifyReply) => {
+    const markBypass: onSendHookHandler = (_request, reply, payload, done) => {
       if (!reply.hasHeader(CACHE_HEADER)) reply.header(CACHE_HEADER, 'BYPASS');
+      done(null, payload);
     };
     fastify.addHook('onRoute', (route) => {
       if (route.config?.cacheable !== true) return;

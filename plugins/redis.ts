@@ -44,7 +44,12 @@ export class SharedRedis {
       this.#lastError = error.message;
       this.#markDown(log);
     });
-    client.on('close', () => this.#markDown(log));
+    client.on('close', () => {
+      // A server that goes away may close the connection without an error; the reconnection
+      // attempts that follow report what is wrong.
+      if (this.#up) this.#lastError = 'connection closed';
+      this.#markDown(log);
+    });
   }
 
   #markDown(log: FastifyBaseLogger): void {

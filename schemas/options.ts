@@ -73,7 +73,15 @@ const CorsOptions = Type.Object(
     origins: Type.Array(Type.String(), { default: ['*'] }),
     methods: Type.Array(Type.String(), { default: ['GET', 'POST', 'DELETE', 'OPTIONS'] }),
     allowedHeaders: Type.Array(Type.String(), {
-      default: ['authorization', 'content-type', 'x-api-key', 'x-request-id', 'cache-control'],
+      default: [
+        'authorization',
+        'content-type',
+        'x-api-key',
+        'x-request-id',
+        'cache-control',
+        'x-gateway-cache-ttl',
+        'x-provider-api-key',
+      ],
     }),
     exposedHeaders: Type.Array(Type.String(), {
       default: [
@@ -87,6 +95,9 @@ const CorsOptions = Type.Object(
         'x-ratelimit-limit',
         'x-ratelimit-remaining',
         'x-ratelimit-reset',
+        'x-ratelimit-limit-tokens',
+        'x-ratelimit-remaining-tokens',
+        'x-gateway-cache-hits',
         'retry-after',
       ],
     }),
