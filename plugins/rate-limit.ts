@@ -1,7 +1,8 @@
 /**
  * Rate limits per identity (every key its own; by client IP only on routes without auth), per route
- * class (route config `rateLimitClass`: chat, embeddings, audio): requests per minute with @fastify/rate-limit, and tokens
- * per minute from the usage providers report. Routes without a class are not limited.
+ * class (route config `rateLimitClass`: chat, embeddings, audio): requests per minute with
+ * @fastify/rate-limit, and tokens per minute from the usage providers report. Routes without a
+ * class (or of class `default`) are not limited.
  *
  * Every answer of a limited route carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
  * `X-RateLimit-Reset` (seconds); an answer over the limit is a 429 `rate_limit_exceeded` with

@@ -60,11 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const app of apps) {
-    // The captured log of every gateway of this file holds none of the keys it saw.
-    for (const key of EVERY_KEY) expect(app.logs.text()).not.toContain(key);
-    await app.close();
-  }
+  for (const app of apps) await app.close();
   await upstream.close();
 });
 
@@ -221,5 +217,15 @@ describe('bring your own key', () => {
     });
     expect(response.statusCode).toBe(401);
     expect(response.body).not.toContain(CLIENT_PROVIDER_KEY);
+  });
+});
+
+describe('logs', () => {
+  it('hold none of the keys any gateway of this file saw, in any line', () => {
+    expect(apps.length).toBeGreaterThan(5);
+    for (const app of apps) {
+      expect(app.logs.raw.length).toBeGreaterThan(0);
+      for (const key of EVERY_KEY) expect(app.logs.text()).not.toContain(key);
+    }
   });
 });

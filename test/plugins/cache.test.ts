@@ -394,3 +394,26 @@ describe('embeddings', () => {
     expect((upstream.last().json as { input: number[][] }).input).toEqual([[6]]);
   });
 });
+
+describe('global scope', () => {
+  it('shares entries between keys with CACHE_SCOPE=global', async () => {
+    const shared = await buildTestApp({
+      env: {
+        OPENAI_API_KEY: OPENAI_KEY,
+        OPENAI_BASE_URL: `${upstream.origin}/v1`,
+        GATEWAY_API_KEYS: `${KEY_A},${KEY_B}`,
+        CACHE_ENABLED: 'true',
+        CACHE_SCOPE: 'global',
+      },
+    });
+    try {
+      const body = freshChat();
+      expect((await post(shared, '/v1/chat/completions', body)).headers['x-cache']).toBe('MISS');
+      const other = await post(shared, '/v1/chat/completions', body, authHeaders(KEY_B));
+      expect(other.headers['x-cache']).toBe('HIT');
+      expect(upstream.received()).toHaveLength(1);
+    } finally {
+      await shared.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@
  * once across both, and what one cached the other serves.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import type { FakeUpstream } from '../helpers/fake-upstream.js';
 import { CHAT_COMPLETION, CHAT_STREAM_USAGE, startFakeOpenAI } from '../helpers/fake-openai.js';
 import { OPENAI_KEY, authHeaders, buildTestApp, type TestApp } from '../helpers/build-app.js';
@@ -52,11 +53,11 @@ async function replica(): Promise<TestApp> {
   });
 }
 
-function post(app: TestApp, url: string, body: unknown, key = KEY) {
+function post(app: TestApp, url: string, body: unknown, key = KEY, headers: Record<string, string> = {}) {
   return app.app.inject({
     method: 'POST',
     url,
-    headers: { ...authHeaders(key), 'content-type': 'application/json' },
+    headers: { ...authHeaders(key), 'content-type': 'application/json', ...headers },
     payload: JSON.stringify(body),
   });
 }
@@ -71,6 +72,15 @@ async function entriesStored(kind: 'chat' | 'embeddings', count: number): Promis
   await expect
     .poll(async () => (await listRedisKeys(prefix)).filter((key) => key.startsWith(`${kind}:`)).length)
     .toBeGreaterThanOrEqual(count);
+}
+
+async function redisTtl(key: string): Promise<number> {
+  const client = new Redis(SHARED_REDIS_URL);
+  try {
+    return await client.ttl(key);
+  } finally {
+    client.disconnect();
+  }
 }
 
 beforeAll(async () => {
@@ -163,6 +173,20 @@ describe('two replicas, one Redis', () => {
     const over = await post(replicaA, '/v1/chat/completions', freshChat(), TOKEN_CLIENT_KEY);
     expect(over.statusCode).toBe(429);
     expect(over.json().error.message).toContain('40 tokens per minute');
+  });
+
+  it('keep entries in Redis for the configured TTL, or the one the request asked for', async () => {
+    const body = freshChat();
+    const before = new Set(await listRedisKeys(prefix));
+    await post(replicaA, '/v1/chat/completions', body);
+    await post(replicaA, '/v1/chat/completions', freshChat(), KEY, { 'x-gateway-cache-ttl': '7' });
+    await entriesStored('chat', [...before].filter((key) => key.startsWith('chat:')).length + 2);
+    const added = (await listRedisKeys(prefix)).filter((key) => key.startsWith('chat:') && !before.has(key));
+    const ttls = (await Promise.all(added.map((key) => redisTtl(prefix + key)))).sort((a, b) => a - b);
+    expect(ttls[0]).toBeGreaterThan(0);
+    expect(ttls[0]).toBeLessThanOrEqual(7);
+    expect(ttls[1]).toBeGreaterThan(3500);
+    expect(ttls[1]).toBeLessThanOrEqual(3600);
   });
 
   it('write every key under the configured prefix', async () => {
