@@ -417,3 +417,22 @@ describe('global scope', () => {
     }
   });
 });
+
+describe('switched off', () => {
+  it('calls the provider every time and sends no X-Cache with CACHE_ENABLED=false', async () => {
+    const off = await buildTestApp({
+      env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${upstream.origin}/v1`, CACHE_ENABLED: 'false' },
+    });
+    try {
+      const body = freshChat();
+      for (let index = 0; index < 2; index++) {
+        const response = await post(off, '/v1/chat/completions', body, authHeaders());
+        expect(response.statusCode).toBe(200);
+        expect(response.headers['x-cache']).toBeUndefined();
+      }
+      expect(upstream.received()).toHaveLength(2);
+    } finally {
+      await off.close();
+    }
+  });
+});
