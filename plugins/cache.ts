@@ -15,7 +15,8 @@ import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat
 import type { EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { GatewayOptions } from '../schemas/options.js';
 import { renderError, GatewayError } from '../src/errors.js';
-import type { StreamEvent, Target, UnaryResult } from '../src/provider.js';
+import type { StreamEvent, UnaryResult } from '../src/provider.js';
+import { targetsOf, type PlanTargets } from '../src/model-access.js';
 import { SSE_HEADERS, writeChatStream } from '../src/sse.js';
 import { readCacheDirectives, type CacheDirectives } from '../src/cache/cache-directives.js';
 import {
@@ -113,14 +114,14 @@ export class ResponseCache {
   async lookupChat(
     request: FastifyRequest,
     reply: FastifyReply,
-    plan: readonly Target[],
+    plan: PlanTargets,
   ): Promise<ChatCacheTicket> {
     if (!this.enabled) return NO_CHAT_TICKET;
     const directives = this.#directivesFor(request, reply);
     if (!directives) return NO_CHAT_TICKET;
     const state = request.gateway;
     const body = request.body as ChatCompletionRequest;
-    const key = `chat:${this.#scopeOf(state)}:${chatAnswerDigest(body, resolvedModelOf(plan))}`;
+    const key = `chat:${this.#scopeOf(state)}:${chatAnswerDigest(body, resolvedModelOf(targetsOf(plan)))}`;
     if (directives.read) {
       let text: string | undefined;
       try {
@@ -185,7 +186,7 @@ export class ResponseCache {
   async lookupEmbeddings(
     request: FastifyRequest,
     reply: FastifyReply,
-    plan: readonly Target[],
+    plan: PlanTargets,
   ): Promise<EmbeddingsCacheTicket> {
     const body = request.body as EmbeddingsRequest;
     if (!this.enabled) return passThrough(body);
@@ -193,9 +194,10 @@ export class ResponseCache {
     if (!directives) return passThrough(body);
     const state = request.gateway;
     const scope = this.#scopeOf(state);
-    const keys = embeddingItemDigests(body as unknown as Record<string, unknown>, resolvedModelOf(plan)).map(
-      (digest) => `embeddings:${scope}:${digest}`,
-    );
+    const keys = embeddingItemDigests(
+      body as unknown as Record<string, unknown>,
+      resolvedModelOf(targetsOf(plan)),
+    ).map((digest) => `embeddings:${scope}:${digest}`);
     let cached: (CacheEntry | undefined)[] = [];
     if (directives.read) {
       let texts: (string | undefined)[];

@@ -8,15 +8,23 @@ import type { FastifyRequest } from 'fastify';
 import { GatewayError } from './errors.js';
 import type { Target } from './provider.js';
 
+/** A routing plan: its deployments in order, bare or as the router's plan object. */
+export type PlanTargets = readonly Target[] | { readonly deployments: readonly Target[] };
+
+export function targetsOf(plan: PlanTargets): readonly Target[] {
+  return 'deployments' in plan ? plan.deployments : plan;
+}
+
 /** Throws 403 `model_not_allowed` (and logs a security event) when the caller may not use the model. */
-export function authorizeModel(request: FastifyRequest, requested: string, plan: readonly Target[]): void {
+export function authorizeModel(request: FastifyRequest, requested: string, plan: PlanTargets): void {
   const identity = request.gateway.identity;
   if (!identity?.allowsModel) return;
   const allows = identity.allowsModel;
   if (allows(requested)) return;
-  if (plan.length > 0) {
+  const targets = targetsOf(plan);
+  if (targets.length > 0) {
     let every = true;
-    for (const target of plan) {
+    for (const target of targets) {
       const catalogId = target.model?.id;
       if (!((catalogId !== undefined && allows(catalogId)) || allows(target.deploymentId))) {
         every = false;
