@@ -1,47 +1,108 @@
 /**
- * Authentication: every route whose config does not say `auth: false` needs a gateway key
- * (`Authorization: Bearer <key>` or `X-API-Key: <key>`). With no keys configured the gateway is in
- * protected mode, as Redis is: it answers clients on this machine only and tells others how to set
- * keys. The presented key is never logged or forwarded.
+ * Authentication: every route whose config does not say `auth: false` needs a key
+ * (`Authorization: Bearer <key>` or `X-API-Key: <key>`), resolved to an identity (src/identity.ts).
+ *
+ * `auth.mode` says which keys count: `gateway` (GATEWAY_API_KEYS), `client` (the clients declared
+ * in configuration, held as SHA-256 digests) or `hybrid` (both). With no key at all the gateway is
+ * in protected mode, as Redis is: it answers clients on this machine only and tells others how to
+ * set keys.
+ *
+ * A client allowed to bring its own key sends it in `x-provider-api-key`; it is used for that
+ * request's upstream call only. Presented keys are never logged or forwarded: a failure is logged
+ * as a security event with the key's id or the first 12 hex digits of its SHA-256.
  */
 import fp from 'fastify-plugin';
+import type { GatewayOptions } from '../schemas/options.js';
 import { GatewayError } from '../src/errors.js';
-import { KeyRing, isLoopbackAddress, presentedKey, type Identity } from '../src/identity.js';
+import {
+  KeyRing,
+  createIdentity,
+  hashKey,
+  hashPrefixOf,
+  isLoopbackAddress,
+  presentedKey,
+} from '../src/identity.js';
 
-export interface AuthPluginOptions {
-  apiKeys: readonly string[];
+export type AuthPluginOptions = Pick<GatewayOptions['auth'], 'apiKeys'> &
+  Partial<Pick<GatewayOptions['auth'], 'mode' | 'clients'>>;
+
+/** The header that carries a client's own provider key (bring-your-own-key). */
+export const PROVIDER_KEY_HEADER = 'x-provider-api-key';
+
+const LOCAL_IDENTITY = createIdentity({ id: 'local', kind: 'local' });
+
+/** Builds the key ring `mode` calls for; contradictory settings fail at start, naming them. */
+export function buildKeyRing(options: AuthPluginOptions): KeyRing {
+  const mode = options.mode ?? 'hybrid';
+  const clients = options.clients ?? [];
+  if (mode === 'gateway' && clients.length > 0) {
+    throw new Error(
+      'Invalid configuration: auth.clients is set but AUTH_MODE (auth.mode) is gateway, which ignores it: ' +
+        'set AUTH_MODE=client or hybrid, or remove the clients',
+    );
+  }
+  if (mode === 'client' && options.apiKeys.length > 0) {
+    throw new Error(
+      'Invalid configuration: GATEWAY_API_KEYS (auth.apiKeys) is set but AUTH_MODE (auth.mode) is client, ' +
+        'which ignores it: set AUTH_MODE=gateway or hybrid, or unset GATEWAY_API_KEYS',
+    );
+  }
+  const ring = new KeyRing();
+  if (mode !== 'client') for (const key of options.apiKeys) ring.addGatewayKey(key);
+  if (mode !== 'gateway') for (const client of clients) ring.addClient(client);
+  return ring;
 }
-
-const LOCAL_IDENTITY: Identity = Object.freeze({ id: 'local', kind: 'local' });
 
 export const authPlugin = fp<AuthPluginOptions>(
   async (fastify, options) => {
-    const keys = new KeyRing(options.apiKeys);
+    const keys = buildKeyRing(options);
     const protectedMode = keys.size === 0;
 
     fastify.addHook('onRequest', async (request) => {
       if (request.routeOptions.config?.auth === false || request.is404) return;
-      const key = presentedKey(request.headers);
+      const state = request.gateway;
       if (protectedMode) {
         // The socket's own address, not X-Forwarded-For: a header cannot make a remote client local.
         if (isLoopbackAddress(request.raw.socket.remoteAddress)) {
-          request.gateway.identity = LOCAL_IDENTITY;
+          state.identity = LOCAL_IDENTITY;
+          refuseProviderKey(request.headers[PROVIDER_KEY_HEADER], LOCAL_IDENTITY.id, request.log);
           return;
         }
         request.log.warn({ event: 'auth_failure', reason: 'protected_mode' }, 'security event');
         throw new GatewayError('GW_ERR_AUTH_PROTECTED_MODE');
       }
+      const key = presentedKey(request.headers);
       if (key === undefined) {
         request.log.warn({ event: 'auth_failure', reason: 'missing_key' }, 'security event');
         throw new GatewayError('GW_ERR_AUTH_MISSING_KEY');
       }
-      const identity = keys.identify(key);
+      const digest = hashKey(key);
+      const identity = keys.identifyDigest(digest);
       if (!identity) {
-        request.log.warn({ event: 'auth_failure', reason: 'invalid_key' }, 'security event');
+        request.log.warn(
+          { event: 'auth_failure', reason: 'invalid_key', keyHashPrefix: hashPrefixOf(digest) },
+          'security event',
+        );
         throw new GatewayError('GW_ERR_AUTH_INVALID_KEY');
       }
-      request.gateway.identity = identity;
+      state.identity = identity;
+      const providerKey = request.headers[PROVIDER_KEY_HEADER];
+      if (providerKey !== undefined) {
+        if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
+        else if (typeof providerKey === 'string' && providerKey.trim())
+          state.providerApiKey = providerKey.trim();
+      }
     });
   },
   { name: 'llm-gateway-auth', fastify: '5.x', dependencies: ['llm-gateway-request-state'] },
 );
+
+function refuseProviderKey(
+  header: string | string[] | undefined,
+  identityId: string,
+  log: { warn(object: object, message: string): void },
+): void {
+  if (header === undefined) return;
+  log.warn({ event: 'auth_failure', reason: 'byok_not_allowed', key: identityId }, 'security event');
+  throw new GatewayError('GW_ERR_AUTH_BYOK_FORBIDDEN', { param: PROVIDER_KEY_HEADER });
+}

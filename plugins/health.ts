@@ -8,10 +8,37 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { PACKAGE_VERSION } from '../src/package-root.js';
+import type { SharedRedis } from './redis.js';
 
 const started = performance.now();
 
-export const healthRoutes: FastifyPluginAsync = async (instance) => {
+export interface HealthRouteOptions {
+  /** Whether model calls are refused while Redis is down (rateLimit.onRedisError `closed`). */
+  rateLimitFailsClosed?: boolean;
+}
+
+/**
+ * Redis as a readiness check: down is reported as degraded (the cache is bypassed, rate limits
+ * follow their policy), and blocks readiness only when rate limits then refuse every request.
+ */
+function redisCheck(
+  redis: SharedRedis | null,
+  failsClosed: boolean,
+): { ok: boolean; message: string } | undefined {
+  if (!redis) return undefined;
+  if (redis.available) return { ok: true, message: 'connected' };
+  const { lastError } = redis.health();
+  const cause = lastError ? ` (${lastError})` : '';
+  return failsClosed
+    ? { ok: false, message: `Redis is unreachable${cause}: rate-limited routes are refused` }
+    : {
+        ok: true,
+        message: `degraded: Redis is unreachable${cause}; the cache is bypassed and rate limits follow rateLimit.onRedisError`,
+      };
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (instance, options) => {
+  const rateLimitFailsClosed = options.rateLimitFailsClosed === true;
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['health'];
 
@@ -53,6 +80,8 @@ export const healthRoutes: FastifyPluginAsync = async (instance) => {
               : 'No provider is configured: set OPENAI_API_KEY or GEMINI_API_KEY',
         },
       };
+      const redis = redisCheck(fastify.gatewayRedis, rateLimitFailsClosed);
+      if (redis) (checks as Record<string, { ok: boolean; message?: string }>)['redis'] = redis;
       const ready = Object.values(checks).every((check) => check.ok);
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
     },
@@ -67,7 +96,10 @@ export const healthRoutes: FastifyPluginAsync = async (instance) => {
       },
     },
     async () => ({
-      status: fastify.gatewayProviders.configured().length > 0 ? 'ok' : 'degraded',
+      status:
+        fastify.gatewayProviders.configured().length > 0 && fastify.gatewayRedis?.available !== false
+          ? 'ok'
+          : 'degraded',
       version: PACKAGE_VERSION,
       uptimeSeconds: Math.round((performance.now() - started) / 1000),
       inFlight: fastify.gatewayInFlight(),
@@ -80,6 +112,7 @@ export const healthRoutes: FastifyPluginAsync = async (instance) => {
         lastSuccessAt: provider.health.lastSuccessAt,
       })),
       deployments: fastify.gatewayRouter.deploymentHealth(),
+      redis: fastify.gatewayRedis ? fastify.gatewayRedis.health() : { status: 'not_configured' },
     }),
   );
 };

@@ -15,6 +15,8 @@ import type { Deployment } from '../src/routing/deployment.js';
 export interface RequestState {
   readonly startedAt: number;
   identity: Identity | null;
+  /** A provider key the client brought for this request (bring-your-own-key); never logged or cached. */
+  providerApiKey: string | undefined;
   /** The model the client asked for. */
   model: string | null;
   /** The upstream model that answered, and where. */
@@ -81,6 +83,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
       request.gateway = {
         startedAt: performance.now(),
         identity: null,
+        providerApiKey: undefined,
         model: null,
         answeredModel: null,
         provider: null,

@@ -60,6 +60,16 @@ export const DetailedHealthSchema = Type.Object(
       ),
       { description: 'Deployments the router has used, with their circuit and load' },
     ),
+    redis: Type.Optional(
+      Type.Object(
+        {
+          status: Type.String({ description: 'up, down, or not_configured (state kept in memory)' }),
+          since: Type.Optional(Type.String()),
+          lastError: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+        },
+        { additionalProperties: true },
+      ),
+    ),
   },
   { additionalProperties: true, $id: 'DetailedHealth' },
 );

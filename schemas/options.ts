@@ -17,13 +17,71 @@ const ProviderInstanceOptions = Type.Object(
   { additionalProperties: true },
 );
 
+/** Requests per minute for each rate-limited class of routes (route config `rateLimitClass`). */
+const RequestsPerMinute = Type.Object(
+  {
+    chat: Type.Integer({ minimum: 0, default: 60 }),
+    embeddings: Type.Integer({ minimum: 0, default: 30 }),
+    audio: Type.Integer({ minimum: 0, default: 10 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/**
+ * A client key declared in configuration (auth.mode client or hybrid). Only the key's SHA-256 is
+ * kept (`npm run keys -- create` prints it); the plaintext is shown once, to the person who made it.
+ */
+const ClientKeyOptions = Type.Object(
+  {
+    /** Stable and safe to log; scopes the client's rate limits and cache entries. */
+    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }),
+    name: Type.String({ minLength: 1 }),
+    keyHash: Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }),
+    /** Model names (globs: `gpt-4o*`, `openai/*`, `*`) the key may call; absent = every model. */
+    allowedModels: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    /** Per-client limits that replace the gateway's defaults. */
+    rateLimits: Type.Optional(
+      Type.Object(
+        {
+          chat: Type.Optional(Type.Integer({ minimum: 0 })),
+          embeddings: Type.Optional(Type.Integer({ minimum: 0 })),
+          audio: Type.Optional(Type.Integer({ minimum: 0 })),
+          tokensPerMinute: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Spending limit, carried by the identity for budget enforcement. */
+    budget: Type.Optional(
+      Type.Object(
+        {
+          limitUsd: Type.Number({ minimum: 0 }),
+          period: Type.Union([Type.Literal('daily'), Type.Literal('monthly')]),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Whether the client may send its own provider key (header x-provider-api-key). */
+    byok: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 const CorsOptions = Type.Object(
   {
     enabled: Type.Boolean({ default: false }),
     origins: Type.Array(Type.String(), { default: ['*'] }),
     methods: Type.Array(Type.String(), { default: ['GET', 'POST', 'DELETE', 'OPTIONS'] }),
     allowedHeaders: Type.Array(Type.String(), {
-      default: ['authorization', 'content-type', 'x-api-key', 'x-request-id', 'cache-control'],
+      default: [
+        'authorization',
+        'content-type',
+        'x-api-key',
+        'x-request-id',
+        'cache-control',
+        'x-gateway-cache-ttl',
+        'x-provider-api-key',
+      ],
     }),
     exposedHeaders: Type.Array(Type.String(), {
       default: [
@@ -37,6 +95,9 @@ const CorsOptions = Type.Object(
         'x-ratelimit-limit',
         'x-ratelimit-remaining',
         'x-ratelimit-reset',
+        'x-ratelimit-limit-tokens',
+        'x-ratelimit-remaining-tokens',
+        'x-gateway-cache-hits',
         'retry-after',
       ],
     }),
@@ -172,6 +233,11 @@ export const GatewayOptionsSchema = Type.Object(
       {
         /** Keys clients present (plaintext, as given in GATEWAY_API_KEYS). Empty = protected mode. */
         apiKeys: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        /** Which keys are accepted: apiKeys (gateway), clients (client), or both (hybrid). */
+        mode: Type.Union([Type.Literal('gateway'), Type.Literal('client'), Type.Literal('hybrid')], {
+          default: 'hybrid',
+        }),
+        clients: Type.Array(ClientKeyOptions, { default: [] }),
       },
       { default: {} },
     ),
@@ -215,11 +281,42 @@ export const GatewayOptionsSchema = Type.Object(
       {
         enabled: Type.Boolean({ default: true }),
         ttlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+        /** Largest TTL a request may ask for with x-gateway-cache-ttl, in seconds. */
+        maxTtlSeconds: Type.Integer({ minimum: 1, default: 86_400 }),
+        /** `client`: each key has its own entries; `global`: every key shares them. */
+        scope: Type.Union([Type.Literal('client'), Type.Literal('global')], { default: 'client' }),
+        /** Bound of the in-memory cache (values and keys, in UTF-16 code units ≈ bytes). */
+        maxBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
+        /** Answers larger than this are not stored. */
+        maxEntryBytes: Type.Integer({ minimum: 1, default: 1024 * 1024 }),
       },
       { default: {} },
     ),
-    rateLimit: Type.Object({ enabled: Type.Boolean({ default: true }) }, { default: {} }),
-    redis: Type.Object({ url: Type.String({ default: '' }) }, { default: {} }),
+    rateLimit: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        requestsPerMinute: RequestsPerMinute,
+        /** Tokens per minute per key (from the usage providers report); 0 = no token limit. */
+        tokensPerMinute: Type.Integer({ minimum: 0, default: 0 }),
+        /** When Redis fails: allow (`open`), count per instance (`local`) or refuse with 503 (`closed`). */
+        onRedisError: Type.Union([Type.Literal('open'), Type.Literal('local'), Type.Literal('closed')], {
+          default: 'open',
+        }),
+      },
+      { default: {} },
+    ),
+    redis: Type.Object(
+      {
+        url: Type.String({ default: '' }),
+        /** Prefix of every key the gateway writes, so several gateways can share one Redis. */
+        keyPrefix: Type.String({ default: 'llm-gateway:' }),
+        /** A command slower than this fails (cache reads then miss, rate limits follow onRedisError), ms. */
+        commandTimeout: Type.Integer({ minimum: 1, default: 250 }),
+        /** How long the start waits for Redis before it gives up, ms. */
+        connectTimeout: Type.Integer({ minimum: 1, default: 5000 }),
+      },
+      { default: {} },
+    ),
     routing: RoutingOptionsSchema,
     /** Media the gateway downloads for providers that take only bytes (image URLs). */
     media: MediaOptionsSchema,
@@ -235,6 +332,7 @@ export type RouteEntry = Static<typeof RouteEntry>;
 export type DeploymentSpec = Static<typeof DeploymentSpec>;
 export type Strategy = (typeof STRATEGIES)[number];
 export type MediaOptions = Static<typeof MediaOptionsSchema>;
+export type ClientKeyOptions = Static<typeof ClientKeyOptions>;
 
 /** Deep partial, for callers that give only what differs from the defaults. */
 export type GatewayOptionsInput = {

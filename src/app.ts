@@ -19,6 +19,9 @@ import { requestStatePlugin } from '../plugins/request-state.js';
 import { securityPlugin } from '../plugins/security.js';
 import { docsPlugin } from '../plugins/docs.js';
 import { authPlugin } from '../plugins/auth.js';
+import { redisPlugin } from '../plugins/redis.js';
+import { rateLimitPlugin } from '../plugins/rate-limit.js';
+import { cachePlugin } from '../plugins/cache.js';
 import { concurrencyPlugin } from '../plugins/concurrency.js';
 import { providerRegistryPlugin } from '../plugins/providers/registry.js';
 import { openaiProviderPlugin } from '../plugins/providers/openai/index.js';
@@ -112,7 +115,13 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(requestStatePlugin, { logBodies: options.logging.bodies });
   await fastify.register(securityPlugin, { cors: options.cors });
   await fastify.register(docsPlugin, { enabled: options.docs.enabled });
-  await fastify.register(authPlugin, { apiKeys: options.auth.apiKeys });
+  await fastify.register(redisPlugin, { ...options.redis });
+  await fastify.register(authPlugin, { ...options.auth });
+  await fastify.register(rateLimitPlugin, {
+    rateLimit: options.rateLimit,
+    clientTokenLimits: options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),
+  });
+  await fastify.register(cachePlugin, { ...options.cache });
   await fastify.register(concurrencyPlugin, { maxConcurrentRequests: options.maxConcurrentRequests });
 
   // ---- providers ---------------------------------------------------------------------------------
@@ -125,7 +134,9 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
 
   // ---- routes ------------------------------------------------------------------------------------
   await fastify.register(discoveryRoutes);
-  await fastify.register(healthRoutes);
+  await fastify.register(healthRoutes, {
+    rateLimitFailsClosed: options.rateLimit.enabled && options.rateLimit.onRedisError === 'closed',
+  });
   await fastify.register(modelsRoutes);
   await fastify.register(chatCompletionsRoutes, {
     requestTimeout: options.requestTimeout,

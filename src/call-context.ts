@@ -31,7 +31,8 @@ export function startCall(
     log: request.log,
     requestId: request.id,
     warnings,
-    apiKey,
+    // The client's own provider key, when it brought one (plugins/auth.ts), is used for this call only.
+    apiKey: apiKey ?? request.gateway?.providerApiKey,
   };
   return {
     context,

@@ -19,6 +19,7 @@ import {
   type GatewayOptions,
   type ServerOptions,
 } from '../schemas/options.js';
+import { decryptSecret, isEncryptedSecret, parseMasterKey } from './secrets.js';
 
 export const ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -219,6 +220,24 @@ function buildSchema() {
         env: 'GATEWAY_API_KEYS',
         sensitive: true,
       },
+      mode: {
+        doc: 'Which keys count: gateway (GATEWAY_API_KEYS), client (auth.clients) or hybrid (both)',
+        format: ['gateway', 'client', 'hybrid'],
+        default: gatewayDefaults.auth.mode,
+        env: 'AUTH_MODE',
+      },
+      clients: {
+        doc: 'Client keys by SHA-256 (npm run keys -- create); checked by the options schema',
+        format: Array,
+        default: [] as unknown[],
+      },
+    },
+    masterKey: {
+      doc: 'Decrypts enc: values of provider settings (32 bytes, hex or base64)',
+      format: 'secret',
+      default: '',
+      env: 'GATEWAY_MASTER_KEY',
+      sensitive: true,
     },
     providers: {
       openai: {
@@ -343,6 +362,28 @@ function buildSchema() {
         default: gatewayDefaults.cache.ttlSeconds,
         env: 'CACHE_TTL',
       },
+      maxTtlSeconds: {
+        doc: 'Largest TTL a request may ask for (x-gateway-cache-ttl), s',
+        format: 'positive-count',
+        default: gatewayDefaults.cache.maxTtlSeconds,
+      },
+      scope: {
+        doc: 'client (entries per key) or global (shared by every key)',
+        format: ['client', 'global'],
+        default: gatewayDefaults.cache.scope,
+        env: 'CACHE_SCOPE',
+      },
+      maxBytes: {
+        doc: 'Bound of the in-memory cache, bytes',
+        format: 'positive-count',
+        default: gatewayDefaults.cache.maxBytes,
+        env: 'CACHE_MAX_BYTES',
+      },
+      maxEntryBytes: {
+        doc: 'Largest answer stored, bytes',
+        format: 'positive-count',
+        default: gatewayDefaults.cache.maxEntryBytes,
+      },
     },
     rateLimit: {
       enabled: {
@@ -350,6 +391,38 @@ function buildSchema() {
         format: 'strict-boolean',
         default: gatewayDefaults.rateLimit.enabled,
         env: 'RATE_LIMITING_ENABLED',
+      },
+      requestsPerMinute: {
+        chat: {
+          doc: 'Chat requests per minute per key',
+          format: 'count',
+          default: gatewayDefaults.rateLimit.requestsPerMinute.chat,
+          env: 'RATE_LIMIT_CHAT_RPM',
+        },
+        embeddings: {
+          doc: 'Embeddings requests per minute per key',
+          format: 'count',
+          default: gatewayDefaults.rateLimit.requestsPerMinute.embeddings,
+          env: 'RATE_LIMIT_EMBEDDINGS_RPM',
+        },
+        audio: {
+          doc: 'Audio requests per minute per key',
+          format: 'count',
+          default: gatewayDefaults.rateLimit.requestsPerMinute.audio,
+          env: 'RATE_LIMIT_AUDIO_RPM',
+        },
+      },
+      tokensPerMinute: {
+        doc: 'Tokens per minute per key (0 = no token limit)',
+        format: 'count',
+        default: gatewayDefaults.rateLimit.tokensPerMinute,
+        env: 'RATE_LIMIT_TOKENS_PER_MINUTE',
+      },
+      onRedisError: {
+        doc: 'When Redis fails: open (allow), local (count per instance) or closed (refuse)',
+        format: ['open', 'local', 'closed'],
+        default: gatewayDefaults.rateLimit.onRedisError,
+        env: 'RATE_LIMIT_ON_REDIS_ERROR',
       },
     },
     redis: {
@@ -359,6 +432,23 @@ function buildSchema() {
         default: gatewayDefaults.redis.url,
         env: 'REDIS_URL',
         sensitive: true,
+      },
+      keyPrefix: {
+        doc: 'Prefix of every Redis key the gateway writes',
+        format: String,
+        default: gatewayDefaults.redis.keyPrefix,
+        env: 'REDIS_KEY_PREFIX',
+      },
+      commandTimeout: {
+        doc: 'Slowest Redis answer accepted, ms',
+        format: 'milliseconds',
+        default: gatewayDefaults.redis.commandTimeout,
+        env: 'REDIS_COMMAND_TIMEOUT',
+      },
+      connectTimeout: {
+        doc: 'How long the start waits for Redis, ms',
+        format: 'milliseconds',
+        default: gatewayDefaults.redis.connectTimeout,
       },
     },
     media: {
@@ -506,6 +596,40 @@ function checkRouting(raw: unknown): GatewayOptions['routing'] {
   return routing as GatewayOptions['routing'];
 }
 
+/**
+ * Replaces each `enc:` value of a provider's settings by its plaintext (src/secrets.ts), with the
+ * master key from GATEWAY_MASTER_KEY; a missing or wrong master key stops the start, naming the
+ * setting.
+ */
+function decryptProviderSecrets(providers: GatewayOptions['providers'], masterKeyText: string): void {
+  let masterKey: Buffer | undefined;
+  for (const [id, instance] of Object.entries(providers)) {
+    const settings = instance as Record<string, unknown>;
+    for (const [key, value] of Object.entries(settings)) {
+      if (!isEncryptedSecret(value)) continue;
+      const name = `providers.${id}.${key}`;
+      if (!masterKeyText) {
+        throw new ConfigError(
+          `Invalid configuration: ${name} is encrypted (enc:) but GATEWAY_MASTER_KEY is not set: set it to the ` +
+            'master key the value was encrypted with',
+        );
+      }
+      try {
+        masterKey ??= parseMasterKey(masterKeyText);
+      } catch (error) {
+        throw new ConfigError(`Invalid configuration: GATEWAY_MASTER_KEY: ${(error as Error).message}`);
+      }
+      try {
+        settings[key] = decryptSecret(value, masterKey);
+      } catch (error) {
+        throw new ConfigError(
+          `Invalid configuration: ${name} cannot be decrypted with GATEWAY_MASTER_KEY: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+}
+
 export interface LoadConfigInput {
   /** The process environment (or a test's stand-in). */
   env: Record<string, string | undefined>;
@@ -580,7 +704,11 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
     requestTimeout: values.requestTimeout,
     maxConcurrentRequests: values.maxConcurrentRequests,
     unsupportedParameters: values.unsupportedParameters as GatewayOptions['unsupportedParameters'],
-    auth: { apiKeys: values.auth.apiKeys },
+    auth: {
+      apiKeys: values.auth.apiKeys,
+      mode: values.auth.mode as GatewayOptions['auth']['mode'],
+      clients: values.auth.clients as GatewayOptions['auth']['clients'],
+    },
     providers: {
       ...(extraProviders as GatewayOptions['providers']),
       openai: { ...providerExtras.openai, ...values.providers.openai },
@@ -592,12 +720,16 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
     metrics: { access: values.metrics.access as GatewayOptions['metrics']['access'] },
     logging: values.logging,
     upstream: values.upstream,
-    cache: values.cache,
-    rateLimit: values.rateLimit,
+    cache: { ...values.cache, scope: values.cache.scope as GatewayOptions['cache']['scope'] },
+    rateLimit: {
+      ...values.rateLimit,
+      onRedisError: values.rateLimit.onRedisError as GatewayOptions['rateLimit']['onRedisError'],
+    },
     redis: values.redis,
     routing: checkRouting(fileRouting),
     media: values.media,
   };
+  decryptProviderSecrets(gateway.providers, values.masterKey);
 
   return {
     environment: values.env as LoadedConfig['environment'],

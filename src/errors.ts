@@ -44,6 +44,12 @@ export const ERRORS = {
     code: 'model_not_allowed',
     message: 'This API key may not use this model.',
   },
+  GW_ERR_AUTH_BYOK_FORBIDDEN: {
+    status: 403,
+    type: 'permission_denied',
+    code: 'byok_not_allowed',
+    message: 'This API key may not bring its own provider key (x-provider-api-key).',
+  },
   GW_ERR_REQUEST_INVALID_JSON: {
     status: 400,
     type: 'validation_error',
@@ -207,6 +213,13 @@ export const ERRORS = {
     type: 'rate_limit_exceeded',
     code: 'rate_limit_exceeded',
     message: 'Rate limit exceeded.',
+  },
+  GW_ERR_RATE_LIMIT_UNAVAILABLE: {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'rate_limit_unavailable',
+    message:
+      'The shared rate-limit store is unreachable and the gateway is set to refuse requests then; retry shortly.',
   },
   GW_ERR_SERVER_OVERLOADED: {
     status: 503,

@@ -1,13 +1,47 @@
 /**
- * Who is calling: the identity a key resolves to. Keys are held as SHA-256 digests and compared in
- * constant time; an identity's id is derived from the digest, so it can be logged.
+ * Who is calling: the identity a key resolves to, with everything the gateway decides per caller
+ * (rate limits, cache scope, allowed models, budget, bring-your-own-key). Keys are held as SHA-256
+ * digests and compared in constant time; an identity's id is derived from the digest or set in
+ * configuration, so it can be logged.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import picomatch from 'picomatch';
+import type { ClientKeyOptions } from '../schemas/options.js';
+import type { RateLimitClass } from './route-config.js';
+
+export type IdentityKind = 'gateway' | 'client' | 'local';
+
+/** The classes with request limits; routes of class `default` are not limited. */
+export type LimitedClass = Exclude<RateLimitClass, 'default'>;
+export const RATE_LIMIT_CLASSES: readonly LimitedClass[] = ['chat', 'embeddings', 'audio'];
+
+export interface Budget {
+  readonly limitUsd: number;
+  readonly period: 'daily' | 'monthly';
+}
 
 export interface Identity {
-  /** Stable and safe to log: `key_<first 12 hex of the key's SHA-256>`, or `local` in protected mode. */
+  /**
+   * Stable and safe to log: `key_<first 12 hex of the key's SHA-256>` for GATEWAY_API_KEYS, the
+   * configured id for a client key, `local` in protected mode.
+   */
   readonly id: string;
-  readonly kind: 'gateway' | 'local';
+  readonly kind: IdentityKind;
+  /** The client's name from configuration, or null. */
+  readonly name: string | null;
+  /** Unique across kinds: scopes rate-limit counters and cache entries (`<kind>:<id>`). */
+  readonly scope: string;
+  /** Rate-limit counter key per class, made once so a request builds no string. */
+  readonly rateLimitKeys: Readonly<Record<LimitedClass, string>>;
+  /** Whether a model name may be called; null when every model may. */
+  readonly allowsModel: ((model: string) => boolean) | null;
+  /** Per-class requests per minute replacing the gateway's defaults. */
+  readonly requestsPerMinute: Readonly<Partial<Record<LimitedClass, number>>>;
+  /** Tokens per minute replacing the gateway's default; undefined = the default. */
+  readonly tokensPerMinute: number | undefined;
+  readonly budget: Budget | null;
+  /** Whether the caller may send its own provider key (x-provider-api-key). */
+  readonly byok: boolean;
 }
 
 export function hashKey(key: string): Buffer {
@@ -18,25 +52,118 @@ export function identityIdOf(digest: Buffer): string {
   return `key_${digest.toString('hex', 0, 6)}`;
 }
 
+/** The first 12 hex digits of a key's digest: enough to correlate log lines, useless to an attacker. */
+export function hashPrefixOf(digest: Buffer): string {
+  return digest.toString('hex', 0, 6);
+}
+
+/** `sha256:<hex>`, the form configuration holds a client key in. */
+export function formatKeyHash(key: string): string {
+  return `sha256:${hashKey(key).toString('hex')}`;
+}
+
+/** Compiles model globs once: `*` matches any run of characters, slashes included. */
+export function compileModelPatterns(patterns: readonly string[]): (model: string) => boolean {
+  return picomatch([...patterns], { bash: true, dot: true });
+}
+
+interface IdentityInput {
+  id: string;
+  kind: IdentityKind;
+  name?: string | null;
+  allowedModels?: readonly string[] | undefined;
+  rateLimits?: ClientKeyOptions['rateLimits'];
+  budget?: Budget | undefined;
+  byok?: boolean | undefined;
+}
+
+export function createIdentity(input: IdentityInput): Identity {
+  const scope = input.kind === 'local' ? 'local' : `${input.kind}:${input.id}`;
+  const rateLimitKeys = Object.fromEntries(
+    RATE_LIMIT_CLASSES.map((name) => [name, `${scope}:${name}`]),
+  ) as Record<LimitedClass, string>;
+  const requestsPerMinute: Partial<Record<LimitedClass, number>> = {};
+  for (const name of RATE_LIMIT_CLASSES) {
+    const value = input.rateLimits?.[name];
+    if (value !== undefined) requestsPerMinute[name] = value;
+  }
+  return Object.freeze({
+    id: input.id,
+    kind: input.kind,
+    name: input.name ?? null,
+    scope,
+    rateLimitKeys: Object.freeze(rateLimitKeys),
+    allowsModel: input.allowedModels ? compileModelPatterns(input.allowedModels) : null,
+    requestsPerMinute: Object.freeze(requestsPerMinute),
+    tokensPerMinute: input.rateLimits?.tokensPerMinute,
+    budget: input.budget ? Object.freeze({ ...input.budget }) : null,
+    byok: input.byok === true,
+  });
+}
+
+export class KeyRingError extends Error {
+  override name = 'KeyRingError';
+}
+
 /** A set of keys that answers "which identity is this key" without keeping the plaintext. */
 export class KeyRing {
   // Indexed by digest so a lookup does not depend on the number of keys; the final comparison is
   // constant-time so it does not leak how much of a digest matched.
   readonly #byDigest = new Map<string, { digest: Buffer; identity: Identity }>();
+  readonly #clientIds = new Set<string>();
 
-  constructor(keys: readonly string[], kind: Identity['kind'] = 'gateway') {
-    for (const key of keys) {
-      const digest = hashKey(key);
-      this.#byDigest.set(digest.toString('hex'), { digest, identity: { id: identityIdOf(digest), kind } });
-    }
+  constructor(keys: readonly string[] = []) {
+    for (const key of keys) this.addGatewayKey(key);
   }
 
   get size(): number {
     return this.#byDigest.size;
   }
 
+  /** A key from GATEWAY_API_KEYS: its own identity, named after its digest. */
+  addGatewayKey(key: string): Identity {
+    const digest = hashKey(key);
+    return this.#add(
+      digest,
+      createIdentity({ id: identityIdOf(digest), kind: 'gateway' }),
+      'GATEWAY_API_KEYS',
+    );
+  }
+
+  /** A client declared in configuration, known by the SHA-256 of its key only. */
+  addClient(client: ClientKeyOptions): Identity {
+    const digest = Buffer.from(client.keyHash.slice('sha256:'.length), 'hex');
+    if (this.#clientIds.has(client.id)) {
+      throw new KeyRingError(`Invalid configuration: auth.clients: the id ${client.id} is used twice`);
+    }
+    this.#clientIds.add(client.id);
+    const identity = createIdentity({
+      id: client.id,
+      kind: 'client',
+      name: client.name,
+      allowedModels: client.allowedModels,
+      rateLimits: client.rateLimits,
+      budget: client.budget,
+      byok: client.byok,
+    });
+    return this.#add(digest, identity, `auth.clients (${client.id})`);
+  }
+
+  #add(digest: Buffer, identity: Identity, where: string): Identity {
+    const hex = digest.toString('hex');
+    if (this.#byDigest.has(hex)) {
+      throw new KeyRingError(`Invalid configuration: ${where}: the same key is configured twice`);
+    }
+    this.#byDigest.set(hex, { digest, identity });
+    return identity;
+  }
+
   identify(presented: string): Identity | undefined {
-    const digest = hashKey(presented);
+    return this.identifyDigest(hashKey(presented));
+  }
+
+  /** The identity of a key whose SHA-256 is `digest`. */
+  identifyDigest(digest: Buffer): Identity | undefined {
     const entry = this.#byDigest.get(digest.toString('hex'));
     if (!entry || !timingSafeEqual(entry.digest, digest)) return undefined;
     return entry.identity;

@@ -55,7 +55,9 @@ function loadDotEnv(environment: NodeJS.ProcessEnv): void {
 }
 
 function announce(server: FastifyInstance, config: LoadedConfig): void {
-  if (config.gateway.auth.apiKeys.length === 0) {
+  const { mode, apiKeys, clients } = config.gateway.auth;
+  const keys = (mode === 'client' ? 0 : apiKeys.length) + (mode === 'gateway' ? 0 : clients.length);
+  if (keys === 0) {
     server.log.warn(
       'PROTECTED MODE: no GATEWAY_API_KEYS are set, so the gateway answers clients on this machine only ' +
         '(loopback) and refuses every other client with 401. Set GATEWAY_API_KEYS=<key>[,<key>...] to serve ' +

@@ -16,6 +16,7 @@ import { commonErrorResponses } from '../../schemas/common.js';
 import type { GatewayOptions } from '../../schemas/options.js';
 import { startCall } from '../../src/call-context.js';
 import { renderError } from '../../src/errors.js';
+import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
 import type { CallContext, StreamEvent, Usage } from '../../src/provider.js';
 import type { Attempt } from '../../src/routing/execute.js';
@@ -108,6 +109,9 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         requirements: chatRequirements(body),
         strategy: request.headers['x-gateway-strategy'],
       });
+      authorizeModel(request, body.model, plan);
+      const cache = await fastify.gatewayCache.lookupChat(request, reply, plan);
+      if (cache.answered) return reply;
       const call = startCall(request, reply, options.requestTimeout, []);
       const attemptContext = (attempt: Attempt, warnings: string[]): CallContext => ({
         ...call.context,
@@ -138,6 +142,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         recordExecution(state, execution);
         state.warnings.push(...execution.value.warnings);
         state.usage = execution.value.result.usage;
+        cache.storeUnary(execution.value.result);
         setGatewayHeaders(reply, state);
         return reply.type(execution.value.result.contentType).send(execution.value.result.body);
       }
@@ -187,7 +192,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       state.timeToFirstByteMs = performance.now() - state.startedAt;
       setGatewayHeaders(reply, state);
 
-      const events = prepend(execution.value.first, execution.value.iterator);
+      const events = cache.recordStream(prepend(execution.value.first, execution.value.iterator));
       const frames = writeChatStream(events, {
         onEvent(event) {
           if (event.chunk.usage) state.usage = usageFromChunk(event.chunk.usage);

@@ -10,6 +10,7 @@ import { EmbeddingsRequestSchema, type EmbeddingsRequest } from '../../schemas/e
 import { startCall } from '../../src/call-context.js';
 import type { CatalogModel } from '../../src/catalog.js';
 import { GatewayError } from '../../src/errors.js';
+import { authorizeModel } from '../../src/model-access.js';
 import { exceedsTokenLimit } from '../../src/tokens.js';
 import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
 
@@ -62,7 +63,10 @@ export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRouteOptions> = asyn
       const state = request.gateway;
       state.model = body.model;
       const plan = fastify.gatewayRouter.plan(body.model, 'embeddings');
+      authorizeModel(request, body.model, plan);
       for (const deployment of plan.deployments) await checkInputLimits(body, deployment.model);
+      const cache = await fastify.gatewayCache.lookupEmbeddings(request, reply, plan);
+      if (cache.answered) return reply;
       const call = startCall(request, reply, options.requestTimeout, state.warnings);
       try {
         const execution = await fastify.gatewayRouter.execute(
@@ -75,15 +79,16 @@ export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRouteOptions> = asyn
                 param: 'model',
               });
             }
-            return adapter.embeddings(body, deployment, { ...call.context, signal: attempt.signal });
+            return adapter.embeddings(cache.request, deployment, { ...call.context, signal: attempt.signal });
           },
           call.context,
         );
         execution.release();
         recordExecution(state, execution);
-        state.usage = execution.value.usage;
+        const result = cache.complete(execution.value);
+        state.usage = result.usage;
         setGatewayHeaders(reply, state);
-        return reply.type(execution.value.contentType).send(execution.value.body);
+        return reply.type(result.contentType).send(result.body);
       } catch (error) {
         throw unwrapExecutionError(error, state);
       } finally {

@@ -1,0 +1,148 @@
+/**
+ * The Redis connection that replicas share state through (rate-limit counters, the response cache),
+ * registered with @fastify/redis. Present only when `redis.url` (REDIS_URL) is set.
+ *
+ * Policy: the start waits for Redis (at most `redis.connectTimeout`) and fails with a clear message
+ * when it does not answer, so a wrong REDIS_URL is caught at deploy time. Once running, an outage
+ * never blocks or crashes a request: commands fail at once while the connection is down (no offline
+ * queue) or after `redis.commandTimeout` when Redis is slow, the callers fall back (cache: miss;
+ * rate limits: `rateLimit.onRedisError`), health reports Redis down, and the client reconnects on
+ * its own with a capped backoff.
+ * @see https://github.com/redis/ioredis#auto-reconnect
+ */
+import fp from 'fastify-plugin';
+import fastifyRedis from '@fastify/redis';
+import { Redis } from 'ioredis';
+import type { FastifyBaseLogger } from 'fastify';
+import type { GatewayOptions } from '../schemas/options.js';
+
+export interface RedisHealth {
+  status: 'up' | 'down';
+  /** Since when it has been in this status (ISO time). */
+  since: string;
+  lastError: string | null;
+}
+
+/** The shared connection and what the gateway knows of its health. */
+export class SharedRedis {
+  readonly client: Redis;
+  #up = false;
+  #wentDown = false;
+  #since = new Date().toISOString();
+  #lastError: string | null = null;
+
+  constructor(client: Redis, log: FastifyBaseLogger) {
+    this.client = client;
+    client.on('ready', () => {
+      if (this.#up) return;
+      if (this.#wentDown) log.info({ event: 'redis_recovered' }, 'Redis is reachable again');
+      this.#up = true;
+      this.#since = new Date().toISOString();
+    });
+    // ioredis reports every failed reconnection; a line on each change of status is enough.
+    client.on('error', (error: Error) => {
+      this.#lastError = error.message;
+      this.#markDown(log);
+    });
+    client.on('close', () => {
+      // A server that goes away may close the connection without an error; the reconnection
+      // attempts that follow report what is wrong.
+      if (this.#up) this.#lastError = 'connection closed';
+      this.#markDown(log);
+    });
+  }
+
+  #markDown(log: FastifyBaseLogger): void {
+    if (!this.#up) return;
+    this.#up = false;
+    this.#wentDown = true;
+    this.#since = new Date().toISOString();
+    log.warn(
+      { event: 'redis_down', error: this.#lastError },
+      'Redis is unreachable: the cache is bypassed and rate limits follow rateLimit.onRedisError',
+    );
+  }
+
+  /** True when commands can be sent now; callers skip Redis at once when it is not. */
+  get available(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  health(): RedisHealth {
+    return { status: this.available ? 'up' : 'down', since: this.#since, lastError: this.#lastError };
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The shared Redis, or null when state is kept in memory. */
+    gatewayRedis: SharedRedis | null;
+  }
+}
+
+/** The URL with its password hidden, for messages. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+function waitUntilReady(client: Redis, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let lastError = 'no answer';
+    const onError = (error: Error) => {
+      lastError = error.message;
+    };
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      client.off('error', onError);
+      reject(new Error(lastError));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      client.off('error', onError);
+      resolve();
+    };
+    client.once('ready', onReady);
+    client.on('error', onError);
+  });
+}
+
+export const redisPlugin = fp<GatewayOptions['redis']>(
+  async (fastify, options) => {
+    if (!options.url) {
+      fastify.decorate('gatewayRedis', null);
+      return;
+    }
+    const client = new Redis(options.url, {
+      keyPrefix: options.keyPrefix,
+      commandTimeout: options.commandTimeout,
+      connectTimeout: options.connectTimeout,
+      // Fail fast while disconnected instead of queueing requests behind an outage.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+    });
+    const shared = new SharedRedis(client, fastify.log);
+    try {
+      await waitUntilReady(client, options.connectTimeout);
+    } catch (error) {
+      client.disconnect();
+      throw new Error(
+        `Redis at REDIS_URL ${describeRedisUrl(options.url)} did not answer within ${options.connectTimeout} ms ` +
+          `(${(error as Error).message}): start it, or unset REDIS_URL to keep rate limits and the cache in memory`,
+      );
+    }
+    await fastify.register(fastifyRedis, { client, namespace: 'gateway', closeClient: false });
+    fastify.decorate('gatewayRedis', shared);
+    fastify.addHook('onClose', async () => {
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    });
+  },
+  { name: 'llm-gateway-redis', fastify: '5.x' },
+);
