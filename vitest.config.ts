@@ -16,7 +16,12 @@ export default defineConfig({
         // Pure code: converters, parsers, routing decisions, config. No sockets.
         test: {
           name: 'unit',
-          include: ['test/src/**/*.test.ts', 'test/schemas/**/*.test.ts', 'test/docs/**/*.test.ts'],
+          include: [
+            'test/src/**/*.test.ts',
+            'test/schemas/**/*.test.ts',
+            'test/docs/**/*.test.ts',
+            'test/deploy/**/*.test.ts',
+          ],
         },
       },
       {
