@@ -115,7 +115,7 @@ const Strategy = Type.Union(
 
 const DeploymentSpec = Type.Object(
   {
-    /** Provider instance id (`openai`, `gemini`, or one of yours). */
+    /** Provider instance id: one the environment configures, or one of yours. */
     provider: Type.String({ minLength: 1 }),
     /** The provider's name for the model; default: the entry's catalog upstream name. */
     model: Type.Optional(Type.String({ minLength: 1 })),

@@ -31,7 +31,7 @@ export function parsePrometheus(text: string): Sample[] {
     samples.push({
       name: match[1]!,
       labels,
-      value: /^nan$/i.test(match[3]!) ? Number.NaN : Number(match[3]!.replace('+Inf', 'Infinity')),
+      value: match[3]!.toLowerCase() === 'nan' ? Number.NaN : Number(match[3]!.replace('+Inf', 'Infinity')),
     });
   }
   return samples;
