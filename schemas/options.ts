@@ -238,6 +238,17 @@ export const GatewayOptionsSchema = Type.Object(
           default: 'hybrid',
         }),
         clients: Type.Array(ClientKeyOptions, { default: [] }),
+        /** Keys that may read every key's usage (GET /v1/usage/keys), as given in GATEWAY_ADMIN_KEYS. */
+        adminKeys: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      },
+      { default: {} },
+    ),
+    usage: Type.Object(
+      {
+        /** Share of a key's budget after which answers carry x-gateway-budget-warning. */
+        budgetWarningShare: Type.Number({ minimum: 0, maximum: 1, default: 0.8 }),
+        /** Days of usage kept. */
+        retentionDays: Type.Integer({ minimum: 1, default: 400 }),
       },
       { default: {} },
     ),

@@ -23,6 +23,7 @@ import { redisPlugin } from '../plugins/redis.js';
 import { rateLimitPlugin } from '../plugins/rate-limit.js';
 import { cachePlugin } from '../plugins/cache.js';
 import { concurrencyPlugin } from '../plugins/concurrency.js';
+import { usagePlugin } from '../plugins/usage.js';
 import { providerRegistryPlugin } from '../plugins/providers/registry.js';
 import { openaiProviderPlugin } from '../plugins/providers/openai/index.js';
 import { geminiProviderPlugin } from '../plugins/providers/gemini/index.js';
@@ -122,6 +123,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     clientTokenLimits: options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),
   });
   await fastify.register(cachePlugin, { ...options.cache });
+  await fastify.register(usagePlugin, { ...options.usage, adminKeys: options.auth.adminKeys });
   await fastify.register(concurrencyPlugin, { maxConcurrentRequests: options.maxConcurrentRequests });
 
   // ---- providers ---------------------------------------------------------------------------------

@@ -75,6 +75,15 @@ integerFormat('count', 0, Number.MAX_SAFE_INTEGER, 'a whole number of 0 or more'
 integerFormat('positive-count', 1, Number.MAX_SAFE_INTEGER, 'a whole number of 1 or more');
 
 convict.addFormat({
+  name: 'share',
+  coerce: (value: unknown) => (/^\d+(\.\d+)?$/.test(String(value).trim()) ? Number(value) : value),
+  validate: (value: unknown) => {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+      throw new Error('must be a number from 0 to 1');
+  },
+});
+
+convict.addFormat({
   name: 'key-list',
   coerce: (value: unknown) =>
     String(value)
@@ -230,6 +239,26 @@ function buildSchema() {
         doc: 'Client keys by SHA-256 (npm run keys -- create); checked by the options schema',
         format: Array,
         default: [] as unknown[],
+      },
+      adminKeys: {
+        doc: 'Keys that may read every key usage',
+        format: 'key-list',
+        default: [] as string[],
+        env: 'GATEWAY_ADMIN_KEYS',
+        sensitive: true,
+      },
+    },
+    usage: {
+      budgetWarningShare: {
+        doc: 'Budget share after which answers carry a warning header',
+        format: 'share',
+        default: gatewayDefaults.usage.budgetWarningShare,
+        env: 'BUDGET_WARNING_SHARE',
+      },
+      retentionDays: {
+        doc: 'Days of usage kept',
+        format: 'positive-count',
+        default: gatewayDefaults.usage.retentionDays,
       },
     },
     masterKey: {
@@ -708,7 +737,9 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
       apiKeys: values.auth.apiKeys,
       mode: values.auth.mode as GatewayOptions['auth']['mode'],
       clients: values.auth.clients as GatewayOptions['auth']['clients'],
+      adminKeys: values.auth.adminKeys,
     },
+    usage: values.usage,
     providers: {
       ...(extraProviders as GatewayOptions['providers']),
       openai: { ...providerExtras.openai, ...values.providers.openai },

@@ -50,6 +50,12 @@ export const ERRORS = {
     code: 'byok_not_allowed',
     message: 'This API key may not bring its own provider key (x-provider-api-key).',
   },
+  GW_ERR_AUTH_ADMIN_REQUIRED: {
+    status: 403,
+    type: 'permission_denied',
+    code: 'admin_key_required',
+    message: 'This endpoint needs an admin key (GATEWAY_ADMIN_KEYS).',
+  },
   GW_ERR_REQUEST_INVALID_JSON: {
     status: 400,
     type: 'validation_error',
@@ -220,6 +226,12 @@ export const ERRORS = {
     code: 'rate_limit_unavailable',
     message:
       'The shared rate-limit store is unreachable and the gateway is set to refuse requests then; retry shortly.',
+  },
+  GW_ERR_BUDGET_EXCEEDED: {
+    status: 429,
+    type: 'budget_exceeded',
+    code: 'budget_exceeded',
+    message: 'The budget of this key for the period is spent.',
   },
   GW_ERR_SERVER_OVERLOADED: {
     status: 503,

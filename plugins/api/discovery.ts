@@ -16,6 +16,8 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
       'DELETE /v1/responses/{id}',
       'GET /v1/models',
       'GET /v1/models/{model}',
+      'GET /v1/usage',
+      'GET /v1/usage/keys',
       'GET /health',
       'GET /v1/health/live',
       'GET /v1/health/ready',
@@ -23,6 +25,8 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
     ];
     if (fastify.hasRoute({ method: 'GET', url: '/openapi.json' }))
       endpoints.push('GET /openapi.json', 'GET /docs');
+    if (fastify.hasRoute({ method: 'GET', url: '/metrics' }))
+      endpoints.push('GET /metrics', 'GET /v1/health/metrics');
     return {
       name: PACKAGE_NAME,
       version: PACKAGE_VERSION,

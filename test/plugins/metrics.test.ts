@@ -144,6 +144,36 @@ describe('metrics after known traffic', () => {
     expect(valueOf(second, 'llm_gateway_upstream_attempts_total', { deployment: 'openai/other' })).toBe(60);
   });
 
+  it('counts cache hits and misses, and requests refused by the rate limit', async () => {
+    const limited = await buildTestApp({
+      env: { CACHE_ENABLED: 'true', RATE_LIMITING_ENABLED: 'true', RATE_LIMIT_CHAT_RPM: '3' },
+      configure,
+    });
+    try {
+      const send = () =>
+        limited.app.inject({
+          method: 'POST',
+          url: '/v1/chat/completions',
+          headers: { ...authHeaders(), 'content-type': 'application/json' },
+          payload: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'cache me' }] }),
+        });
+      const statuses = [];
+      for (let index = 0; index < 4; index++) {
+        const response = await send();
+        statuses.push(`${response.statusCode} ${response.headers['x-cache']}`);
+      }
+      expect(statuses).toEqual(['200 MISS', '200 HIT', '200 HIT', '429 BYPASS']);
+      const samples = await scrape(limited);
+      const route = '/v1/chat/completions';
+      expect(valueOf(samples, 'llm_gateway_cache_requests_total', { route, result: 'miss' })).toBe(1);
+      expect(valueOf(samples, 'llm_gateway_cache_requests_total', { route, result: 'hit' })).toBe(2);
+      expect(valueOf(samples, 'llm_gateway_rate_limited_total', { route })).toBe(1);
+      expect(valueOf(samples, 'llm_gateway_upstream_attempts_total', { outcome: 'success' })).toBe(1);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('shows an open circuit as 2', async () => {
     const broken = await buildTestApp({
       configure: (config) => {
