@@ -192,6 +192,8 @@ describe('two replicas, one Redis', () => {
   it('write every key under the configured prefix', async () => {
     const keys = await listRedisKeys(prefix);
     expect(keys.length).toBeGreaterThan(0);
-    expect(keys.filter((key) => !/^(rate|tokens|chat|embeddings|usage|usage-keys|spent):/.test(key))).toEqual([]);
+    expect(keys.filter((key) => !/^(rate|tokens|chat|embeddings|usage|usage-keys|spent):/.test(key))).toEqual(
+      [],
+    );
   });
 });
