@@ -16,6 +16,7 @@ import { createUpstreamAgent } from './upstream.js';
 import { createSerializerCompiler, createValidatorCompiler } from './validation.js';
 import './route-config.js';
 import { requestStatePlugin } from '../plugins/request-state.js';
+import { setGatewayHeaders } from '../plugins/api/gateway-headers.js';
 import { securityPlugin } from '../plugins/security.js';
 import { docsPlugin } from '../plugins/docs.js';
 import { authPlugin } from '../plugins/auth.js';
@@ -88,7 +89,11 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   fastify.removeContentTypeParser('text/plain');
   fastify.setErrorHandler((error, request, reply) => {
     const rendered = renderError(error, request.body);
-    if (request.gateway) request.gateway.errorCode = rendered.gatewayCode;
+    if (request.gateway) {
+      request.gateway.errorCode = rendered.gatewayCode;
+      // A model call that failed still says what the gateway tried.
+      if (request.gateway.attempts > 0) setGatewayHeaders(reply, request.gateway);
+    }
     if (rendered.internal) request.log.error({ err: error }, 'unhandled error');
     else if (rendered.status >= 500) {
       request.log.warn(

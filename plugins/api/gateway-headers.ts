@@ -35,6 +35,11 @@ export function unwrapExecutionError(error: unknown, state: RequestState): unkno
   if (error instanceof ExecutionError) {
     state.attempts = error.attempts.length;
     state.upstreamMs = error.upstreamMs;
+    if (error.deployment) {
+      state.provider = error.deployment.instance.id;
+      state.answeredModel = error.deployment.upstreamModel;
+      state.deploymentId = error.deployment.deploymentId;
+    }
     return error.cause;
   }
   return error;

@@ -63,6 +63,8 @@ export interface ExecuteOptions {
 
 export class ExecutionError extends Error {
   override name = 'ExecutionError';
+  /** The last deployment tried, when one was (its answer is the failure the client sees). */
+  deployment: Deployment | undefined;
   constructor(
     override readonly cause: unknown,
     readonly attempts: AttemptRecord[],
@@ -99,6 +101,27 @@ export function backoffDelay(retry: number, settings: RetrySettings, random: () 
 }
 
 export async function executePlan<T>(
+  ordered: readonly Deployment[],
+  attempt: (deployment: Deployment, handle: Attempt) => Promise<T>,
+  options: ExecuteOptions,
+): Promise<ExecutionResult<T>> {
+  let lastTried: Deployment | undefined;
+  try {
+    return await runPlan(
+      ordered,
+      (deployment, handle) => {
+        lastTried = deployment;
+        return attempt(deployment, handle);
+      },
+      options,
+    );
+  } catch (error) {
+    if (error instanceof ExecutionError) error.deployment = lastTried;
+    throw error;
+  }
+}
+
+async function runPlan<T>(
   ordered: readonly Deployment[],
   attempt: (deployment: Deployment, handle: Attempt) => Promise<T>,
   options: ExecuteOptions,

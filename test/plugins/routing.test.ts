@@ -10,6 +10,7 @@ import {
 } from '../helpers/fake-openai.js';
 import type { FakeUpstream } from '../helpers/fake-upstream.js';
 import { authHeaders, buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { GEMINI_KEY, startFakeGemini } from '../helpers/fake-gemini.js';
 import { assertOpenAISchema } from '../helpers/openai-schemas.js';
 
 let primary: FakeUpstream;
@@ -238,5 +239,81 @@ describe('limits and discovery', () => {
     });
     const one = await gateway.app.inject({ url: '/v1/models/thrifty', headers: authHeaders() });
     expect(one.json().targets).toEqual(['gpt-4o', 'gpt-4o-mini']);
+  });
+});
+
+describe('failover across providers', () => {
+  let gemini: FakeUpstream;
+  let crossed: TestApp;
+  beforeAll(async () => {
+    gemini = await startFakeGemini(['gemini-2.5-pro']);
+  });
+  afterAll(() => gemini.close());
+  beforeEach(async () => {
+    crossed = await buildTestApp({
+      configure: (config) => {
+        withDeployments(config);
+        config.gateway.providers['gemini'] = {
+          ...config.gateway.providers['gemini']!,
+          baseUrl: gemini.origin,
+          apiKey: GEMINI_KEY,
+        };
+        config.gateway.routing.models = { 'gpt-4o': { fallbacks: ['gemini-2.5-pro'] } };
+      },
+    });
+  });
+  afterEach(async () => {
+    await crossed.close();
+    gemini.reset();
+  });
+
+  const send = (body: Record<string, unknown>) =>
+    crossed.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { ...authHeaders(), 'content-type': 'application/json' },
+      payload: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], ...body }),
+    });
+
+  it('falls back from an OpenAI model to a Gemini model, translated, unary', async () => {
+    primary.enqueue('POST', '/v1/chat/completions', openaiError(503, 'error-server.json'));
+    const response = await send({});
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['x-gateway-provider']).toBe('gemini');
+    expect(response.headers['x-gateway-model']).toBe('gemini-2.5-pro');
+    assertOpenAISchema('CreateChatCompletionResponse', response.json());
+    expect(gemini.last().path).toBe('/v1beta/models/gemini-2.5-pro:generateContent');
+    expect(gemini.last().headers['x-goog-api-key']).toBe(GEMINI_KEY);
+  });
+
+  it('falls back before the first event of a stream, and the client gets one well-formed stream', async () => {
+    primary.enqueue('POST', '/v1/chat/completions', { reset: 'before-headers' });
+    const response = await send({ stream: true });
+    expect(response.headers['x-gateway-provider']).toBe('gemini');
+    const events = response.body
+      .split('\n\n')
+      .filter(Boolean)
+      .map((frame) => frame.slice(6));
+    expect(events.at(-1)).toBe('[DONE]');
+    for (const event of events.slice(0, -1))
+      assertOpenAISchema('CreateChatCompletionStreamResponse', JSON.parse(event));
+    expect(gemini.last().path).toBe('/v1beta/models/gemini-2.5-pro:streamGenerateContent');
+  });
+
+  it('answers with the last failure when both providers fail', async () => {
+    primary.enqueue('POST', '/v1/chat/completions', openaiError(500, 'error-server.json'));
+    gemini.enqueue('POST', '/v1beta/models/gemini-2.5-pro:generateContent', {
+      status: 503,
+      json: { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } },
+    });
+    const response = await send({});
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error).toMatchObject({
+      type: 'provider_error',
+      message: 'The model is overloaded.',
+    });
+    expect(response.headers['x-gateway-attempts']).toBe('2');
+    expect(response.headers['x-gateway-provider']).toBe('gemini');
+    expect(Number(response.headers['x-gateway-overhead-ms'])).toBeGreaterThanOrEqual(0);
   });
 });
