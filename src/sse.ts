@@ -33,26 +33,32 @@ export async function* parseServerSentEvents(
 ): AsyncGenerator<ServerSentEvent, void, undefined> {
   const decoder = new StringDecoder('utf8');
   let buffer = '';
-  let data: string[] = [];
+  // Most events have one data line: kept as a string, joined only when there are several.
+  let data: string | null = null;
   let event = '';
   let id: string | undefined;
   let pendingCarriageReturn = false;
 
+  /** The end of the next line from `start` (the index of its \n or \r), or -1. */
+  function lineEnd(from: number, withCarriageReturns: boolean): number {
+    if (!withCarriageReturns) return buffer.indexOf('\n', from);
+    for (let index = from; index < buffer.length; index++) {
+      const code = buffer.charCodeAt(index);
+      if (code === 10 || code === 13) return index;
+    }
+    return -1;
+  }
+
   function* takeLines(text: string): Generator<ServerSentEvent> {
-    buffer += text;
+    buffer = buffer.length === 0 ? text : buffer + text;
     let start = 0;
     // A `\r` that ended the previous chunk may be the first half of `\r\n`.
     if (pendingCarriageReturn && buffer.charCodeAt(0) === 10) start = 1;
     pendingCarriageReturn = false;
+    // Streams use \n almost always: native indexOf finds line ends then, a scan only when \r occurs.
+    const withCarriageReturns = buffer.indexOf('\r', start) !== -1;
     for (;;) {
-      let end = -1;
-      for (let index = start; index < buffer.length; index++) {
-        const code = buffer.charCodeAt(index);
-        if (code === 10 || code === 13) {
-          end = index;
-          break;
-        }
-      }
+      const end = lineEnd(start, withCarriageReturns);
       if (end === -1) break;
       const line = buffer.slice(start, end);
       if (buffer.charCodeAt(end) === 13) {
@@ -64,8 +70,8 @@ export async function* parseServerSentEvents(
       } else start = end + 1;
 
       if (line.length === 0) {
-        if (data.length > 0) yield { event: event || 'message', data: data.join('\n'), id };
-        data = [];
+        if (data !== null) yield { event: event || 'message', data, id };
+        data = null;
         event = '';
         continue;
       }
@@ -74,12 +80,12 @@ export async function* parseServerSentEvents(
       const field = colon === -1 ? line : line.slice(0, colon);
       let value = colon === -1 ? '' : line.slice(colon + 1);
       if (value.charCodeAt(0) === 32) value = value.slice(1);
-      if (field === 'data') data.push(value);
+      if (field === 'data') data = data === null ? value : `${data}\n${value}`;
       else if (field === 'event') event = value;
       else if (field === 'id') id = value;
       else if (field !== 'retry') options.onUnknownLine?.(line);
     }
-    buffer = buffer.slice(start);
+    buffer = start >= buffer.length ? '' : buffer.slice(start);
   }
 
   for await (const chunk of source) {
@@ -88,7 +94,7 @@ export async function* parseServerSentEvents(
   yield* takeLines(decoder.end());
   // A final event without its blank line is dispatched too: providers do end streams that way.
   if (buffer.length > 0) yield* takeLines('\n');
-  if (data.length > 0) yield { event: event || 'message', data: data.join('\n'), id };
+  if (data !== null) yield { event: event || 'message', data, id };
 }
 
 export const SSE_HEADERS = {
