@@ -108,6 +108,11 @@ export function formatErrorEvent(envelope: ErrorEnvelope): string {
   return `data: ${JSON.stringify(envelope)}\n\n`;
 }
 
+/** A data-only event with a JSON payload, as OpenAI's audio streams frame theirs (`speech.audio.*`). */
+export function formatDataEvent(payload: unknown): string {
+  return `data: ${JSON.stringify(payload)}\n\n`;
+}
+
 export interface SseWriterHooks {
   /** Called for each event before it is framed (usage accounting, cache capture). */
   onEvent?(event: StreamEvent): void;
