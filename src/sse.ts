@@ -32,31 +32,37 @@ export async function* parseServerSentEvents(
   options: ParseServerSentEventsOptions = {},
 ): AsyncGenerator<ServerSentEvent, void, undefined> {
   const decoder = new StringDecoder('utf8');
-  let buffer = '';
+  // The start of a line whose end has not arrived yet, in pieces: each piece is scanned once and
+  // joined once, so an event of megabytes (audio, images) costs linear time, not quadratic.
+  let partial: string[] = [];
   let data: string[] = [];
   let event = '';
   let id: string | undefined;
   let pendingCarriageReturn = false;
 
   function* takeLines(text: string): Generator<ServerSentEvent> {
-    buffer += text;
     let start = 0;
     // A `\r` that ended the previous chunk may be the first half of `\r\n`.
-    if (pendingCarriageReturn && buffer.charCodeAt(0) === 10) start = 1;
+    if (pendingCarriageReturn && text.charCodeAt(0) === 10) start = 1;
     pendingCarriageReturn = false;
     for (;;) {
       let end = -1;
-      for (let index = start; index < buffer.length; index++) {
-        const code = buffer.charCodeAt(index);
+      for (let index = start; index < text.length; index++) {
+        const code = text.charCodeAt(index);
         if (code === 10 || code === 13) {
           end = index;
           break;
         }
       }
       if (end === -1) break;
-      const line = buffer.slice(start, end);
-      if (buffer.charCodeAt(end) === 13) {
-        if (end + 1 < buffer.length) start = buffer.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
+      let line = text.slice(start, end);
+      if (partial.length > 0) {
+        partial.push(line);
+        line = partial.join('');
+        partial = [];
+      }
+      if (text.charCodeAt(end) === 13) {
+        if (end + 1 < text.length) start = text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
         else {
           start = end + 1;
           pendingCarriageReturn = true;
@@ -79,7 +85,7 @@ export async function* parseServerSentEvents(
       else if (field === 'id') id = value;
       else if (field !== 'retry') options.onUnknownLine?.(line);
     }
-    buffer = buffer.slice(start);
+    if (start < text.length) partial.push(text.slice(start));
   }
 
   for await (const chunk of source) {
@@ -87,7 +93,7 @@ export async function* parseServerSentEvents(
   }
   yield* takeLines(decoder.end());
   // A final event without its blank line is dispatched too: providers do end streams that way.
-  if (buffer.length > 0) yield* takeLines('\n');
+  if (partial.length > 0) yield* takeLines('\n');
   if (data.length > 0) yield { event: event || 'message', data: data.join('\n'), id };
 }
 
