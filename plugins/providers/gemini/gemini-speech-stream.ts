@@ -50,6 +50,8 @@ export interface GeminiSpeech {
   readonly pcm: AsyncIterable<Buffer>;
   /** Gemini's last usage count (cumulative), once the PCM has been read. */
   usage(): MappedUsage | undefined;
+  /** Releases the upstream call when the PCM will not be read. */
+  cancel(): Promise<void>;
 }
 
 function noAudio(message: string): UpstreamFailure {
@@ -144,5 +146,12 @@ export async function openGeminiSpeech(
     }
   }
 
-  return { pcmFormat, pcm: pcm(), usage: () => usage };
+  return {
+    pcmFormat,
+    pcm: pcm(),
+    usage: () => usage,
+    cancel: async () => {
+      await source.return();
+    },
+  };
 }

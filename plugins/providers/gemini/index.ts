@@ -317,7 +317,7 @@ export class GeminiAdapter implements ProviderAdapter {
       readGeminiEvents(response, context.signal, this.#id, this.#secrets(context)),
     );
     if (!canEncodePcm(plan.format, speech.pcmFormat)) {
-      await speech.pcm[Symbol.asyncIterator]().return?.();
+      await speech.cancel();
       throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
         message: `Gemini's audio (${speech.pcmFormat.sampleRate} Hz, ${speech.pcmFormat.channels} channels) cannot be encoded as ${plan.format}.`,
       });

@@ -447,6 +447,19 @@ describe('POST /v1/audio/speech for a Gemini TTS model', () => {
     expect(silent.json().error.message).toContain('OTHER');
   });
 
+  it('follows the sample rate Gemini labels its PCM with, and refuses mp3 where MPEG has no such rate', async () => {
+    const odd = streamGemini(geminiFixture(SPEECH_STREAM).replaceAll('rate=24000', 'rate=23000'));
+    upstream.enqueue('POST', TTS, odd);
+    const wav = await speak({ response_format: 'wav' });
+    expect(wav.rawPayload.readUInt32LE(24)).toBe(23_000);
+    expect(wav.rawPayload.readUInt32LE(28)).toBe(46_000);
+
+    upstream.enqueue('POST', TTS, ...Array.from({ length: 10 }, () => odd));
+    const mp3 = await speak({ response_format: 'mp3' });
+    expect(mp3.statusCode).toBe(502);
+    expect(mp3.json().error.message).toContain('23000 Hz');
+  });
+
   it('cuts the connection when Gemini fails after the audio started', async () => {
     const stream = geminiFixture(SPEECH_STREAM);
     upstream.enqueue('POST', TTS, { ...streamGemini(stream), reset: stream.indexOf('\r\n\r\n') + 4 });
