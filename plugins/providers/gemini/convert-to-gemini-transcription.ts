@@ -143,8 +143,9 @@ export function geminiAudioMimeType(file: Pick<UploadedFile, 'contentType' | 'fi
   if (!isMedia(type)) {
     throw new GatewayError('GW_ERR_REQUEST_UNSUPPORTED_CONTENT', {
       message:
-        `The file's type cannot be told from its Content-Type ('${file.contentType}') or its name ` +
-        `('${file.filename}'): send the audio (flac, mp3, m4a, ogg, wav, webm, …) with its type or extension.`,
+        `The file's type cannot be told from its Content-Type ('${file.contentType.slice(0, 100)}') or its ` +
+        `name ('${file.filename.slice(0, 100)}'): send the audio (flac, mp3, m4a, ogg, wav, webm, …) with its ` +
+        'type or extension.',
       param: 'file',
     });
   }

@@ -3,6 +3,8 @@
  * received (the audio inline, byte for byte; the instruction; the speech config) and what the client
  * got, in every response_format, and the errors.
  */
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MPEGDecoder } from 'mpg123-decoder';
 import type { FakeUpstream } from '../../helpers/fake-upstream.js';
@@ -20,7 +22,14 @@ import {
 } from '../../helpers/fake-gemini.js';
 import { authHeaders, buildTestApp, type TestApp } from '../../helpers/build-app.js';
 import { assertOpenAISchema } from '../../helpers/openai-schemas.js';
-import { audioBytes, multipartBody, multipartContentType, type FormPart } from '../../helpers/multipart.js';
+import {
+  audioBytes,
+  encodePart,
+  multipartBody,
+  multipartContentType,
+  multipartEnd,
+  type FormPart,
+} from '../../helpers/multipart.js';
 
 let upstream: FakeUpstream;
 let gateway: TestApp;
@@ -58,6 +67,7 @@ beforeAll(async () => {
   gateway = await buildTestApp({
     env: { GEMINI_API_KEY: GEMINI_KEY, GEMINI_BASE_URL: upstream.origin, REQUEST_TIMEOUT: '5000' },
   });
+  await gateway.listen();
 });
 
 afterAll(async () => {
@@ -299,6 +309,76 @@ describe('POST /v1/audio/transcriptions for a Gemini model', () => {
     expect(filtered.statusCode).toBe(400);
     expect(filtered.json().error).toMatchObject({ type: 'content_filter', code: 'content_filter' });
     expect(filtered.json().error.message).toContain('SAFETY');
+  });
+});
+
+describe('a Gemini transcription while the upload arrives', () => {
+  function openUpload() {
+    const url = new URL(gateway.url);
+    const request = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      path: '/v1/audio/transcriptions',
+      method: 'POST',
+      headers: { ...authHeaders(), 'content-type': multipartContentType() },
+    });
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      request.on('response', (message) => {
+        const chunks: Buffer[] = [];
+        message.on('data', (chunk: Buffer) => chunks.push(chunk));
+        message.on('end', () =>
+          resolve({ status: message.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        message.on('error', reject);
+      });
+      request.on('error', reject);
+    });
+    return { request, response };
+  }
+
+  function upstreamReceived(bytes: number): Promise<void> {
+    return new Promise((resolve) => {
+      const listener = (path: string, received: number) => {
+        if (path === FLASH && received >= bytes) {
+          upstream.progress.off('body', listener);
+          resolve();
+        }
+      };
+      upstream.progress.on('body', listener);
+    });
+  }
+
+  it('sends the base64 on before the upload is complete, and the instruction after it', async () => {
+    const data = audioBytes(1024 * 1024, 3);
+    const { request, response } = openUpload();
+    for (const piece of encodePart({ name: 'model', value: 'gemini-2.5-flash' })) request.write(piece);
+    const [head, , tail] = encodePart(file(data));
+    request.write(head!);
+    request.write(data.subarray(0, 512 * 1024));
+    // The rest goes only once Gemini has most of the first half (as base64: a third larger).
+    await upstreamReceived(600 * 1024);
+    request.write(data.subarray(512 * 1024));
+    request.write(tail!);
+    for (const piece of encodePart({ name: 'response_format', value: 'text' })) request.write(piece);
+    request.end(multipartEnd());
+    const answer = await response;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe('The quick brown fox jumps over the lazy dog. Then it sleeps in the sun.\n');
+    expect(readGeminiRequest(upstream.last()).inlineData?.data).toBe(data.toString('base64'));
+  });
+
+  it('aborts the Gemini request when the client disconnects mid-upload', async () => {
+    const { request, response } = openUpload();
+    response.catch(() => {});
+    for (const piece of encodePart({ name: 'model', value: 'gemini-2.5-flash' })) request.write(piece);
+    request.write(encodePart(file())[0]!);
+    request.write(audioBytes(512 * 1024, 5));
+    await upstreamReceived(256 * 1024);
+    const aborted = once(upstream.progress, 'body-aborted');
+    request.destroy();
+    await aborted;
+    expect(upstream.requests).toHaveLength(0);
+    expect((await post([{ name: 'model', value: 'gemini-2.5-flash' }, file()])).statusCode).toBe(200);
   });
 });
 
