@@ -29,6 +29,11 @@ export const CatalogModelSchema = Type.Object(
       MODEL_TYPES.map((name) => Type.Literal(name)),
       { default: 'chat' },
     ),
+    /**
+     * Kinds of request the model serves besides its `type` (a chat model that hears audio serves
+     * `transcription`: /v1/audio/transcriptions and /v1/audio/translations), when its provider can.
+     */
+    serves: Type.Array(Type.Union(MODEL_TYPES.map((name) => Type.Literal(name))), { default: [] }),
     context_window: Type.Optional(Type.Integer({ minimum: 1 })),
     max_output_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
     embedding_dimensions: Type.Optional(Type.Integer({ minimum: 1 })),

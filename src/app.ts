@@ -134,7 +134,10 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   // ---- providers ---------------------------------------------------------------------------------
   await fastify.register(providerRegistryPlugin, { providers: options.providers, dispatcher });
   await fastify.register(openaiProviderPlugin);
-  await fastify.register(geminiProviderPlugin, { media: options.media });
+  await fastify.register(geminiProviderPlugin, {
+    media: options.media,
+    unsupportedParameters: options.unsupportedParameters,
+  });
   fastify.gatewayProviders.instantiate();
   await fastify.register(routingPlugin, { catalog, routing: options.routing });
   await fastify.register(metricsPlugin, { access: options.metrics.access });

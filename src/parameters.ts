@@ -31,18 +31,45 @@ export function applyParameterPolicy(
   }
   if (!unsupported) return request;
 
+  refuseOrDropParameters(
+    unsupported.map((key) => ({ param: key })),
+    target,
+    policy,
+    warnings,
+  );
+  const copy = { ...request } as Record<string, unknown>;
+  for (const key of unsupported) delete copy[key];
+  return copy as ChatCompletionRequest;
+}
+
+/** A parameter (or one value of it) the serving model cannot honour. */
+export interface UnsupportedParameter {
+  /** The request field, as `param` of the error. */
+  readonly param: string;
+  /** How messages name it when that is not just the field (`timestamp_granularities[]=word`). */
+  readonly label?: string;
+}
+
+/**
+ * The policy for parameters an adapter found it cannot honour (adapters that translate a request
+ * the route cannot read ahead, such as a multipart form): with `reject` a 400 naming the first,
+ * else a warning for each, and the caller leaves them out.
+ */
+export function refuseOrDropParameters(
+  unsupported: readonly UnsupportedParameter[],
+  target: Target,
+  policy: GatewayOptions['unsupportedParameters'],
+  warnings: string[],
+): void {
+  if (unsupported.length === 0) return;
   const where = target.model ? `model '${target.model.id}'` : `'${target.deploymentId}'`;
+  const names = unsupported.map((entry) => entry.label ?? entry.param);
   if (policy === 'reject') {
-    const [first] = unsupported;
+    const many = names.length > 1;
     throw new GatewayError('GW_ERR_REQUEST_UNSUPPORTED_PARAMETER', {
-      message: `Unsupported parameter${unsupported.length > 1 ? 's' : ''}: ${unsupported.map((key) => `'${key}'`).join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported by ${where}. Remove ${unsupported.length > 1 ? 'them' : 'it'} from the request.`,
-      param: first ?? null,
+      message: `Unsupported parameter${many ? 's' : ''}: ${names.map((name) => `'${name}'`).join(', ')} ${many ? 'are' : 'is'} not supported by ${where}. Remove ${many ? 'them' : 'it'} from the request.`,
+      param: unsupported[0]!.param,
     });
   }
-  const copy = { ...request } as Record<string, unknown>;
-  for (const key of unsupported) {
-    delete copy[key];
-    warnings.push(`dropped unsupported parameter '${key}' for ${where}`);
-  }
-  return copy as ChatCompletionRequest;
+  for (const name of names) warnings.push(`dropped unsupported parameter '${name}' for ${where}`);
 }

@@ -32,37 +32,43 @@ export async function* parseServerSentEvents(
   options: ParseServerSentEventsOptions = {},
 ): AsyncGenerator<ServerSentEvent, void, undefined> {
   const decoder = new StringDecoder('utf8');
-  let buffer = '';
+  // The start of a line whose end has not arrived yet, in pieces: each piece is scanned once and
+  // joined once, so an event of megabytes (audio, images) costs linear time, not quadratic.
+  let partial: string[] = [];
   // Most events have one data line: kept as a string, joined only when there are several.
   let data: string | null = null;
   let event = '';
   let id: string | undefined;
   let pendingCarriageReturn = false;
 
-  /** The end of the next line from `start` (the index of its \n or \r), or -1. */
-  function lineEnd(from: number, withCarriageReturns: boolean): number {
-    if (!withCarriageReturns) return buffer.indexOf('\n', from);
-    for (let index = from; index < buffer.length; index++) {
-      const code = buffer.charCodeAt(index);
+  /** The end of the next line in `text` from `from` (the index of its \n or \r), or -1. */
+  function lineEnd(text: string, from: number, withCarriageReturns: boolean): number {
+    if (!withCarriageReturns) return text.indexOf('\n', from);
+    for (let index = from; index < text.length; index++) {
+      const code = text.charCodeAt(index);
       if (code === 10 || code === 13) return index;
     }
     return -1;
   }
 
   function* takeLines(text: string): Generator<ServerSentEvent> {
-    buffer = buffer.length === 0 ? text : buffer + text;
     let start = 0;
     // A `\r` that ended the previous chunk may be the first half of `\r\n`.
-    if (pendingCarriageReturn && buffer.charCodeAt(0) === 10) start = 1;
+    if (pendingCarriageReturn && text.charCodeAt(0) === 10) start = 1;
     pendingCarriageReturn = false;
     // Streams use \n almost always: native indexOf finds line ends then, a scan only when \r occurs.
-    const withCarriageReturns = buffer.indexOf('\r', start) !== -1;
+    const withCarriageReturns = text.indexOf('\r', start) !== -1;
     for (;;) {
-      const end = lineEnd(start, withCarriageReturns);
+      const end = lineEnd(text, start, withCarriageReturns);
       if (end === -1) break;
-      const line = buffer.slice(start, end);
-      if (buffer.charCodeAt(end) === 13) {
-        if (end + 1 < buffer.length) start = buffer.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
+      let line = text.slice(start, end);
+      if (partial.length > 0) {
+        partial.push(line);
+        line = partial.join('');
+        partial = [];
+      }
+      if (text.charCodeAt(end) === 13) {
+        if (end + 1 < text.length) start = text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
         else {
           start = end + 1;
           pendingCarriageReturn = true;
@@ -85,7 +91,7 @@ export async function* parseServerSentEvents(
       else if (field === 'id') id = value;
       else if (field !== 'retry') options.onUnknownLine?.(line);
     }
-    buffer = start >= buffer.length ? '' : buffer.slice(start);
+    if (start < text.length) partial.push(text.slice(start));
   }
 
   for await (const chunk of source) {
@@ -93,7 +99,7 @@ export async function* parseServerSentEvents(
   }
   yield* takeLines(decoder.end());
   // A final event without its blank line is dispatched too: providers do end streams that way.
-  if (buffer.length > 0) yield* takeLines('\n');
+  if (partial.length > 0) yield* takeLines('\n');
   if (data !== null) yield { event: event || 'message', data, id };
 }
 
@@ -112,6 +118,11 @@ export function formatEvent(event: StreamEvent): string {
 
 export function formatErrorEvent(envelope: ErrorEnvelope): string {
   return `data: ${JSON.stringify(envelope)}\n\n`;
+}
+
+/** A data-only event with a JSON payload, as OpenAI's audio streams frame theirs (`speech.audio.*`). */
+export function formatDataEvent(payload: unknown): string {
+  return `data: ${JSON.stringify(payload)}\n\n`;
 }
 
 export interface SseWriterHooks {

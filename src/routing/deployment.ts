@@ -44,12 +44,17 @@ interface Dead {
   wrongType: Set<string>;
 }
 
+/** Whether a catalog model serves requests of this kind: its own type, or one it is marked to serve. */
+export function servesKind(model: CatalogModel, kind: ModelKind): boolean {
+  return model.type === kind || model.serves.includes(kind);
+}
+
 /** Models a client can call right now (their provider is configured), for error details and listings. */
 export function availableModels(catalog: Catalog, providers: ProviderLookup, kind?: ModelKind): string[] {
   const configured = new Set(providers.configured().map((instance) => instance.id));
   return catalog
     .list()
-    .filter((model) => configured.has(model.provider) && (!kind || model.type === kind))
+    .filter((model) => configured.has(model.provider) && (!kind || servesKind(model, kind)))
     .map((model) => model.id);
 }
 
@@ -81,7 +86,7 @@ function usable(
     dead.unconfigured.add(deployment.instance.id);
     return false;
   }
-  if (deployment.model && deployment.model.type !== context.kind) {
+  if (deployment.model && !servesKind(deployment.model, context.kind)) {
     dead.wrongType.add(deployment.model.id);
     return false;
   }

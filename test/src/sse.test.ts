@@ -33,6 +33,16 @@ describe('parseServerSentEvents', () => {
     }
   });
 
+  it('joins a line of megabytes that arrives in many pieces, \r\n cut between two of them', async () => {
+    const long = 'x'.repeat(1_000_003);
+    const bytes = Buffer.from(`data: ${long}\r\n\r\ndata: after\r\n\r\n`);
+    const cuts = Array.from({ length: 1000 }, (_, index) => (index + 1) * 1000).concat([1_000_010]);
+    expect(await collect(parseServerSentEvents(pieces(bytes, cuts)))).toEqual([
+      { event: 'message', data: long, id: undefined },
+      { event: 'message', data: 'after', id: undefined },
+    ]);
+  });
+
   it('reports lines that are neither fields it knows nor comments, and still ignores them', async () => {
     const unknown: string[] = [];
     const body = 'data: 1\n\nretry: 10\n: note\n{\n  "error": {"code": 499}\n}\n';

@@ -109,6 +109,17 @@ export interface GeminiGenerationConfig {
   responseSchema?: Record<string, unknown>;
   responseJsonSchema?: Record<string, unknown>;
   thinkingConfig?: GeminiThinkingConfig;
+  /** `['AUDIO']` for the text-to-speech models. */
+  responseModalities?: string[];
+  speechConfig?: GeminiSpeechConfig;
+}
+
+/**
+ * The voice of a text-to-speech answer.
+ * @see https://ai.google.dev/api/generate-content#SpeechConfig
+ */
+export interface GeminiSpeechConfig {
+  voiceConfig: { prebuiltVoiceConfig: { voiceName: string } };
 }
 
 export interface GeminiGenerateContentRequest {
@@ -155,6 +166,7 @@ export interface GeminiUsageMetadata {
   thoughtsTokenCount?: number | null;
   toolUsePromptTokenCount?: number | null;
   promptTokensDetails?: GeminiModalityCount[] | null;
+  candidatesTokensDetails?: GeminiModalityCount[] | null;
 }
 
 export interface GeminiPromptFeedback {

@@ -199,17 +199,17 @@ function strayFailure(lines: string[], provider: string, secrets: (string | unde
 }
 
 /**
- * Reads Gemini's event stream and yields the translated chunks. Ends only after Gemini closed the
- * stream cleanly; a cut connection, an event that is not JSON, an error event or an error body
- * written into the stream is thrown (the gateway then ends the client's stream with an error event).
+ * Reads Gemini's event stream and yields each event's `GenerateContentResponse`. Ends only after
+ * Gemini closed the stream cleanly; a cut connection, an event that is not JSON, an error event or
+ * an error body written into the stream is thrown. Stopping early (`return()`) releases the
+ * connection.
  */
-export async function* readGeminiStream(
+export async function* readGeminiEvents(
   response: Dispatcher.ResponseData,
-  translator: GeminiStreamTranslator,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
-): AsyncGenerator<StreamEvent, void, undefined> {
+): AsyncGenerator<GeminiGenerateContentResponse, void, undefined> {
   const stray: string[] = [];
   let finished = false;
   try {
@@ -240,15 +240,36 @@ export async function* readGeminiStream(
           kind: 'mid_stream',
         });
       }
-      for (const chunk of translator.push(parsed)) yield { chunk };
+      yield parsed;
     }
     if (stray.length > 0) throw strayFailure(stray, provider, secrets);
     finished = true;
-    for (const chunk of translator.end()) yield { chunk };
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
   } finally {
     // A listener first: destroying an unread undici body emits an AbortError nobody else awaits.
     if (!finished) response.body.on('error', () => {}).destroy();
+  }
+}
+
+/**
+ * Reads Gemini's event stream and yields the translated chunks. Ends only after Gemini closed the
+ * stream cleanly; a cut connection, an event that is not JSON, an error event or an error body
+ * written into the stream is thrown (the gateway then ends the client's stream with an error event).
+ */
+export async function* readGeminiStream(
+  response: Dispatcher.ResponseData,
+  translator: GeminiStreamTranslator,
+  signal: AbortSignal,
+  provider: string,
+  secrets: (string | undefined)[],
+): AsyncGenerator<StreamEvent, void, undefined> {
+  try {
+    for await (const event of readGeminiEvents(response, signal, provider, secrets)) {
+      for (const chunk of translator.push(event)) yield { chunk };
+    }
+    for (const chunk of translator.end()) yield { chunk };
+  } catch (error) {
+    throw toUpstreamFailure(error, signal, provider);
   }
 }

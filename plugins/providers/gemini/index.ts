@@ -4,12 +4,18 @@
  * in shapes, stream framing, tool-call protocol or error envelope.
  * @see https://ai.google.dev/api
  */
+import { Readable } from 'node:stream';
 import fp from 'fastify-plugin';
 import type { Dispatcher } from 'undici';
+import type { AudioEndpoint, SpeechRequest } from '../../../schemas/audio.js';
 import type { ChatCompletionRequest } from '../../../schemas/chat.js';
 import type { EmbeddingsRequest } from '../../../schemas/embeddings.js';
-import type { MediaOptions } from '../../../schemas/options.js';
+import type { GatewayOptions, MediaOptions } from '../../../schemas/options.js';
+import { PCM_AUDIO_CONTENT_TYPES, canEncodePcm, encodePcmAudio } from '../../../src/encode-pcm-audio.js';
+import { startDurationProbe } from '../../../src/measure-audio-duration.js';
 import type {
+  AudioUpload,
+  ByteStreamResult,
   CallContext,
   ChatStream,
   ProviderAdapter,
@@ -18,7 +24,14 @@ import type {
   UnaryResult,
 } from '../../../src/provider.js';
 import { RemoteMedia } from '../../../src/remote-media.js';
-import { UpstreamFailure, originOf, readBody, sendUpstream } from '../../../src/upstream.js';
+import { formatDataEvent } from '../../../src/sse.js';
+import {
+  UpstreamFailure,
+  originOf,
+  readBody,
+  sendUpstream,
+  toUpstreamFailure,
+} from '../../../src/upstream.js';
 import {
   GEMINI_API_VERSION,
   buildGeminiHeaders,
@@ -35,7 +48,17 @@ import {
 } from './convert-gemini-embeddings.js';
 import { readGeminiError } from './gemini-error.js';
 import { resolveGeminiSettings, type GeminiSettings } from './gemini-options.js';
-import { GeminiStreamTranslator, readGeminiStream } from './gemini-stream.js';
+import { GeminiStreamTranslator, readGeminiEvents, readGeminiStream } from './gemini-stream.js';
+import {
+  convertToGeminiTranscription,
+  geminiAudioMimeType,
+  readTranscriptionOptions,
+  writeTranscriptionBody,
+  type TranscriptionOptions,
+} from './convert-to-gemini-transcription.js';
+import { convertGeminiTranscription } from './convert-gemini-transcription.js';
+import { convertToGeminiSpeech } from './convert-to-gemini-speech.js';
+import { openGeminiSpeech } from './gemini-speech-stream.js';
 
 export const GEMINI_PROVIDER_TYPE = 'gemini';
 
@@ -54,8 +77,14 @@ export class GeminiAdapter implements ProviderAdapter {
   readonly #settings: GeminiSettings;
   readonly #media: RemoteMedia;
   readonly #fileUriPrefixes: readonly string[];
+  readonly #unsupportedParameters: GatewayOptions['unsupportedParameters'];
 
-  constructor(config: ProviderInstanceConfig, media: RemoteMedia) {
+  constructor(
+    config: ProviderInstanceConfig,
+    media: RemoteMedia,
+    unsupportedParameters: GatewayOptions['unsupportedParameters'] = 'drop',
+  ) {
+    this.#unsupportedParameters = unsupportedParameters;
     this.#id = config.id;
     const { origin, pathPrefix } = originOf(config.baseUrl);
     this.#origin = origin;
@@ -74,10 +103,15 @@ export class GeminiAdapter implements ProviderAdapter {
   }
 
   async #post(path: string, body: unknown, context: CallContext, signal = context.signal) {
+    return this.#send(path, JSON.stringify(body), context, signal);
+  }
+
+  /** POSTs a JSON body already written (a string, or a stream of its bytes). */
+  async #send(path: string, body: string | Readable, context: CallContext, signal = context.signal) {
     const headers = context.apiKey ? { ...this.#headers, 'x-goog-api-key': context.apiKey } : this.#headers;
     const response = await sendUpstream(
       this.#dispatcher,
-      { origin: this.#origin, path, headers, body: JSON.stringify(body), signal },
+      { origin: this.#origin, path, headers, body, signal },
       this.#id,
     );
     if (response.statusCode < 200 || response.statusCode > 299) {
@@ -185,11 +219,150 @@ export class GeminiAdapter implements ProviderAdapter {
       model: target.upstreamModel,
     };
   }
+
+  // ---- audio --------------------------------------------------------------------------------------
+
+  transcribe(upload: AudioUpload, target: Target, context: CallContext): Promise<UnaryResult> {
+    return this.#transcribe('transcription', upload, target, context);
+  }
+
+  translate(upload: AudioUpload, target: Target, context: CallContext): Promise<UnaryResult> {
+    return this.#transcribe('translation', upload, target, context);
+  }
+
+  /**
+   * `generateContent` with the audio inline, sent while the upload still arrives; the answer in the
+   * requested `response_format` (convert-gemini-transcription.ts).
+   */
+  async #transcribe(
+    endpoint: AudioEndpoint,
+    upload: AudioUpload,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult> {
+    const policy = this.#unsupportedParameters;
+    // What the fields before the file already refuse is refused before a byte goes to Google.
+    readTranscriptionOptions(endpoint, upload.fields, target, policy, []);
+    const mimeType = geminiAudioMimeType(upload.file);
+    // verbose_json reports the audio's length: measured on the way through when it may be asked for.
+    const namesFormat = upload.fields.some((field) => field.name === 'response_format');
+    const moreFields = upload.file.size === undefined;
+    const leadingFormat = readTranscriptionOptions(endpoint, upload.fields, target, 'drop', []).format;
+    const probe =
+      leadingFormat === 'verbose_json' || (!namesFormat && moreFields)
+        ? startDurationProbe(mimeType)
+        : undefined;
+
+    let options: TranscriptionOptions | undefined;
+    let bodyFailure: unknown;
+    const finish = async () => {
+      const fields = [...upload.fields, ...(await upload.fieldsAfterFile())];
+      options = readTranscriptionOptions(endpoint, fields, target, policy, context.warnings);
+      return convertToGeminiTranscription(options, target, this.#settings);
+    };
+    async function* body(): AsyncGenerator<Buffer, void, undefined> {
+      try {
+        const audio = probe ? probe.watch(upload.file.stream) : upload.file.stream;
+        yield* writeTranscriptionBody(mimeType, audio, finish);
+      } catch (error) {
+        bodyFailure = error;
+        throw error;
+      }
+    }
+
+    const path = geminiModelPath(this.#pathPrefix, target.upstreamModel, 'generateContent');
+    let wire: GeminiGenerateContentResponse;
+    try {
+      const response = await this.#send(path, Readable.from(body(), { objectMode: false }), context);
+      wire = await this.#readJson<GeminiGenerateContentResponse>(response, context.signal);
+    } catch (error) {
+      probe?.stop();
+      // A refused field or a failed upload explains the failed request better than the transport.
+      throw bodyFailure ?? error;
+    }
+    if (!options) throw new Error('the transcription request was sent without its options');
+    const duration = options.format === 'verbose_json' ? await probe?.duration : undefined;
+    probe?.stop();
+    const converted = convertGeminiTranscription(wire, options, { duration, warnings: context.warnings });
+    return {
+      body: converted.body,
+      contentType: converted.contentType,
+      usage: converted.usage,
+      model: wire.modelVersion || target.upstreamModel,
+    };
+  }
+
+  /**
+   * `streamGenerateContent` of a text-to-speech model; its PCM relayed as it arrives, as pcm, wav
+   * or mp3, or as `speech.audio.*` events with `stream_format: "sse"`.
+   */
+  async speech(request: SpeechRequest, target: Target, context: CallContext): Promise<ByteStreamResult> {
+    const plan = convertToGeminiSpeech(
+      request,
+      target,
+      this.#settings,
+      this.#unsupportedParameters,
+      context.warnings,
+    );
+    const path = geminiModelPath(this.#pathPrefix, target.upstreamModel, 'streamGenerateContent');
+    const response = await this.#post(path, plan.body, context);
+    const contentType = String(response.headers['content-type'] ?? '');
+    if (!contentType.startsWith('text/event-stream')) {
+      response.body.on('error', () => {}).destroy();
+      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
+        message: `The provider ${this.#id} answered a stream request with ${contentType || 'no content type'}.`,
+      });
+    }
+    const speech = await openGeminiSpeech(
+      readGeminiEvents(response, context.signal, this.#id, this.#secrets(context)),
+    );
+    if (!canEncodePcm(plan.format, speech.pcmFormat)) {
+      await speech.cancel();
+      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
+        message: `Gemini's audio (${speech.pcmFormat.sampleRate} Hz, ${speech.pcmFormat.channels} channels) cannot be encoded as ${plan.format}.`,
+      });
+    }
+    const signal = context.signal;
+    const provider = this.#id;
+    const audio = encodePcmAudio(speech.pcm, plan.format, speech.pcmFormat);
+    async function* guarded(): AsyncGenerator<Buffer, void, undefined> {
+      try {
+        yield* audio;
+      } catch (error) {
+        throw toUpstreamFailure(error, signal, provider);
+      }
+    }
+    if (!plan.events) {
+      return {
+        contentType: PCM_AUDIO_CONTENT_TYPES[plan.format],
+        stream: guarded(),
+        model: target.upstreamModel,
+      };
+    }
+    async function* events(): AsyncGenerator<Buffer, void, undefined> {
+      for await (const piece of guarded()) {
+        yield Buffer.from(formatDataEvent({ type: 'speech.audio.delta', audio: piece.toString('base64') }));
+      }
+      const usage = speech.usage()?.gateway;
+      const done: Record<string, unknown> = { type: 'speech.audio.done' };
+      if (usage) {
+        done['usage'] = {
+          input_tokens: usage.promptTokens,
+          output_tokens: usage.completionTokens,
+          total_tokens: usage.totalTokens,
+        };
+      }
+      yield Buffer.from(formatDataEvent(done));
+    }
+    return { contentType: 'text/event-stream; charset=utf-8', stream: events(), model: target.upstreamModel };
+  }
 }
 
 export interface GeminiProviderPluginOptions {
   /** Limits of the downloads of image URLs (the gateway's `media` options). */
   media: MediaOptions;
+  /** What to do with a parameter a Gemini model cannot honour in requests the adapter reads itself. */
+  unsupportedParameters?: GatewayOptions['unsupportedParameters'];
 }
 
 export const geminiProviderPlugin = fp<GeminiProviderPluginOptions>(
@@ -199,7 +372,7 @@ export const geminiProviderPlugin = fp<GeminiProviderPluginOptions>(
     fastify.gatewayProviders.registerFactory({
       type: GEMINI_PROVIDER_TYPE,
       apiKeyVariable: 'GEMINI_API_KEY',
-      create: (config) => new GeminiAdapter(config, media),
+      create: (config) => new GeminiAdapter(config, media, options.unsupportedParameters),
     });
   },
   { name: 'llm-gateway-provider-gemini', fastify: '5.x', dependencies: ['llm-gateway-providers'] },

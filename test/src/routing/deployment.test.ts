@@ -147,6 +147,25 @@ describe('resolvePlan', () => {
     expect(available).not.toContain('text-embedding-3-small');
     expect(routeNames(routing, 'embeddings', catalog, all)).toEqual(['vectors']);
   });
+
+  it('lets a model serve the kinds its catalog entry lists besides its type, and only those', () => {
+    const withAudio = new Catalog([
+      { id: 'hears', provider: 'gemini', serves: ['transcription'] },
+      { id: 'deaf', provider: 'gemini' },
+      { id: 'whisper-1', provider: 'openai', type: 'transcription' },
+    ]);
+    const plan = resolvePlan('hears', 'transcription', withAudio, all, routingOptions());
+    expect(plan.tiers[0]!.map((each) => each.deploymentId)).toEqual(['gemini/hears']);
+    expect(resolvePlan('hears', 'chat', withAudio, all, routingOptions()).tiers).toHaveLength(1);
+    expect(errorOf(() => resolvePlan('hears', 'speech', withAudio, all, routingOptions())).gatewayCode).toBe(
+      'GW_ERR_MODEL_WRONG_TYPE',
+    );
+    expect(
+      errorOf(() => resolvePlan('deaf', 'transcription', withAudio, all, routingOptions())).message,
+    ).toBe("The model 'deaf' is a chat model and cannot serve transcription requests.");
+    const unknown = errorOf(() => resolvePlan('nope', 'transcription', withAudio, all, routingOptions()));
+    expect(unknown.details?.['available_models']).toEqual(['hears', 'whisper-1']);
+  });
 });
 
 describe('request requirements', () => {

@@ -23,7 +23,7 @@ const testSources = filesUnder(testRoot, (name) => name.endsWith('.test.ts'))
 
 describe('recorded Gemini responses', () => {
   it('are all there', () => {
-    expect(fixtures.length).toBe(39);
+    expect(fixtures.length).toBe(46);
   });
 
   it.each(fixtures)('%s is used by a test', (fixture) => {
