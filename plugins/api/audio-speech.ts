@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { SpeechRequestSchema } from '../../schemas/audio.js';
 import { commonErrorResponses } from '../../schemas/common.js';
+import { authorizeModel } from '../../src/model-access.js';
 import { startCall } from '../../src/call-context.js';
 import { GatewayError } from '../../src/errors.js';
 import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
@@ -49,6 +50,7 @@ export const audioSpeechRoutes: FastifyPluginAsync<SpeechRouteOptions> = async (
       const state = request.gateway;
       state.model = body.model;
       const plan = fastify.gatewayRouter.plan(body.model, 'speech');
+      authorizeModel(request, body.model, plan);
       const call = startCall(request, reply, options.requestTimeout, state.warnings);
       try {
         const execution = await runModelCall(fastify, plan, call, async (deployment, context) => {

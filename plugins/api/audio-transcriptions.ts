@@ -19,6 +19,7 @@ import {
   type AudioEndpoint,
 } from '../../schemas/audio.js';
 import { commonErrorResponses } from '../../schemas/common.js';
+import { authorizeModel } from '../../src/model-access.js';
 import { startCall } from '../../src/call-context.js';
 import { GatewayError } from '../../src/errors.js';
 import type { AudioUpload, CallContext, ProviderAdapter, Target } from '../../src/provider.js';
@@ -105,6 +106,7 @@ export const audioTranscriptionRoutes: FastifyPluginAsync<AudioRouteOptions> = a
       try {
         state.model = incoming.model;
         const plan = fastify.gatewayRouter.plan(incoming.model, 'transcription');
+        authorizeModel(request, incoming.model, plan);
         // A file still arriving can be sent once; a received one can fail over.
         const execution = await runModelCall(
           fastify,

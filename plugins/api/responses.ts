@@ -15,6 +15,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { commonErrorResponses } from '../../schemas/common.js';
 import { ResponsesRequestSchema } from '../../schemas/responses.js';
+import { authorizeModel } from '../../src/model-access.js';
 import { startCall } from '../../src/call-context.js';
 import { GatewayError, renderError } from '../../src/errors.js';
 import type { ProviderInstance, ResponsesStreamEvent, Usage } from '../../src/provider.js';
@@ -116,6 +117,7 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
       state.model = body.model;
       state.stream = body.stream === true;
       const plan = fastify.gatewayRouter.plan(body.model, 'chat');
+      authorizeModel(request, body.model, plan);
       const call = startCall(request, reply, options.requestTimeout, state.warnings);
       const notServed = (provider: string) =>
         new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
@@ -219,7 +221,9 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         let holder: ProviderInstance | undefined;
         if (model !== undefined) {
           state.model = model;
-          holder = firstInstance(fastify.gatewayRouter.plan(model, 'chat'));
+          const plan = fastify.gatewayRouter.plan(model, 'chat');
+          authorizeModel(request, model, plan);
+          holder = firstInstance(plan);
         } else holder = defaultInstance();
         if (!holder?.adapter.storedResponse) {
           throw new GatewayError('GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED', {

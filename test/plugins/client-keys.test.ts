@@ -229,3 +229,41 @@ describe('logs', () => {
     }
   });
 });
+
+describe('model allow-lists on every model endpoint', () => {
+  it('refuses a model the key may not use on audio, speech and the Responses API, before any provider call', async () => {
+    const app = await gatewayWith('client');
+    const headers = { authorization: `Bearer ${TEAM_KEY}` };
+    const boundary = 'allowlistboundary';
+    const form =
+      `--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.mp3"\r\nContent-Type: audio/mpeg\r\n\r\nID3\r\n` +
+      `--${boundary}--\r\n`;
+    const answers = await Promise.all([
+      app.app.inject({
+        method: 'POST',
+        url: '/v1/audio/transcriptions',
+        headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload: form,
+      }),
+      app.app.inject({
+        method: 'POST',
+        url: '/v1/audio/speech',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: JSON.stringify({ model: 'tts-1', voice: 'alloy', input: 'Hi' }),
+      }),
+      app.app.inject({
+        method: 'POST',
+        url: '/v1/responses',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: JSON.stringify({ model: 'gpt-4o', input: 'Hi' }),
+      }),
+      app.app.inject({ method: 'GET', url: '/v1/responses/resp_123?model=gpt-4o', headers }),
+    ]);
+    for (const answer of answers) {
+      expect(answer.statusCode).toBe(403);
+      expect(answer.json().error.code).toBe('model_not_allowed');
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
