@@ -62,11 +62,16 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
     },
     async (request) => {
       const configured = new Set(fastify.gatewayProviders.configured().map((provider) => provider.id));
+      // A key with an allow-list sees the names it may call.
+      const allows = request.gateway.identity?.allowsModel ?? (() => true);
       const models = fastify.gatewayCatalog
         .list()
-        .filter((model) => request.query.all === true || configured.has(model.provider))
+        .filter((model) => (request.query.all === true || configured.has(model.provider)) && allows(model.id))
         .map((model) => toModelObject(model, configured.has(model.provider)));
-      const routes = fastify.gatewayRouter.routes().map(toRouteObject);
+      const routes = fastify.gatewayRouter
+        .routes()
+        .filter((route) => allows(route.name))
+        .map(toRouteObject);
       return { object: 'list' as const, data: [...routes, ...models] };
     },
   );

@@ -267,3 +267,28 @@ describe('model allow-lists on every model endpoint', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 });
+
+describe('model list', () => {
+  it('shows a key with an allow-list only the models it may call', async () => {
+    const app = await gatewayWith('client');
+    const listed = await app.app.inject({
+      url: '/v1/models',
+      headers: { authorization: `Bearer ${TEAM_KEY}` },
+    });
+    const ids = listed
+      .json()
+      .data.map((model: { id: string }) => model.id)
+      .sort();
+    expect(ids).toEqual([
+      'gpt-4o-mini',
+      'text-embedding-3-large',
+      'text-embedding-3-small',
+      'text-embedding-ada-002',
+    ]);
+    const everything = await app.app.inject({
+      url: '/v1/models',
+      headers: { authorization: `Bearer ${BYOK_KEY}` },
+    });
+    expect(everything.json().data.length).toBeGreaterThan(20);
+  });
+});
