@@ -146,6 +146,7 @@ export interface MetricsPluginOptions {
 }
 
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 export const metricsPlugin = fp<MetricsPluginOptions>(
   async (fastify, options) => {
@@ -174,12 +175,43 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
       },
     );
 
+    // prom-client finds a series by hashing its label object (keys sorted) on every update; the
+    // children are kept here by one joined string instead, so an update is a Map lookup.
+    const child = <T>(labelled: (...values: string[]) => T) => {
+      const children = new Map<string, T>();
+      return (...values: string[]): T => {
+        const key = values.join('\u0000');
+        let found = children.get(key);
+        if (!found) children.set(key, (found = labelled(...values)));
+        return found;
+      };
+    };
+    const attempts = child((provider, deployment, outcome) =>
+      metrics.attempts.labels(provider, deployment, outcome),
+    );
+    const upstreamDuration = child((provider, deployment, outcome) =>
+      metrics.upstreamDuration.labels(provider, deployment, outcome),
+    );
+    const retries = child((deployment) => metrics.retries.labels(deployment));
+    const requests = child((route, method, statusClass, model, provider) =>
+      metrics.requests.labels(route, method, statusClass, model, provider),
+    );
+    const requestDuration = child((route, statusClass) => metrics.requestDuration.labels(route, statusClass));
+    const overhead = child((route) => metrics.overhead.labels(route));
+    const cache = child((route, result) => metrics.cache.labels(route, result));
+    const rateLimited = child((route) => metrics.rateLimited.labels(route));
+    const failovers = child((model) => metrics.failovers.labels(model));
+    const timeToFirstToken = child((provider, model) => metrics.timeToFirstToken.labels(provider, model));
+    const tokens = child((provider, model, kind) => metrics.tokens.labels(provider, model, kind));
+    const cost = child((provider, model) => metrics.cost.labels(provider, model));
+
     router.addAttemptListener((record: AttemptRecord, deployment: Deployment) => {
-      const labels = { provider: deployment.instance.id, deployment: deploymentLabel(deployment) };
+      const provider = deployment.instance.id;
+      const label = deploymentLabel(deployment);
       const outcome = record.ok ? 'success' : 'failure';
-      metrics.attempts.inc({ ...labels, outcome });
-      metrics.upstreamDuration.observe({ ...labels, outcome }, record.durationMs / 1000);
-      if (record.retry) metrics.retries.inc({ deployment: labels.deployment });
+      attempts(provider, label, outcome).inc();
+      upstreamDuration(provider, label, outcome).observe(record.durationMs / 1000);
+      if (record.retry) retries(label).inc();
     });
 
     fastify.addHook('onResponse', async (request, reply) => {
@@ -187,29 +219,25 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
       if (!state) return;
       const route = request.routeOptions.url ?? 'not_found';
       const status = reply.statusCode;
-      const statusClass = `${Math.floor(status / 100)}xx`;
-      const seconds = reply.elapsedTime / 1000;
+      const statusClass = STATUS_CLASSES[Math.floor(status / 100)] ?? 'other';
       const model = modelLabel(state.model);
       const provider = state.provider ?? 'none';
-      metrics.requests.inc({ route, method: request.method, status_class: statusClass, model, provider });
-      metrics.requestDuration.observe({ route, status_class: statusClass }, seconds);
-      if (state.model !== null) metrics.overhead.observe({ route }, overheadMs(state) / 1000);
-      if (state.cache) metrics.cache.inc({ route, result: state.cache.toLowerCase() });
-      if (status === 429 && state.errorCode !== 'GW_ERR_UPSTREAM_ERROR') metrics.rateLimited.inc({ route });
-      if (state.attempts > 1 && state.deployment && status < 400) metrics.failovers.inc({ model });
-      if (state.timeToFirstByteMs !== null) {
-        metrics.timeToFirstToken.observe({ provider, model }, state.timeToFirstByteMs / 1000);
-      }
+      requests(route, request.method, statusClass, model, provider).inc();
+      requestDuration(route, statusClass).observe(reply.elapsedTime / 1000);
+      if (state.model !== null) overhead(route).observe(overheadMs(state) / 1000);
+      if (state.cache) cache(route, state.cache.toLowerCase()).inc();
+      if (status === 429 && state.errorCode !== 'GW_ERR_UPSTREAM_ERROR') rateLimited(route).inc();
+      if (state.attempts > 1 && state.deployment && status < 400) failovers(model).inc();
+      if (state.timeToFirstByteMs !== null)
+        timeToFirstToken(provider, model).observe(state.timeToFirstByteMs / 1000);
       const usage = state.usage;
       if (usage) {
-        const labels = { provider, model };
-        metrics.tokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
-        metrics.tokens.inc({ ...labels, kind: 'completion' }, usage.completionTokens);
-        if (usage.reasoningTokens)
-          metrics.tokens.inc({ ...labels, kind: 'reasoning' }, usage.reasoningTokens);
-        if (usage.cachedTokens) metrics.tokens.inc({ ...labels, kind: 'cached' }, usage.cachedTokens);
-        const cost = costOf(state.deployment?.model, usage);
-        if (cost > 0) metrics.cost.inc(labels, cost);
+        tokens(provider, model, 'prompt').inc(usage.promptTokens);
+        tokens(provider, model, 'completion').inc(usage.completionTokens);
+        if (usage.reasoningTokens) tokens(provider, model, 'reasoning').inc(usage.reasoningTokens);
+        if (usage.cachedTokens) tokens(provider, model, 'cached').inc(usage.cachedTokens);
+        const usd = costOf(state.deployment?.model, usage);
+        if (usd > 0) cost(provider, model).inc(usd);
       }
     });
 

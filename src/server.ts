@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseEnv } from 'node:util';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
+import { pino } from 'pino';
 import { gateway } from './app.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
 import { loggerOptions, requestIdFrom } from './logger.js';
@@ -20,13 +21,33 @@ export interface BuildServerOptions {
   logStream?: NodeJS.WritableStream;
 }
 
+/** stdout through sonic-boom, asynchronous and batched, flushed every second and on exit. */
+function bufferedStdout(): ReturnType<typeof pino.destination> {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const timer = setInterval(() => stream.flush(), 1000);
+  timer.unref();
+  process.once('exit', () => {
+    clearInterval(timer);
+    try {
+      stream.flushSync();
+    } catch {
+      // Nothing more can be done for log lines at exit.
+    }
+  });
+  return stream;
+}
+
 export async function buildServer(
   config: LoadedConfig,
   extra: BuildServerOptions = {},
 ): Promise<FastifyInstance> {
   const logger = loggerOptions(config.logLevel) as Record<string, unknown>;
+  // Log lines are buffered and written in batches (at 4 KB, or every second, and on close) rather
+  // than one synchronous write per request: a write per line cost as much CPU as the rest of the
+  // access-log path (docs/performance.md).
+  const destination = extra.logStream ?? bufferedStdout();
   const server = Fastify({
-    logger: extra.logStream ? { ...logger, stream: extra.logStream } : logger,
+    logger: { ...logger, stream: destination },
     // The gateway writes its own single access-log line per request (plugins/request-state.ts).
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
