@@ -36,6 +36,8 @@ export interface BenchArguments {
   pin: boolean;
   /** Where results go (bench/results by default). */
   outputDirectory: string;
+  /** Renders the markdown of an earlier run's JSON instead of running. */
+  render: string | undefined;
   help: boolean;
 }
 
@@ -58,6 +60,7 @@ export const USAGE = `npm run bench -- [flags]
   --ttft-requests N     sequential requests of the time-to-first-token probe
   --no-pin              do not pin processes to CPUs with taskset
   --output DIR          where results are written (default bench/results)
+  --render FILE         redo the markdown of an earlier run from its JSON (written beside it)
   --help                this text`;
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
@@ -115,6 +118,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
         'ttft-requests': { type: 'string' },
         pin: { type: 'boolean', default: true },
         output: { type: 'string' },
+        render: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -147,6 +151,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
     soakConnections: concurrencies?.[0] ?? 64,
     pin: values.pin,
     outputDirectory: values.output ?? 'bench/results',
+    render: values.render,
     help: values.help,
   };
 }

@@ -52,6 +52,11 @@ export interface CellSummary {
   /** Gateway minus direct, ms. */
   overheadP50Ms: number;
   overheadP99Ms: number;
+  /**
+   * Gateway minus floor, p50, ms: the gateway's own cost once the price of any second process on the
+   * path (a hop, and its scheduling on a busy machine) is taken out.
+   */
+  overFloorP50Ms: number;
   /** Gateway CPU per request over the floor's. */
   cpuRatio: number;
 }
@@ -61,6 +66,8 @@ export interface FirstTokenSummary {
   targets: Partial<Record<TargetKind, { p50Ms: number; p99Ms: number }>>;
   /** Gateway minus direct, median time to first byte, ms. */
   overheadMs: number;
+  /** Gateway minus floor, ms. */
+  overFloorMs: number;
 }
 
 function summarizeTarget(records: RunRecord[]): TargetFigures {
@@ -87,6 +94,7 @@ export function summarizeRuns(records: RunRecord[]): CellSummary[] {
         targets: {},
         overheadP50Ms: Number.NaN,
         overheadP99Ms: Number.NaN,
+        overFloorP50Ms: Number.NaN,
         cpuRatio: Number.NaN,
       });
     }
@@ -103,7 +111,10 @@ export function summarizeRuns(records: RunRecord[]): CellSummary[] {
       cell.overheadP50Ms = gateway.p50Ms - direct.p50Ms;
       cell.overheadP99Ms = gateway.p99Ms - direct.p99Ms;
     }
-    if (floor && gateway) cell.cpuRatio = gateway.cpuPerRequestUs / floor.cpuPerRequestUs;
+    if (floor && gateway) {
+      cell.cpuRatio = gateway.cpuPerRequestUs / floor.cpuPerRequestUs;
+      cell.overFloorP50Ms = gateway.p50Ms - floor.p50Ms;
+    }
   }
   return [...cells.values()];
 }
@@ -122,7 +133,9 @@ export function summarizeFirstToken(records: FirstTokenRecord[]): FirstTokenSumm
     }
     const overheadMs =
       targets.gateway && targets.direct ? targets.gateway.p50Ms - targets.direct.p50Ms : Number.NaN;
-    return { workload, targets, overheadMs };
+    const overFloorMs =
+      targets.gateway && targets.floor ? targets.gateway.p50Ms - targets.floor.p50Ms : Number.NaN;
+    return { workload, targets, overheadMs, overFloorMs };
   });
 }
 
@@ -205,8 +218,8 @@ function signed(value: number, digits: number): string {
 
 export function renderRunTable(cells: CellSummary[]): string {
   const lines = [
-    '| Workload | Conns | Requests/s direct / floor / gateway | p50 ms direct / floor / gateway | p99 ms direct / floor / gateway | Gateway overhead p50 / p99 ms | CPU µs/request floor / gateway | CPU × floor | Peak RSS MB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Workload | Conns | Requests/s direct / floor / gateway | p50 ms direct / floor / gateway | p99 ms direct / floor / gateway | Gateway overhead p50 / p99 ms | p50 over floor ms | CPU µs/request floor / gateway | CPU × floor | Peak RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const cell of cells) {
     const failed = (['direct', 'floor', 'gateway'] as const)
@@ -219,6 +232,7 @@ export function renderRunTable(cells: CellSummary[]): string {
         `${triple(cell.targets, (figures) => figures.p50Ms, 3)} | ` +
         `${triple(cell.targets, (figures) => figures.p99Ms, 3)} | ` +
         `${signed(cell.overheadP50Ms, 3)} / ${signed(cell.overheadP99Ms, 3)} | ` +
+        `${signed(cell.overFloorP50Ms, 3)} | ` +
         `${triple(cell.targets, (figures) => figures.cpuPerRequestUs, 0, ['floor', 'gateway'])} | ` +
         `${fixed(cell.cpuRatio, 2)}× | ` +
         `${fixed((cell.targets.gateway?.peakRssBytes ?? Number.NaN) / MEGABYTE, 0)} |`,
@@ -229,8 +243,8 @@ export function renderRunTable(cells: CellSummary[]): string {
 
 export function renderFirstTokenTable(summaries: FirstTokenSummary[]): string {
   const lines = [
-    '| Workload | First byte p50 ms direct / floor / gateway | p99 ms direct / floor / gateway | Gateway overhead p50 ms |',
-    '| --- | ---: | ---: | ---: |',
+    '| Workload | First byte p50 ms direct / floor / gateway | p99 ms direct / floor / gateway | Gateway overhead p50 ms | Over floor ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
   ];
   for (const summary of summaries) {
     const pick = (key: 'p50Ms' | 'p99Ms') =>
@@ -238,7 +252,8 @@ export function renderFirstTokenTable(summaries: FirstTokenSummary[]): string {
         .map((kind) => fixed(summary.targets[kind]?.[key], 3))
         .join(' / ');
     lines.push(
-      `| ${summary.workload} | ${pick('p50Ms')} | ${pick('p99Ms')} | ${signed(summary.overheadMs, 3)} |`,
+      `| ${summary.workload} | ${pick('p50Ms')} | ${pick('p99Ms')} | ${signed(summary.overheadMs, 3)} | ` +
+        `${signed(summary.overFloorMs, 3)} |`,
     );
   }
   return lines.join('\n');

@@ -7,7 +7,7 @@
  * gateway under --cpu-prof, hotspots summarised).
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchArgumentError, USAGE, parseBenchArguments, type BenchArguments } from './arguments.js';
@@ -20,17 +20,10 @@ import {
   startGateway,
   type BenchProcess,
 } from './bench-processes.js';
-import { describeMachine, renderMachine } from './describe-machine.js';
+import { describeMachine } from './describe-machine.js';
 import { log, measureWorkloads, verifyAnswers } from './measure-workloads.js';
-import { readLoadAverage } from './proc-stats.js';
-import {
-  checkTargets,
-  renderFirstTokenTable,
-  renderRunTable,
-  renderTargetTable,
-  summarizeFirstToken,
-  summarizeRuns,
-} from './report.js';
+import { readLoadAverage, readMemory } from './proc-stats.js';
+import { renderBenchResults, type BenchResults } from './render-results.js';
 import { runProfile } from './run-profile.js';
 import { runSoak } from './run-soak.js';
 import type { BenchKeys } from './workloads.js';
@@ -73,6 +66,10 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
       `fake upstream :${upstream.port}, floor :${floor.port}, gateway :${gateway.port} (pid ${gateway.pid})`,
     );
     const targets = { upstream, floor, gateway };
+    const startRss = {
+      gateway: (await readMemory(gateway.pid)).rssBytes,
+      floor: (await readMemory(floor.pid)).rssBytes,
+    };
     await verifyAnswers(targets, KEYS, options.workloads, nextCounter);
 
     const measurements = await measureWorkloads(targets, KEYS, options, nextCounter);
@@ -80,54 +77,28 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
     const logBytes = (await stat(logPath)).size;
     const logLines = await countLines(logPath);
 
-    const cells = summarizeRuns(measurements.runs);
-    const firstToken = summarizeFirstToken(measurements.firstToken);
-    const targetChecks = checkTargets(cells, firstToken);
-    const settings =
-      `${options.rounds} interleaved round(s) of ${options.durationSeconds} s per target, ` +
-      `concurrencies ${options.concurrencies.join(', ')}, warm-up ${options.warmupSeconds} s, ` +
-      `first-token probe ${options.ttftRequests} sequential requests per round`;
-    const markdown = [
-      `# Gateway benchmark, ${new Date().toISOString()}`,
-      '',
-      renderMachine(machine, loadBefore, loadAfter),
-      `- Runs: ${settings}; medians over rounds`,
-      `- Access log: ${(logBytes / Math.max(1, logLines)).toFixed(0)} bytes per line, ${logLines} lines written to a file`,
-      '',
-      '## Throughput, latency, CPU and memory',
-      '',
-      'Direct: the load generator calls the fake upstream. Floor: a bare node:http proxy piping bytes. ' +
-        'Overhead: gateway minus direct. CPU: utime + stime of the process over the run, per 2xx answer. ' +
-        'Peak RSS: the gateway’s VmHWM over the workload at that concurrency.',
-      '',
-      renderRunTable(cells),
-      '',
-      '## Time to first token (1 connection)',
-      '',
-      renderFirstTokenTable(firstToken),
-      '',
-      '## Targets',
-      '',
-      renderTargetTable(targetChecks),
-      '',
-    ].join('\n');
-
-    const directory = join(PROJECT_ROOT, options.outputDirectory);
-    await mkdir(directory, { recursive: true });
-    const name = `bench-${timestamp()}`;
-    const json = {
+    const results: BenchResults = {
       kind: 'bench',
       finishedAt: new Date().toISOString(),
       arguments: options,
       machine,
       loadAverage: { before: loadBefore, after: loadAfter },
       accessLog: { bytes: logBytes, lines: logLines },
+      startRssBytes: startRss,
       runs: measurements.runs,
       firstToken: measurements.firstToken,
-      summary: cells,
-      firstTokenSummary: firstToken,
-      targets: targetChecks,
     };
+    const rendered = renderBenchResults(results);
+    const markdown = rendered.markdown;
+    const json = {
+      ...results,
+      summary: rendered.summary,
+      firstTokenSummary: rendered.firstTokenSummary,
+      targets: rendered.targets,
+    };
+    const directory = join(PROJECT_ROOT, options.outputDirectory);
+    await mkdir(directory, { recursive: true });
+    const name = `bench-${timestamp()}`;
     await writeFile(join(directory, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
     await writeFile(join(directory, `${name}.md`), markdown);
     await writeFile(join(directory, 'latest.md'), markdown);
@@ -159,6 +130,13 @@ async function main(): Promise<void> {
       'dist/src/server.js is missing: npm run bench builds it first (tsc -p tsconfig.build.json)\n',
     );
     process.exit(1);
+  }
+  if (options.render !== undefined) {
+    const results = JSON.parse(await readFile(options.render, 'utf8')) as BenchResults;
+    const { markdown } = renderBenchResults(results);
+    await writeFile(options.render.replace(/\.json$/, '') + '.md', markdown);
+    process.stdout.write(markdown);
+    return;
   }
   if (options.mode === 'soak') await runSoak(options, KEYS);
   else if (options.mode === 'profile') await runProfile(options, KEYS);

@@ -5,9 +5,18 @@
  * @see https://chromedevtools.github.io/devtools-protocol/tot/Profiler/#type-Profile
  */
 
+export interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+  /** '0' for V8 and Node natives; any other id for a script, generated ones included. */
+  scriptId?: string;
+}
+
 export interface CpuProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  callFrame: CallFrame;
   children?: number[];
 }
 
@@ -29,6 +38,8 @@ export interface FunctionTime {
   area: string;
   selfMs: number;
   inclusiveMs: number;
+  /** The nearest caller with a source (natives skipped) that spent most of this self time. */
+  topCaller: { location: string; functionName: string; selfMs: number } | null;
 }
 
 export interface ProfileSummary {
@@ -37,6 +48,8 @@ export interface ProfileSummary {
   idleMs: number;
   functions: FunctionTime[];
   areas: { area: string; selfMs: number }[];
+  /** Time with the area anywhere on the stack (what it calls included, natives and all). */
+  areasInclusive: { area: string; inclusiveMs: number }[];
 }
 
 export interface SummarizeOptions {
@@ -46,9 +59,18 @@ export interface SummarizeOptions {
   skipFirstMs?: number;
 }
 
-/** Names what a frame's URL belongs to: a gateway file, a package, a Node module, or V8 itself. */
-export function areaOf(url: string, functionName: string, projectUrl: string): string {
-  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+/**
+ * Names what a frame belongs to: a gateway file, a package, a Node module, code generated at run time
+ * (Ajv validators, compiled serializers: a script without a URL), or V8 and Node natives.
+ */
+export function areaOf(frame: CallFrame, projectUrl: string): string {
+  const { url, functionName } = frame;
+  if (url === '') {
+    if (functionName.startsWith('(')) return functionName;
+    return frame.scriptId !== undefined && frame.scriptId !== '0' && frame.lineNumber >= 0
+      ? '(generated code)'
+      : '(native)';
+  }
   if (url.startsWith('node:')) return url;
   const packageMatch = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (packageMatch) return packageMatch[1]!;
@@ -92,24 +114,28 @@ export function summarizeCpuProfile(profile: CpuProfile, options: SummarizeOptio
 
   const functions = new Map<string, FunctionTime>();
   const areas = new Map<string, number>();
+  const areasInclusive = new Map<string, number>();
   let busyUs = 0;
   let idleUs = 0;
+  const callers = new Map<FunctionTime, Map<FunctionTime, number>>();
   const entry = (node: CpuProfileNode): FunctionTime => {
     const key = keyOf(node);
     let found = functions.get(key);
     if (!found) {
-      const area = areaOf(node.callFrame.url, node.callFrame.functionName, options.projectUrl);
+      const area = areaOf(node.callFrame, options.projectUrl);
       found = {
         functionName: node.callFrame.functionName || '(anonymous)',
         location: node.callFrame.url ? `${area}:${node.callFrame.lineNumber + 1}` : area,
         area,
         selfMs: 0,
         inclusiveMs: 0,
+        topCaller: null,
       };
       functions.set(key, found);
     }
     return found;
   };
+  const parentNode = (node: CpuProfileNode) => byId.get(parentOf.get(node.id) ?? -1);
 
   for (let index = 0; index < count; index++) {
     if (stamps[index]! < from) continue;
@@ -124,13 +150,34 @@ export function summarizeCpuProfile(profile: CpuProfile, options: SummarizeOptio
     const own = entry(top);
     own.selfMs += duration / 1000;
     areas.set(own.area, (areas.get(own.area) ?? 0) + duration / 1000);
+    let caller = parentNode(top);
+    while (caller && caller.callFrame.url === '' && caller.callFrame.functionName !== '(root)') {
+      caller = parentNode(caller);
+    }
+    if (caller && caller.callFrame.functionName !== '(root)') {
+      const byCaller = callers.get(own) ?? new Map<FunctionTime, number>();
+      const callerEntry = entry(caller);
+      byCaller.set(callerEntry, (byCaller.get(callerEntry) ?? 0) + duration / 1000);
+      callers.set(own, byCaller);
+    }
     const seen = new Set<string>();
-    for (let node: CpuProfileNode | undefined = top; node; node = byId.get(parentOf.get(node.id) ?? -1)) {
+    const seenAreas = new Set<string>();
+    for (let node: CpuProfileNode | undefined = top; node; node = parentNode(node)) {
       const key = keyOf(node);
       if (seen.has(key)) continue;
       seen.add(key);
-      entry(node).inclusiveMs += duration / 1000;
+      const item = entry(node);
+      item.inclusiveMs += duration / 1000;
+      if (!seenAreas.has(item.area)) {
+        seenAreas.add(item.area);
+        areasInclusive.set(item.area, (areasInclusive.get(item.area) ?? 0) + duration / 1000);
+      }
     }
+  }
+
+  for (const [callee, byCaller] of callers) {
+    const [best, selfMs] = [...byCaller].reduce((left, right) => (right[1] > left[1] ? right : left));
+    callee.topCaller = { location: best.location, functionName: best.functionName, selfMs };
   }
 
   return {
@@ -140,6 +187,10 @@ export function summarizeCpuProfile(profile: CpuProfile, options: SummarizeOptio
     areas: [...areas.entries()]
       .map(([area, selfMs]) => ({ area, selfMs }))
       .sort((left, right) => right.selfMs - left.selfMs),
+    areasInclusive: [...areasInclusive.entries()]
+      .filter(([area]) => area !== '(root)')
+      .map(([area, inclusiveMs]) => ({ area, inclusiveMs }))
+      .sort((left, right) => right.inclusiveMs - left.inclusiveMs),
   };
 }
 
@@ -165,14 +216,24 @@ export function renderProfileSummary(summary: ProfileSummary, top = 25): string 
       .slice(0, top)
       .map((item) => `| ${item.area} | ${item.selfMs.toFixed(0)} | ${share(item.selfMs, busy)} |`),
     '',
+    '### Time with the area on the stack (callees included)',
+    '',
+    '| Area | Inclusive ms | Share |',
+    '| --- | ---: | ---: |',
+    ...summary.areasInclusive
+      .slice(0, top)
+      .map((item) => `| ${item.area} | ${item.inclusiveMs.toFixed(0)} | ${share(item.inclusiveMs, busy)} |`),
+    '',
     '### Self time by function',
     '',
-    '| Function | Where | Self ms | Share |',
-    '| --- | --- | ---: | ---: |',
-    ...bySelf.map(
-      (item) =>
-        `| ${item.functionName} | ${item.location} | ${item.selfMs.toFixed(0)} | ${share(item.selfMs, busy)} |`,
-    ),
+    '| Function | Where | Self ms | Share | Mostly called from |',
+    '| --- | --- | ---: | ---: | --- |',
+    ...bySelf.map((item) => {
+      const caller = item.topCaller
+        ? `${item.topCaller.functionName} (${item.topCaller.location}), ${share(item.topCaller.selfMs, item.selfMs)}`
+        : '–';
+      return `| ${item.functionName} | ${item.location} | ${item.selfMs.toFixed(0)} | ${share(item.selfMs, busy)} | ${caller} |`;
+    }),
     '',
     '### The gateway’s own functions, callees included',
     '',

@@ -58,6 +58,11 @@ describe('parseBenchArguments', () => {
     expect(parseBenchArguments(['--no-pin']).pin).toBe(false);
   });
 
+  it('takes the file of an earlier run to render', () => {
+    expect(parseBenchArguments(['--render', 'bench/results/x.json']).render).toBe('bench/results/x.json');
+    expect(parseBenchArguments([]).render).toBeUndefined();
+  });
+
   it.each([
     [['--duration', '0'], /--duration must be a number greater than 0: value was "0"/],
     [['--rounds', '1.5'], /--rounds must be a whole number/],

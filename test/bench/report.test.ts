@@ -120,7 +120,7 @@ describe('rendering', () => {
     expect(rows).toHaveLength(3);
     expect(rows[2]).toBe(
       '| openai-unary (gateway: 2 failed) | 1 | 1000 / 1000 / 1000 | 0.200 / 0.400 / 0.450 | 0.500 / 2.000 / 1.500 | ' +
-        '+0.250 / +1.000 | 100 / 150 | 1.50× | 95 |',
+        '+0.250 / +1.000 | +0.050 | 100 / 150 | 1.50× | 95 |',
     );
   });
 
@@ -131,6 +131,8 @@ describe('rendering', () => {
         { workload: 'gemini-stream', target: 'gateway', round: 0, firstByteP50Ms: 0.75, firstByteP99Ms: 2 },
       ]),
     );
-    expect(table.split('\n')[2]).toBe('| gemini-stream | 0.500 / – / 0.750 | 1.000 / – / 2.000 | +0.250 |');
+    expect(table.split('\n')[2]).toBe(
+      '| gemini-stream | 0.500 / – / 0.750 | 1.000 / – / 2.000 | +0.250 | – |',
+    );
   });
 });

@@ -36,13 +36,17 @@ const profile: CpuProfile = {
 };
 
 describe('areaOf', () => {
-  it('names the gateway’s source file, a package, a Node module, or V8', () => {
-    expect(areaOf(`${PROJECT}dist/src/app.js`, 'x', PROJECT)).toBe('src/app.ts');
-    expect(areaOf(`${PROJECT}node_modules/@fastify/helmet/index.js`, 'x', PROJECT)).toBe('@fastify/helmet');
-    expect(areaOf(`${PROJECT}node_modules/fastify/lib/hooks.js`, 'x', PROJECT)).toBe('fastify');
-    expect(areaOf('node:_http_outgoing', 'x', PROJECT)).toBe('node:_http_outgoing');
-    expect(areaOf('', '(garbage collector)', PROJECT)).toBe('(garbage collector)');
-    expect(areaOf('', 'writev', PROJECT)).toBe('(native)');
+  const at = (url: string, functionName = 'x', scriptId = '12', lineNumber = 3) =>
+    areaOf({ url, functionName, scriptId, lineNumber, columnNumber: 0 }, PROJECT);
+
+  it('names the gateway’s source file, a package, a Node module, generated code, or V8', () => {
+    expect(at(`${PROJECT}dist/src/app.js`)).toBe('src/app.ts');
+    expect(at(`${PROJECT}node_modules/@fastify/helmet/index.js`)).toBe('@fastify/helmet');
+    expect(at(`${PROJECT}node_modules/fastify/lib/hooks.js`)).toBe('fastify');
+    expect(at('node:_http_outgoing')).toBe('node:_http_outgoing');
+    expect(at('', '(garbage collector)', '0', -1)).toBe('(garbage collector)');
+    expect(at('', 'writev', '0', -1)).toBe('(native)');
+    expect(at('', 'validate10', '1332', 2)).toBe('(generated code)');
   });
 });
 
@@ -62,6 +66,11 @@ describe('summarizeCpuProfile', () => {
       { area: 'plugins/api/chat-completions.ts', selfMs: 2 },
       { area: '(garbage collector)', selfMs: 1 },
     ]);
+    expect(summary.areasInclusive).toEqual([
+      { area: 'plugins/api/chat-completions.ts', inclusiveMs: 5 },
+      { area: 'fast-json-stable-stringify', inclusiveMs: 3 },
+      { area: '(garbage collector)', inclusiveMs: 1 },
+    ]);
   });
 
   it('leaves out the samples of the first milliseconds (start-up, warm-up)', () => {
@@ -74,5 +83,8 @@ describe('summarizeCpuProfile', () => {
     const text = renderProfileSummary(summarizeCpuProfile(profile, { projectUrl: PROJECT }));
     expect(text).toContain('| fast-json-stable-stringify | 3 | 50.0% |');
     expect(text).toContain('| handler | plugins/api/chat-completions.ts:70 | 5 | 83.3% |');
+    expect(text).toContain(
+      '| stringify | fast-json-stable-stringify:19 | 3 | 50.0% | handler (plugins/api/chat-completions.ts:70), 100.0% |',
+    );
   });
 });
