@@ -48,6 +48,18 @@ export function pinThisProcess(plan: CpuPlan): void {
   spawnSync('taskset', ['-a', '-cp', String(plan.loadGenerator), String(process.pid)], { stdio: 'ignore' });
 }
 
+/** Every helper process still running: none outlives the benchmark, however it ends. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 export interface BenchProcess {
   readonly name: string;
   readonly pid: number;
@@ -79,7 +91,7 @@ function stopper(child: ChildProcess): (graceMs?: number) => Promise<void> {
 /** Starts a helper that prints `listening <port>` once it accepts connections. */
 function startListening(name: string, plan: CpuPlan, cpu: number, args: string[]): Promise<BenchProcess> {
   const [file, argv] = command(plan, cpu, ['--import', 'tsx', ...args]);
-  const child = spawn(file, argv, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(file, argv, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
   return new Promise((resolve, reject) => {
     let output = '';
     let errors = '';
@@ -163,7 +175,9 @@ export async function startGateway(options: GatewayStart): Promise<BenchProcess>
     ...(options.nodeFlags ?? []),
     join(PROJECT_ROOT, 'dist/src/server.js'),
   ]);
-  const child = spawn(file, argv, { cwd: workingFolder, env: environment, stdio: ['ignore', log, 'pipe'] });
+  const child = track(
+    spawn(file, argv, { cwd: workingFolder, env: environment, stdio: ['ignore', log, 'pipe'] }),
+  );
   closeSync(log);
   let errors = '';
   child.stderr!.on('data', (part: Buffer) => (errors += part.toString()));

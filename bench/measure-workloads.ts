@@ -13,7 +13,7 @@ import {
   readCpuTicks,
   readMemory,
   resetPeakRss,
-} from './proc-stats.js';
+} from './process-figures.js';
 import type { FirstTokenRecord, RunRecord } from './report.js';
 import { runLoad } from './run-load.js';
 import { TARGET_KINDS, WORKLOADS, type BenchKeys, type TargetKind } from './workloads.js';

@@ -9,7 +9,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BenchArgumentError, USAGE, parseBenchArguments, type BenchArguments } from './arguments.js';
 import {
   PROJECT_ROOT,
@@ -22,7 +22,7 @@ import {
 } from './bench-processes.js';
 import { describeMachine } from './describe-machine.js';
 import { log, measureWorkloads, verifyAnswers } from './measure-workloads.js';
-import { readLoadAverage, readMemory } from './proc-stats.js';
+import { readLoadAverage, readMemory } from './process-figures.js';
 import { renderBenchResults, type BenchResults } from './render-results.js';
 import { runProfile } from './run-profile.js';
 import { runSoak } from './run-soak.js';
@@ -96,7 +96,7 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
       firstTokenSummary: rendered.firstTokenSummary,
       targets: rendered.targets,
     };
-    const directory = join(PROJECT_ROOT, options.outputDirectory);
+    const directory = resolve(PROJECT_ROOT, options.outputDirectory);
     await mkdir(directory, { recursive: true });
     const name = `bench-${timestamp()}`;
     await writeFile(join(directory, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
@@ -142,6 +142,10 @@ async function main(): Promise<void> {
   else if (options.mode === 'profile') await runProfile(options, KEYS);
   else await runBenchmark(options);
 }
+
+// Ctrl-C or a kill ends the run through process.exit, whose handler stops the helper processes.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 main().then(
   () => process.exit(0),

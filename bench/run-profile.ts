@@ -5,7 +5,7 @@
  * in bench/results/profiles/ for Chrome DevTools or speedscope.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { BenchArguments } from './arguments.js';
@@ -25,7 +25,7 @@ import { WORKLOADS, type BenchKeys } from './workloads.js';
 export async function runProfile(options: BenchArguments, keys: BenchKeys): Promise<void> {
   const plan = planCpus(options.pin);
   pinThisProcess(plan);
-  const directory = join(PROJECT_ROOT, options.outputDirectory);
+  const directory = resolve(PROJECT_ROOT, options.outputDirectory);
   const profiles = join(directory, 'profiles');
   await mkdir(profiles, { recursive: true });
   const concurrency = options.concurrencies[0]!;

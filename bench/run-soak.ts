@@ -5,7 +5,7 @@
  * half-way sample with the last one under load.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { WORKLOAD_IDS, type BenchArguments } from './arguments.js';
 import {
   PROJECT_ROOT,
@@ -17,7 +17,7 @@ import {
 } from './bench-processes.js';
 import { describeMachine, renderMachine } from './describe-machine.js';
 import { log, targetOrigin, verifyAnswers } from './measure-workloads.js';
-import { readLoadAverage, readMemory } from './proc-stats.js';
+import { readLoadAverage, readMemory } from './process-figures.js';
 import { runLoad } from './run-load.js';
 import { judgeSoak, renderSoak, type SoakSample } from './soak-report.js';
 import { WORKLOADS, type BenchKeys } from './workloads.js';
@@ -80,7 +80,8 @@ export async function runSoak(options: BenchArguments, keys: BenchKeys): Promise
     }, SAMPLE_EVERY_MS);
     const result = await runLoad({
       origin,
-      connections: options.soakConnections,
+      // The load generator refuses more connections than requests.
+      connections: Math.min(options.soakConnections, options.soakRequests),
       amount: options.soakRequests,
       templates: WORKLOAD_IDS.map((id) => WORKLOADS[id].request('gateway', keys)),
       nextCounter,
@@ -100,7 +101,7 @@ export async function runSoak(options: BenchArguments, keys: BenchKeys): Promise
       `# Gateway soak, ${new Date().toISOString()}`,
       '',
       renderMachine(machine, loadBefore, loadAfter),
-      `- ${options.soakRequests} requests over ${options.soakConnections} connections, the six workloads in turn ` +
+      `- ${options.soakRequests} requests over ${Math.min(options.soakConnections, options.soakRequests)} connections, the six workloads in turn ` +
         `(${WORKLOAD_IDS.join(', ')}); ${result.completed} answered 2xx, ${result.non2xx} non-2xx, ` +
         `${result.errors} errors, in ${result.durationSeconds.toFixed(0)} s ` +
         `(${result.requestsPerSecond.toFixed(0)} req/s)`,
@@ -108,7 +109,7 @@ export async function runSoak(options: BenchArguments, keys: BenchKeys): Promise
       renderSoak(samples, verdict),
       '',
     ].join('\n');
-    const directory = join(PROJECT_ROOT, options.outputDirectory);
+    const directory = resolve(PROJECT_ROOT, options.outputDirectory);
     await mkdir(directory, { recursive: true });
     const name = `soak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     const json = {

@@ -76,7 +76,14 @@ export function renderSoak(samples: SoakSample[], verdict: SoakVerdict): string 
   const lines = [
     '| Phase | Seconds | Requests | RSS MB | Heap used MB |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...thinSamples(samples, 25).map(
+    ...[
+      ...samples.filter((sample) => sample.phase === 'start'),
+      ...thinSamples(
+        samples.filter((sample) => sample.phase === 'load'),
+        22,
+      ),
+      ...samples.filter((sample) => sample.phase === 'end' || sample.phase === 'idle'),
+    ].map(
       (sample) =>
         `| ${sample.phase} | ${sample.seconds.toFixed(0)} | ${sample.completed} | ${megabytes(sample.rssBytes)} | ` +
         `${megabytes(sample.heapUsedBytes)} |`,

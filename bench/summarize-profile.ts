@@ -60,11 +60,15 @@ export interface SummarizeOptions {
 }
 
 /**
- * Names what a frame belongs to: a gateway file, a package, a Node module, code generated at run time
- * (Ajv validators, compiled serializers: a script without a URL), or V8 and Node natives.
+ * Names what a frame belongs to: a gateway file, a package, a Node module, WebAssembly, code generated
+ * at run time (Ajv validators, compiled serializers: a script without a URL), or V8 and Node natives.
  */
 export function areaOf(frame: CallFrame, projectUrl: string): string {
   const { url, functionName } = frame;
+  // WebAssembly (undici's HTTP parser is llhttp compiled to it) and the trampolines into and out of it.
+  if (url.startsWith('wasm://') || functionName === 'wasm-to-js' || functionName === 'js-to-wasm') {
+    return '(wasm)';
+  }
   if (url === '') {
     if (functionName.startsWith('(')) return functionName;
     return frame.scriptId !== undefined && frame.scriptId !== '0' && frame.lineNumber >= 0

@@ -37,6 +37,7 @@ describe('judgeSoak', () => {
     const all = samples([80, 120, 150, 160, 161, 162, 160, 161, 163, 162]);
     const text = renderSoak(all, judgeSoak(all, 170 * MB));
     expect(text).toContain('| start | 0 | 0 | 80.0 | 40.0 |');
+    expect(text).toContain('| end | 18 | 8000 | 162.0 | 81.0 |');
     expect(text).toMatch(/RSS growth: .* MB \(allowed 16\.2 MB\): flat$/m);
   });
 });

@@ -47,6 +47,8 @@ describe('areaOf', () => {
     expect(at('', '(garbage collector)', '0', -1)).toBe('(garbage collector)');
     expect(at('', 'writev', '0', -1)).toBe('(native)');
     expect(at('', 'validate10', '1332', 2)).toBe('(generated code)');
+    expect(at('', 'wasm-to-js', '-1', 0)).toBe('(wasm)');
+    expect(at('wasm://wasm/00034eea', 'wasm-function[12]', '40', 0)).toBe('(wasm)');
   });
 });
 

@@ -4,7 +4,7 @@ import {
   parseLoadAverage,
   parseProcStat,
   parseProcStatus,
-} from '../../bench/proc-stats.js';
+} from '../../bench/process-figures.js';
 
 // Recorded from a Linux 6 machine; the command name is chosen to hold spaces and parentheses.
 const STAT =
