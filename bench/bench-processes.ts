@@ -48,11 +48,19 @@ export function pinThisProcess(plan: CpuPlan): void {
   spawnSync('taskset', ['-a', '-cp', String(plan.loadGenerator), String(process.pid)], { stdio: 'ignore' });
 }
 
-/** Every helper process still running: none outlives the benchmark, however it ends. */
+/** Every helper process still running, and temporary files: none outlives the benchmark, however it ends. */
 const running = new Set<ChildProcess>();
+const temporaryPaths = new Set<string>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const path of temporaryPaths) rmSync(path, { recursive: true, force: true });
 });
+
+/** Removes `path` when the benchmark ends, if nothing removed it before. */
+export function removeOnExit(path: string): string {
+  temporaryPaths.add(path);
+  return path;
+}
 
 function track(child: ChildProcess): ChildProcess {
   running.add(child);
@@ -150,7 +158,7 @@ export interface GatewayStart {
 export async function startGateway(options: GatewayStart): Promise<BenchProcess> {
   const port = await findFreePort();
   const upstream = `http://127.0.0.1:${options.upstreamPort}`;
-  const workingFolder = mkdtempSync(join(tmpdir(), 'llm-gateway-bench-'));
+  const workingFolder = removeOnExit(mkdtempSync(join(tmpdir(), 'llm-gateway-bench-')));
   const unlimited = '1000000000';
   const environment: Record<string, string> = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',

@@ -15,6 +15,7 @@ import {
   PROJECT_ROOT,
   pinThisProcess,
   planCpus,
+  removeOnExit,
   startFakeUpstream,
   startFloorProxy,
   startGateway,
@@ -51,7 +52,7 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
   pinThisProcess(plan);
   const machine = describeMachine(plan);
   const loadBefore = await readLoadAverage();
-  const logPath = join(tmpdir(), `llm-gateway-bench-access-${process.pid}.log`);
+  const logPath = removeOnExit(join(tmpdir(), `llm-gateway-bench-access-${process.pid}.log`));
   const started: BenchProcess[] = [];
   let counter = 0;
   const nextCounter = () => ++counter;
