@@ -48,7 +48,7 @@ export function pinThisProcess(plan: CpuPlan): void {
   spawnSync('taskset', ['-a', '-cp', String(plan.loadGenerator), String(process.pid)], { stdio: 'ignore' });
 }
 
-/** Every helper process still running, and temporary files: none outlives the benchmark, however it ends. */
+/** Every child process still running, and temporary files: none outlives the benchmark, however it ends. */
 const running = new Set<ChildProcess>();
 const temporaryPaths = new Set<string>();
 process.once('exit', () => {
@@ -96,7 +96,7 @@ function stopper(child: ChildProcess): (graceMs?: number) => Promise<void> {
     });
 }
 
-/** Starts a helper that prints `listening <port>` once it accepts connections. */
+/** Starts a child that prints `listening <port>` once it accepts connections. */
 function startListening(name: string, plan: CpuPlan, cpu: number, args: string[]): Promise<BenchProcess> {
   const [file, argv] = command(plan, cpu, ['--import', 'tsx', ...args]);
   const child = track(spawn(file, argv, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   else await runBenchmark(options);
 }
 
-// Ctrl-C or a kill ends the run through process.exit, whose handler stops the helper processes.
+// Ctrl-C or a kill ends the run through process.exit, whose handler stops the child processes.
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
 
