@@ -21,6 +21,7 @@ export default defineConfig({
             'test/schemas/**/*.test.ts',
             'test/docs/**/*.test.ts',
             'test/deploy/**/*.test.ts',
+            'test/bench/**/*.test.ts',
           ],
         },
       },

@@ -1,0 +1,157 @@
+/**
+ * Command-line flags of `npm run bench`, parsed with Node's own `util.parseArgs` and checked here so
+ * a typo stops the run at once with a line naming the flag.
+ */
+import { parseArgs } from 'node:util';
+
+export const WORKLOAD_IDS = [
+  'openai-unary',
+  'openai-stream',
+  'gemini-unary',
+  'gemini-stream',
+  'embeddings',
+  'cache-hit',
+] as const;
+export type WorkloadId = (typeof WORKLOAD_IDS)[number];
+
+export type BenchMode = 'bench' | 'soak' | 'profile';
+
+export interface BenchArguments {
+  mode: BenchMode;
+  quick: boolean;
+  /** Seconds of each measured run. */
+  durationSeconds: number;
+  /** Seconds of load before a workload's first measured run on each target. */
+  warmupSeconds: number;
+  /** Interleaved rounds (direct, floor, gateway in turn); the table shows medians over rounds. */
+  rounds: number;
+  concurrencies: number[];
+  workloads: WorkloadId[];
+  /** Sequential requests of the time-to-first-token probe, per target and round. */
+  ttftRequests: number;
+  /** Soak: requests in all, and connections. */
+  soakRequests: number;
+  soakConnections: number;
+  /** Pin the load generator and the measured process to different CPUs with taskset. */
+  pin: boolean;
+  /** Where results go (bench/results by default). */
+  outputDirectory: string;
+  /** Renders the markdown of an earlier run's JSON instead of running. */
+  render: string | undefined;
+  help: boolean;
+}
+
+export class BenchArgumentError extends Error {
+  override name = 'BenchArgumentError';
+}
+
+export const USAGE = `npm run bench -- [flags]
+
+  (no flag)             every workload at concurrencies 1, 16, 64; 3 interleaved rounds of 5 s
+  --quick               a run of about a minute: 1 round of 1 s, short warm-ups
+  --soak                a bounded number of mixed requests through the gateway, RSS sampled as it goes
+  --requests N          requests of the soak (default 1000000)
+  --profile             the gateway under --cpu-prof on each chosen workload; prints the hotspots
+  --duration S          seconds per measured run
+  --warmup S            seconds of warm-up per workload and target
+  --rounds N            interleaved rounds
+  --concurrency LIST    connections, comma-separated (default 1,16,64; soak: first value, default 64)
+  --workloads LIST      any of ${WORKLOAD_IDS.join(', ')}
+  --ttft-requests N     sequential requests of the time-to-first-token probe
+  --no-pin              do not pin processes to CPUs with taskset
+  --output DIR          where results are written (default bench/results)
+  --render FILE         redo the markdown of an earlier run from its JSON (written beside it)
+  --help                this text`;
+
+function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new BenchArgumentError(
+      `--${flag} must be a ${integer ? 'whole number' : 'number'} greater than 0: value was "${text}"`,
+    );
+  }
+  return value;
+}
+
+function numberList(flag: string, text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const values = text.split(',').map((item) => positiveNumber(flag, item.trim(), true)!);
+  return [...new Set(values)];
+}
+
+function workloadList(text: string | undefined): WorkloadId[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  for (const name of names) {
+    if (!(WORKLOAD_IDS as readonly string[]).includes(name)) {
+      throw new BenchArgumentError(
+        `--workloads: unknown workload "${name}": choose from ${WORKLOAD_IDS.join(', ')}`,
+      );
+    }
+  }
+  if (names.length === 0) throw new BenchArgumentError('--workloads needs at least one workload');
+  return [...new Set(names)] as WorkloadId[];
+}
+
+export function parseBenchArguments(argv: string[]): BenchArguments {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+      options: {
+        quick: { type: 'boolean', default: false },
+        soak: { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        requests: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        rounds: { type: 'string' },
+        concurrency: { type: 'string' },
+        workloads: { type: 'string' },
+        'ttft-requests': { type: 'string' },
+        pin: { type: 'boolean', default: true },
+        output: { type: 'string' },
+        render: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new BenchArgumentError((error as Error).message);
+  }
+  const values = parsed.values;
+  if (values.soak && values.profile) throw new BenchArgumentError('--soak and --profile cannot be combined');
+  if (values.requests !== undefined && !values.soak) {
+    throw new BenchArgumentError('--requests applies to --soak only');
+  }
+  const mode: BenchMode = values.soak ? 'soak' : values.profile ? 'profile' : 'bench';
+  const quick = values.quick;
+  const concurrencies = numberList('concurrency', values.concurrency);
+  const defaultWorkloads: WorkloadId[] =
+    mode === 'profile' ? ['openai-unary', 'openai-stream'] : [...WORKLOAD_IDS];
+
+  return {
+    mode,
+    quick,
+    durationSeconds:
+      positiveNumber('duration', values.duration, false) ?? (mode === 'profile' ? 10 : quick ? 1 : 5),
+    warmupSeconds: positiveNumber('warmup', values.warmup, false) ?? (quick ? 0.5 : 2),
+    rounds: positiveNumber('rounds', values.rounds, true) ?? (quick ? 1 : 3),
+    concurrencies:
+      concurrencies ?? (mode === 'soak' ? [64] : mode === 'profile' ? [16] : quick ? [1, 64] : [1, 16, 64]),
+    workloads: workloadList(values.workloads) ?? defaultWorkloads,
+    ttftRequests: positiveNumber('ttft-requests', values['ttft-requests'], true) ?? (quick ? 50 : 300),
+    soakRequests: positiveNumber('requests', values.requests, true) ?? 1_000_000,
+    soakConnections: concurrencies?.[0] ?? 64,
+    pin: values.pin,
+    outputDirectory: values.output ?? 'bench/results',
+    render: values.render,
+    help: values.help,
+  };
+}

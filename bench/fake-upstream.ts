@@ -1,0 +1,105 @@
+/**
+ * The benchmark's fake upstream, run as its own process: OpenAI chat (unary and SSE), OpenAI
+ * embeddings, Gemini generateContent and streamGenerateContent (SSE), answering fixed bodies held in
+ * memory as bytes. The only per-request work is reading the request and one byte search for
+ * `"stream":true`, so the upstream costs as little as Node allows and the figures measure what sits
+ * in front of it.
+ *
+ * Stream events are written one per event-loop turn, so each leaves as its own write, as a real
+ * model's tokens do, instead of all twenty arriving in one read.
+ *
+ * Prints `listening <port>` on stdout once it accepts connections.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  buildGeminiGenerateContent,
+  buildGeminiStream,
+  buildOpenAIChatCompletion,
+  buildOpenAIChatStream,
+  buildOpenAIEmbeddings,
+} from './upstream-bodies.js';
+
+const STREAM_FLAG = Buffer.from('"stream":true');
+
+interface Unary {
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+function unary(text: string): Unary {
+  const body = Buffer.from(text);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+      'x-request-id': 'req_bench_0001',
+    },
+  };
+}
+
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-request-id': 'req_bench_0001',
+};
+
+const answers = {
+  chat: unary(buildOpenAIChatCompletion()),
+  chatStream: buildOpenAIChatStream().map((event) => Buffer.from(event)),
+  embeddings: unary(buildOpenAIEmbeddings()),
+  generate: unary(buildGeminiGenerateContent()),
+  generateStream: buildGeminiStream().map((event) => Buffer.from(event)),
+  notFound: unary(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } })),
+};
+
+function sendUnary(response: ServerResponse, answer: Unary, status = 200): void {
+  response.writeHead(status, answer.headers);
+  response.end(answer.body);
+}
+
+function sendStream(response: ServerResponse, events: Buffer[]): void {
+  response.writeHead(200, STREAM_HEADERS);
+  let next = 0;
+  const writeNext = () => {
+    if (response.destroyed) return;
+    const event = events[next++];
+    if (event === undefined) {
+      response.end();
+      return;
+    }
+    response.write(event);
+    setImmediate(writeNext);
+  };
+  writeNext();
+}
+
+function route(request: IncomingMessage, response: ServerResponse, body: Buffer): void {
+  const url = request.url ?? '';
+  if (url === '/v1/chat/completions') {
+    if (body.includes(STREAM_FLAG)) sendStream(response, answers.chatStream);
+    else sendUnary(response, answers.chat);
+  } else if (url === '/v1/embeddings') {
+    sendUnary(response, answers.embeddings);
+  } else if (url.startsWith('/v1beta/models/') && url.endsWith(':generateContent')) {
+    sendUnary(response, answers.generate);
+  } else if (url.startsWith('/v1beta/models/') && url.endsWith(':streamGenerateContent?alt=sse')) {
+    sendStream(response, answers.generateStream);
+  } else {
+    sendUnary(response, answers.notFound, 404);
+  }
+}
+
+const server = createServer({ keepAliveTimeout: 120_000 }, (request, response) => {
+  const parts: Buffer[] = [];
+  request.on('data', (part: Buffer) => parts.push(part));
+  request.on('end', () => route(request, response, parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
+});
+server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+  const address = server.address();
+  if (address && typeof address === 'object') process.stdout.write(`listening ${address.port}\n`);
+});
+process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});

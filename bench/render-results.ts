@@ -1,0 +1,74 @@
+/**
+ * A benchmark run's results as saved (JSON) and as read (markdown). The markdown is made from the
+ * JSON alone, so `npm run bench -- --render <file.json>` can redo it for an earlier run.
+ */
+import type { BenchArguments } from './arguments.js';
+import { renderMachine, type MachineDescription } from './describe-machine.js';
+import {
+  checkTargets,
+  renderFirstTokenTable,
+  renderRunTable,
+  renderTargetTable,
+  summarizeFirstToken,
+  summarizeRuns,
+  type FirstTokenRecord,
+  type RunRecord,
+} from './report.js';
+
+export interface BenchResults {
+  kind: 'bench';
+  finishedAt: string;
+  arguments: BenchArguments;
+  machine: MachineDescription;
+  loadAverage: { before: number[]; after: number[] };
+  accessLog: { bytes: number; lines: number };
+  /** RSS right after start, before any request. */
+  startRssBytes?: { gateway: number; floor: number };
+  runs: RunRecord[];
+  firstToken: FirstTokenRecord[];
+}
+
+const MEGABYTE = 1024 * 1024;
+
+export function renderBenchResults(results: BenchResults) {
+  const options = results.arguments;
+  const summary = summarizeRuns(results.runs);
+  const firstTokenSummary = summarizeFirstToken(results.firstToken);
+  const targets = checkTargets(summary, firstTokenSummary);
+  const settings =
+    `${options.rounds} interleaved round(s) of ${options.durationSeconds} s per target, ` +
+    `concurrencies ${options.concurrencies.join(', ')}, warm-up ${options.warmupSeconds} s, ` +
+    `first-token probe ${options.ttftRequests} sequential requests per round`;
+  const { bytes, lines } = results.accessLog;
+  const markdown = [
+    `# Gateway benchmark, ${results.finishedAt}`,
+    '',
+    renderMachine(results.machine, results.loadAverage.before, results.loadAverage.after),
+    `- Runs: ${settings}; medians over rounds`,
+    ...(results.startRssBytes
+      ? [
+          `- RSS after start, before any request: gateway ${(results.startRssBytes.gateway / MEGABYTE).toFixed(0)} MB, ` +
+            `floor ${(results.startRssBytes.floor / MEGABYTE).toFixed(0)} MB`,
+        ]
+      : []),
+    `- Access log: ${(bytes / Math.max(1, lines)).toFixed(0)} bytes per line, ${lines} lines written to a file`,
+    '',
+    '## Throughput, latency, CPU and memory',
+    '',
+    'Direct: the load generator calls the fake upstream. Floor: a bare node:http proxy piping bytes. ' +
+      'Overhead: gateway minus direct; over floor: gateway minus floor. CPU: utime + stime of the process ' +
+      'over the run, per 2xx answer. Peak RSS: the gateway’s VmHWM over the workload at that concurrency.',
+    '',
+    renderRunTable(summary),
+    '',
+    '## Time to first token (1 connection)',
+    '',
+    renderFirstTokenTable(firstTokenSummary),
+    '',
+    '## Targets',
+    '',
+    renderTargetTable(targets),
+    '',
+  ].join('\n');
+  return { markdown, summary, firstTokenSummary, targets };
+}

@@ -1,0 +1,270 @@
+/**
+ * From measured runs to the figures the benchmark reports: medians over interleaved rounds, overhead
+ * against direct, CPU per request as a multiple of the floor's, the targets of the performance work,
+ * and the markdown table. Pure: the runner measures, this module only computes and renders.
+ */
+import { median } from './statistics.js';
+import type { WorkloadId } from './arguments.js';
+import type { TargetKind } from './workloads.js';
+
+/** One measured run: one workload, one target, one concurrency, one round. */
+export interface RunRecord {
+  workload: WorkloadId;
+  target: TargetKind;
+  concurrency: number;
+  round: number;
+  completed: number;
+  failed: number;
+  durationSeconds: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU of the measured process (floor or gateway) per 2xx answer, µs; NaN for direct. */
+  cpuPerRequestUs: number;
+  /** The part of it spent in the kernel (stime), µs. */
+  systemCpuPerRequestUs: number;
+  /** Peak RSS of the measured process over the workload at this concurrency, bytes; NaN for direct. */
+  peakRssBytes: number;
+}
+
+/** One round of the time-to-first-token probe (one connection, sequential requests). */
+export interface FirstTokenRecord {
+  workload: WorkloadId;
+  target: TargetKind;
+  round: number;
+  firstByteP50Ms: number;
+  firstByteP99Ms: number;
+}
+
+export interface TargetFigures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuPerRequestUs: number;
+  peakRssBytes: number;
+  failed: number;
+}
+
+export interface CellSummary {
+  workload: WorkloadId;
+  concurrency: number;
+  targets: Partial<Record<TargetKind, TargetFigures>>;
+  /** Gateway minus direct, ms. */
+  overheadP50Ms: number;
+  overheadP99Ms: number;
+  /**
+   * Gateway minus floor, p50, ms: the gateway's own cost once the price of any second process on the
+   * path (a hop, and its scheduling on a busy machine) is taken out.
+   */
+  overFloorP50Ms: number;
+  /** Gateway CPU per request over the floor's. */
+  cpuRatio: number;
+}
+
+export interface FirstTokenSummary {
+  workload: WorkloadId;
+  targets: Partial<Record<TargetKind, { p50Ms: number; p99Ms: number }>>;
+  /** Gateway minus direct, median time to first byte, ms. */
+  overheadMs: number;
+  /** Gateway minus floor, ms. */
+  overFloorMs: number;
+}
+
+function summarizeTarget(records: RunRecord[]): TargetFigures {
+  return {
+    requestsPerSecond: median(records.map((record) => record.requestsPerSecond)),
+    p50Ms: median(records.map((record) => record.p50Ms)),
+    p99Ms: median(records.map((record) => record.p99Ms)),
+    cpuPerRequestUs: median(records.map((record) => record.cpuPerRequestUs)),
+    peakRssBytes: Math.max(...records.map((record) => record.peakRssBytes)),
+    failed: records.reduce((sum, record) => sum + record.failed, 0),
+  };
+}
+
+/** Medians over rounds for each workload and concurrency, in the order first measured. */
+export function summarizeRuns(records: RunRecord[]): CellSummary[] {
+  const cells = new Map<string, CellSummary>();
+  const groups = new Map<string, RunRecord[]>();
+  for (const record of records) {
+    const cellKey = `${record.workload}|${record.concurrency}`;
+    if (!cells.has(cellKey)) {
+      cells.set(cellKey, {
+        workload: record.workload,
+        concurrency: record.concurrency,
+        targets: {},
+        overheadP50Ms: Number.NaN,
+        overheadP99Ms: Number.NaN,
+        overFloorP50Ms: Number.NaN,
+        cpuRatio: Number.NaN,
+      });
+    }
+    const groupKey = `${cellKey}|${record.target}`;
+    groups.set(groupKey, [...(groups.get(groupKey) ?? []), record]);
+  }
+  for (const [groupKey, group] of groups) {
+    const [workload, concurrency, target] = groupKey.split('|') as [string, string, TargetKind];
+    cells.get(`${workload}|${concurrency}`)!.targets[target] = summarizeTarget(group);
+  }
+  for (const cell of cells.values()) {
+    const { direct, floor, gateway } = cell.targets;
+    if (direct && gateway) {
+      cell.overheadP50Ms = gateway.p50Ms - direct.p50Ms;
+      cell.overheadP99Ms = gateway.p99Ms - direct.p99Ms;
+    }
+    if (floor && gateway) {
+      cell.cpuRatio = gateway.cpuPerRequestUs / floor.cpuPerRequestUs;
+      cell.overFloorP50Ms = gateway.p50Ms - floor.p50Ms;
+    }
+  }
+  return [...cells.values()];
+}
+
+export function summarizeFirstToken(records: FirstTokenRecord[]): FirstTokenSummary[] {
+  const workloads = [...new Set(records.map((record) => record.workload))];
+  return workloads.map((workload) => {
+    const targets: FirstTokenSummary['targets'] = {};
+    for (const target of ['direct', 'floor', 'gateway'] as const) {
+      const own = records.filter((record) => record.workload === workload && record.target === target);
+      if (own.length === 0) continue;
+      targets[target] = {
+        p50Ms: median(own.map((record) => record.firstByteP50Ms)),
+        p99Ms: median(own.map((record) => record.firstByteP99Ms)),
+      };
+    }
+    const overheadMs =
+      targets.gateway && targets.direct ? targets.gateway.p50Ms - targets.direct.p50Ms : Number.NaN;
+    const overFloorMs =
+      targets.gateway && targets.floor ? targets.gateway.p50Ms - targets.floor.p50Ms : Number.NaN;
+    return { workload, targets, overheadMs, overFloorMs };
+  });
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** null when the run did not measure it. */
+  met: boolean | null;
+}
+
+const MEGABYTE = 1024 * 1024;
+
+/** The performance targets, each against what this run measured (the worst concurrency counts). */
+export function checkTargets(cells: CellSummary[], firstToken: FirstTokenSummary[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const worstRatio = (workload: WorkloadId) => {
+    const ratios = cells
+      .filter((cell) => cell.workload === workload && Number.isFinite(cell.cpuRatio))
+      .map((cell) => cell.cpuRatio);
+    return ratios.length > 0 ? Math.max(...ratios) : Number.NaN;
+  };
+  const ratioCheck = (workload: WorkloadId, limit: number, label: string) => {
+    const ratio = worstRatio(workload);
+    checks.push({
+      target: `${label}: CPU per request ≤ ${limit}× floor`,
+      measured: Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'not measured',
+      met: Number.isFinite(ratio) ? ratio <= limit : null,
+    });
+  };
+  ratioCheck('openai-unary', 1.5, 'Unary chat, OpenAI');
+  ratioCheck('openai-stream', 1.5, 'Streamed chat, OpenAI');
+  ratioCheck('gemini-unary', 2, 'Unary chat, Gemini');
+  ratioCheck('gemini-stream', 2, 'Streamed chat, Gemini');
+
+  const single = cells.find((cell) => cell.workload === 'openai-unary' && cell.concurrency === 1);
+  const overhead = single?.overheadP50Ms ?? Number.NaN;
+  checks.push({
+    target: 'Unary chat, OpenAI: p50 overhead < 0.3 ms at 1 connection',
+    measured: Number.isFinite(overhead) ? `${overhead.toFixed(3)} ms` : 'not measured',
+    met: Number.isFinite(overhead) ? overhead < 0.3 : null,
+  });
+
+  const ttft = firstToken.find((summary) => summary.workload === 'openai-stream')?.overheadMs ?? Number.NaN;
+  checks.push({
+    target: 'Streamed chat, OpenAI: time-to-first-token overhead < 0.5 ms',
+    measured: Number.isFinite(ttft) ? `${ttft.toFixed(3)} ms` : 'not measured',
+    met: Number.isFinite(ttft) ? ttft < 0.5 : null,
+  });
+
+  const at64 = cells.filter((cell) => cell.concurrency === 64 && cell.targets.gateway);
+  const peak =
+    at64.length > 0 ? Math.max(...at64.map((cell) => cell.targets.gateway!.peakRssBytes)) : Number.NaN;
+  checks.push({
+    target: 'Peak RSS under 64 connections < 150 MB',
+    measured: Number.isFinite(peak) ? `${(peak / MEGABYTE).toFixed(0)} MB` : 'not measured',
+    met: Number.isFinite(peak) ? peak < 150 * MEGABYTE : null,
+  });
+  return checks;
+}
+
+// ---- rendering ---------------------------------------------------------------------------------
+
+function fixed(value: number | undefined, digits: number): string {
+  return value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+}
+
+function triple(
+  targets: CellSummary['targets'],
+  pick: (figures: TargetFigures) => number,
+  digits: number,
+  kinds: readonly TargetKind[] = ['direct', 'floor', 'gateway'],
+): string {
+  return kinds.map((kind) => fixed(targets[kind] ? pick(targets[kind]) : undefined, digits)).join(' / ');
+}
+
+function signed(value: number, digits: number): string {
+  if (!Number.isFinite(value)) return '–';
+  return `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
+}
+
+export function renderRunTable(cells: CellSummary[]): string {
+  const lines = [
+    '| Workload | Conns | Requests/s direct / floor / gateway | p50 ms direct / floor / gateway | p99 ms direct / floor / gateway | Gateway overhead p50 / p99 ms | p50 over floor ms | CPU µs/request floor / gateway | CPU × floor | Peak RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const cell of cells) {
+    const failed = (['direct', 'floor', 'gateway'] as const)
+      .map((kind) => [kind, cell.targets[kind]?.failed ?? 0] as const)
+      .filter(([, count]) => count > 0)
+      .map(([kind, count]) => `${kind}: ${count} failed`);
+    lines.push(
+      `| ${cell.workload}${failed.length > 0 ? ` (${failed.join(', ')})` : ''} | ${cell.concurrency} | ` +
+        `${triple(cell.targets, (figures) => figures.requestsPerSecond, 0)} | ` +
+        `${triple(cell.targets, (figures) => figures.p50Ms, 3)} | ` +
+        `${triple(cell.targets, (figures) => figures.p99Ms, 3)} | ` +
+        `${signed(cell.overheadP50Ms, 3)} / ${signed(cell.overheadP99Ms, 3)} | ` +
+        `${signed(cell.overFloorP50Ms, 3)} | ` +
+        `${triple(cell.targets, (figures) => figures.cpuPerRequestUs, 0, ['floor', 'gateway'])} | ` +
+        `${fixed(cell.cpuRatio, 2)}× | ` +
+        `${fixed((cell.targets.gateway?.peakRssBytes ?? Number.NaN) / MEGABYTE, 0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderFirstTokenTable(summaries: FirstTokenSummary[]): string {
+  const lines = [
+    '| Workload | First byte p50 ms direct / floor / gateway | p99 ms direct / floor / gateway | Gateway overhead p50 ms | Over floor ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const summary of summaries) {
+    const pick = (key: 'p50Ms' | 'p99Ms') =>
+      (['direct', 'floor', 'gateway'] as const)
+        .map((kind) => fixed(summary.targets[kind]?.[key], 3))
+        .join(' / ');
+    lines.push(
+      `| ${summary.workload} | ${pick('p50Ms')} | ${pick('p99Ms')} | ${signed(summary.overheadMs, 3)} | ` +
+        `${signed(summary.overFloorMs, 3)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderTargetTable(checks: TargetCheck[]): string {
+  const lines = ['| Target | Measured | Met |', '| --- | ---: | :---: |'];
+  for (const check of checks) {
+    lines.push(
+      `| ${check.target} | ${check.measured} | ${check.met === null ? '–' : check.met ? 'yes' : 'no'} |`,
+    );
+  }
+  return lines.join('\n');
+}

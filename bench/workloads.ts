@@ -1,0 +1,226 @@
+/**
+ * The benchmark's workloads: for each, the request the load generator sends to each target. The
+ * gateway is always spoken to in the OpenAI shape; "direct" and the floor proxy get what the
+ * upstream itself takes (so for Gemini the raw Gemini request, and the floor's CPU is the cost of
+ * moving those bytes).
+ *
+ * Every request differs from the last (a counter in the prompt) so the gateway's cache misses,
+ * except in the cache-hit workload, which sends one body over and over.
+ */
+import type { WorkloadId } from './arguments.js';
+import { STREAM_EVENTS } from './upstream-bodies.js';
+
+export type TargetKind = 'direct' | 'floor' | 'gateway';
+export const TARGET_KINDS: readonly TargetKind[] = ['direct', 'floor', 'gateway'];
+
+export interface BenchKeys {
+  /** The client key the gateway accepts (GATEWAY_API_KEYS). */
+  gateway: string;
+  /** The keys the fake upstream is sent (it does not check them). */
+  upstreamOpenAI: string;
+  upstreamGemini: string;
+}
+
+export interface RequestTemplate {
+  method: 'POST';
+  path: string;
+  headers: Record<string, string>;
+  /** The body of request number `counter`. */
+  body(counter: number): string;
+  /** Whether bodies differ by counter (false: every request is the same, for cache hits). */
+  varies: boolean;
+}
+
+/** What a correct answer looks like; a reason when it is not. */
+export type AnswerCheck = (answer: { status: number; headers: Headers; text: string }) => string | null;
+
+export interface Workload {
+  id: WorkloadId;
+  title: string;
+  stream: boolean;
+  request(target: TargetKind, keys: BenchKeys): RequestTemplate;
+  check(target: TargetKind): AnswerCheck;
+}
+
+const COUNTER = '{{counter}}';
+const SYSTEM_PROMPT = 'You are a concise assistant for platform engineers.';
+const USER_PROMPT = `Request ${COUNTER}: summarise the benefits of connection pooling in two sentences.`;
+
+/** A body builder that splices the counter into a JSON text made once. */
+function bodyWithCounter(value: unknown): (counter: number) => string {
+  const [before, after] = JSON.stringify(value).split(COUNTER) as [string, string | undefined];
+  if (after === undefined) return () => before;
+  return (counter) => before + counter + after;
+}
+
+function chatRequest(model: string, stream: boolean): Record<string, unknown> {
+  return {
+    model,
+    messages: [
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: USER_PROMPT },
+    ],
+    temperature: 0.7,
+    max_tokens: 256,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  };
+}
+
+/** The same request as Gemini takes it. @see https://ai.google.dev/api/generate-content */
+function geminiRequest(): Record<string, unknown> {
+  return {
+    contents: [{ role: 'user', parts: [{ text: USER_PROMPT }] }],
+    systemInstruction: { parts: [{ text: SYSTEM_PROMPT }] },
+    generationConfig: { temperature: 0.7, maxOutputTokens: 256 },
+  };
+}
+
+const OPENAI_CHAT_MODEL = 'gpt-4o-mini';
+const GEMINI_CHAT_MODEL = 'gemini-2.5-flash';
+const EMBEDDINGS_MODEL = 'text-embedding-3-small';
+
+function jsonHeaders(authorization: Record<string, string>): Record<string, string> {
+  return { 'content-type': 'application/json', accept: 'application/json', ...authorization };
+}
+
+function gatewayHeaders(keys: BenchKeys): Record<string, string> {
+  return jsonHeaders({ authorization: `Bearer ${keys.gateway}` });
+}
+
+function openaiUpstreamHeaders(keys: BenchKeys): Record<string, string> {
+  return jsonHeaders({ authorization: `Bearer ${keys.upstreamOpenAI}` });
+}
+
+function template(
+  path: string,
+  headers: Record<string, string>,
+  body: unknown,
+  varies = true,
+): RequestTemplate {
+  const build = bodyWithCounter(body);
+  return { method: 'POST', path, headers, body: varies ? build : () => build(0), varies };
+}
+
+const ok: AnswerCheck = ({ status, text }) =>
+  status === 200 ? null : `status ${status}: ${text.slice(0, 300)}`;
+
+function unaryChatCheck(target: TargetKind, raw: 'chat' | 'gemini'): AnswerCheck {
+  return (answer) => {
+    const failed = ok(answer);
+    if (failed) return failed;
+    const parsed = JSON.parse(answer.text) as Record<string, unknown>;
+    if (target !== 'gateway' && raw === 'gemini') {
+      return Array.isArray(parsed['candidates']) ? null : 'no candidates in the Gemini answer';
+    }
+    return parsed['object'] === 'chat.completion' ? null : `object is ${String(parsed['object'])}`;
+  };
+}
+
+function streamCheck(target: TargetKind, raw: 'chat' | 'gemini'): AnswerCheck {
+  return (answer) => {
+    const failed = ok(answer);
+    if (failed) return failed;
+    const events = answer.text.split(/\r?\n\r?\n/).filter((event) => event.startsWith('data: '));
+    if (target !== 'gateway' && raw === 'gemini') {
+      return events.length === STREAM_EVENTS ? null : `${events.length} events, not ${STREAM_EVENTS}`;
+    }
+    if (events.at(-1) !== 'data: [DONE]') return 'the stream does not end with data: [DONE]';
+    const chunks = events.slice(0, -1).map((event) => JSON.parse(event.slice(6)) as Record<string, unknown>);
+    if (!chunks.every((chunk) => chunk['object'] === 'chat.completion.chunk'))
+      return 'a chunk is not a chunk';
+    return chunks.some((chunk) => chunk['usage']) ? null : 'no usage chunk (stream_options.include_usage)';
+  };
+}
+
+export const WORKLOADS: Record<WorkloadId, Workload> = {
+  'openai-unary': {
+    id: 'openai-unary',
+    title: 'Chat, unary, OpenAI',
+    stream: false,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(OPENAI_CHAT_MODEL, false))
+        : template(
+            '/v1/chat/completions',
+            openaiUpstreamHeaders(keys),
+            chatRequest(OPENAI_CHAT_MODEL, false),
+          ),
+    check: (target) => unaryChatCheck(target, 'chat'),
+  },
+  'openai-stream': {
+    id: 'openai-stream',
+    title: `Chat, streamed (${STREAM_EVENTS} chunks), OpenAI`,
+    stream: true,
+    request: (target, keys) =>
+      template(
+        '/v1/chat/completions',
+        target === 'gateway' ? gatewayHeaders(keys) : openaiUpstreamHeaders(keys),
+        chatRequest(OPENAI_CHAT_MODEL, true),
+      ),
+    check: (target) => streamCheck(target, 'chat'),
+  },
+  'gemini-unary': {
+    id: 'gemini-unary',
+    title: 'Chat, unary, Gemini (translated)',
+    stream: false,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(GEMINI_CHAT_MODEL, false))
+        : template(
+            `/v1beta/models/${GEMINI_CHAT_MODEL}:generateContent`,
+            jsonHeaders({ 'x-goog-api-key': keys.upstreamGemini }),
+            geminiRequest(),
+          ),
+    check: (target) => unaryChatCheck(target, 'gemini'),
+  },
+  'gemini-stream': {
+    id: 'gemini-stream',
+    title: `Chat, streamed (${STREAM_EVENTS} chunks), Gemini (translated)`,
+    stream: true,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(GEMINI_CHAT_MODEL, true))
+        : template(
+            `/v1beta/models/${GEMINI_CHAT_MODEL}:streamGenerateContent?alt=sse`,
+            jsonHeaders({ 'x-goog-api-key': keys.upstreamGemini }),
+            geminiRequest(),
+          ),
+    check: (target) => streamCheck(target, 'gemini'),
+  },
+  embeddings: {
+    id: 'embeddings',
+    title: 'Embeddings, OpenAI (base64, 1536 dimensions)',
+    stream: false,
+    request: (target, keys) =>
+      template('/v1/embeddings', target === 'gateway' ? gatewayHeaders(keys) : openaiUpstreamHeaders(keys), {
+        model: EMBEDDINGS_MODEL,
+        input: `Request ${COUNTER}: connection pooling keeps connections open for reuse.`,
+        encoding_format: 'base64',
+      }),
+    check: () => (answer) => {
+      const failed = ok(answer);
+      if (failed) return failed;
+      const parsed = JSON.parse(answer.text) as { object?: string; data?: { embedding?: unknown }[] };
+      return parsed.object === 'list' && typeof parsed.data?.[0]?.embedding === 'string'
+        ? null
+        : 'not a list of base64 embeddings';
+    },
+  },
+  'cache-hit': {
+    id: 'cache-hit',
+    title: 'Chat, unary, answered from the cache (direct and floor: the upstream answers)',
+    stream: false,
+    request: (target, keys) =>
+      template(
+        '/v1/chat/completions',
+        target === 'gateway' ? gatewayHeaders(keys) : openaiUpstreamHeaders(keys),
+        chatRequest(OPENAI_CHAT_MODEL, false),
+        false,
+      ),
+    check: (target) => (answer) => {
+      const failed = unaryChatCheck(target, 'chat')(answer);
+      if (failed || target !== 'gateway') return failed;
+      return answer.headers.get('x-cache') === 'HIT' ? null : `x-cache is ${answer.headers.get('x-cache')}`;
+    },
+  },
+};

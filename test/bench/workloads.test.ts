@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { WORKLOAD_IDS } from '../../bench/arguments.js';
+import {
+  EMBEDDING_DIMENSIONS,
+  STREAM_EVENTS,
+  buildGeminiGenerateContent,
+  buildGeminiStream,
+  buildOpenAIChatCompletion,
+  buildOpenAIChatStream,
+  buildOpenAIEmbeddings,
+} from '../../bench/upstream-bodies.js';
+import { WORKLOADS, type BenchKeys } from '../../bench/workloads.js';
+import { assertOpenAISchema } from '../helpers/openai-schemas.js';
+
+const keys: BenchKeys = { gateway: 'client-key-1', upstreamOpenAI: 'sk-up', upstreamGemini: 'g-up' };
+
+describe('the fake upstream’s answers', () => {
+  it('are valid OpenAI objects', () => {
+    assertOpenAISchema('CreateChatCompletionResponse', JSON.parse(buildOpenAIChatCompletion()));
+    // Base64 is what the SDKs ask for; OpenAI's schema describes the float form it decodes to.
+    const embeddings = JSON.parse(buildOpenAIEmbeddings()) as { data: { embedding: unknown }[] };
+    const bytes = Buffer.from(embeddings.data[0]!.embedding as string, 'base64');
+    const vector = Array.from(new Float32Array(Uint8Array.from(bytes).buffer));
+    expect(vector).toHaveLength(EMBEDDING_DIMENSIONS);
+    embeddings.data[0]!.embedding = vector;
+    assertOpenAISchema('CreateEmbeddingResponse', embeddings);
+  });
+
+  it('stream the OpenAI answer as 20 valid chunks, the usage one last, then [DONE]', () => {
+    const events = buildOpenAIChatStream();
+    expect(events).toHaveLength(STREAM_EVENTS + 1);
+    expect(events.at(-1)).toBe('data: [DONE]\n\n');
+    const chunks = events.slice(0, -1).map((event) => {
+      expect(event).toMatch(/^data: .*\n\n$/s);
+      return JSON.parse(event.slice(6)) as { usage: unknown; choices: { delta: { content?: string } }[] };
+    });
+    for (const chunk of chunks) assertOpenAISchema('CreateChatCompletionStreamResponse', chunk);
+    expect(chunks.at(-1)!.usage).toBeTruthy();
+    const unary = JSON.parse(buildOpenAIChatCompletion()) as { choices: { message: { content: string } }[] };
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe(
+      unary.choices[0]!.message.content,
+    );
+  });
+
+  it('stream the Gemini answer as 20 CRLF-separated events, the last finishing with the usage', () => {
+    const events = buildGeminiStream();
+    expect(events).toHaveLength(STREAM_EVENTS);
+    const parsed = events.map((event) => {
+      expect(event).toMatch(/^data: .*\r\n\r\n$/s);
+      return JSON.parse(event.slice(6)) as {
+        candidates: { finishReason?: string; content: { parts: { text: string }[] } }[];
+      };
+    });
+    expect(parsed.at(-1)!.candidates[0]!.finishReason).toBe('STOP');
+    const unary = JSON.parse(buildGeminiGenerateContent()) as (typeof parsed)[number];
+    expect(parsed.map((event) => event.candidates[0]!.content.parts[0]!.text).join('')).toBe(
+      unary.candidates[0]!.content.parts[0]!.text,
+    );
+  });
+});
+
+describe('workloads', () => {
+  it('send the gateway valid chat requests that differ by counter, except the cache-hit one', () => {
+    for (const id of WORKLOAD_IDS) {
+      const template = WORKLOADS[id].request('gateway', keys);
+      expect(template.headers['authorization']).toBe('Bearer client-key-1');
+      const first = JSON.parse(template.body(1)) as unknown;
+      if (template.path === '/v1/chat/completions') assertOpenAISchema('CreateChatCompletionRequest', first);
+      if (id === 'cache-hit') expect(template.body(2)).toBe(template.body(1));
+      else expect(template.body(2)).not.toBe(template.body(1));
+    }
+  });
+
+  it('send direct and floor targets what the upstream itself takes', () => {
+    const gemini = WORKLOADS['gemini-stream'].request('floor', keys);
+    expect(gemini.path).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
+    expect(gemini.headers['x-goog-api-key']).toBe('g-up');
+    expect(JSON.parse(gemini.body(7))).toMatchObject({ contents: [{ role: 'user' }] });
+    expect(WORKLOADS['openai-unary'].request('direct', keys).headers['authorization']).toBe('Bearer sk-up');
+  });
+
+  it('tell a right answer from a wrong one', () => {
+    const check = WORKLOADS['openai-stream'].check('gateway');
+    const text = buildOpenAIChatStream().join('');
+    expect(check({ status: 200, headers: new Headers(), text })).toBeNull();
+    expect(
+      check({ status: 200, headers: new Headers(), text: text.replace('data: [DONE]\n\n', '') }),
+    ).toMatch(/DONE/);
+    expect(check({ status: 429, headers: new Headers(), text: '{}' })).toMatch(/status 429/);
+    const hit = WORKLOADS['cache-hit'].check('gateway');
+    const body = buildOpenAIChatCompletion();
+    expect(hit({ status: 200, headers: new Headers({ 'x-cache': 'HIT' }), text: body })).toBeNull();
+    expect(hit({ status: 200, headers: new Headers({ 'x-cache': 'MISS' }), text: body })).toMatch(/MISS/);
+  });
+});
