@@ -14,6 +14,7 @@
 import fp from 'fastify-plugin';
 import type { GatewayOptions } from '../schemas/options.js';
 import { GatewayError } from '../src/errors.js';
+import { syncHook } from '../src/hooks.js';
 import {
   KeyRing,
   createIdentity,
@@ -58,41 +59,44 @@ export const authPlugin = fp<AuthPluginOptions>(
     const keys = buildKeyRing(options);
     const protectedMode = keys.size === 0;
 
-    fastify.addHook('onRequest', async (request) => {
-      if (request.routeOptions.config?.auth === false || request.is404) return;
-      const state = request.gateway;
-      if (protectedMode) {
-        // The socket's own address, not X-Forwarded-For: a header cannot make a remote client local.
-        if (isLoopbackAddress(request.raw.socket.remoteAddress)) {
-          state.identity = LOCAL_IDENTITY;
-          refuseProviderKey(request.headers[PROVIDER_KEY_HEADER], LOCAL_IDENTITY.id, request.log);
-          return;
+    fastify.addHook(
+      'onRequest',
+      syncHook((request) => {
+        if (request.routeOptions.config?.auth === false || request.is404) return;
+        const state = request.gateway;
+        if (protectedMode) {
+          // The socket's own address, not X-Forwarded-For: a header cannot make a remote client local.
+          if (isLoopbackAddress(request.raw.socket.remoteAddress)) {
+            state.identity = LOCAL_IDENTITY;
+            refuseProviderKey(request.headers[PROVIDER_KEY_HEADER], LOCAL_IDENTITY.id, request.log);
+            return;
+          }
+          request.log.warn({ event: 'auth_failure', reason: 'protected_mode' }, 'security event');
+          throw new GatewayError('GW_ERR_AUTH_PROTECTED_MODE');
         }
-        request.log.warn({ event: 'auth_failure', reason: 'protected_mode' }, 'security event');
-        throw new GatewayError('GW_ERR_AUTH_PROTECTED_MODE');
-      }
-      const key = presentedKey(request.headers);
-      if (key === undefined) {
-        request.log.warn({ event: 'auth_failure', reason: 'missing_key' }, 'security event');
-        throw new GatewayError('GW_ERR_AUTH_MISSING_KEY');
-      }
-      const digest = hashKey(key);
-      const identity = keys.identifyDigest(digest);
-      if (!identity) {
-        request.log.warn(
-          { event: 'auth_failure', reason: 'invalid_key', keyHashPrefix: hashPrefixOf(digest) },
-          'security event',
-        );
-        throw new GatewayError('GW_ERR_AUTH_INVALID_KEY');
-      }
-      state.identity = identity;
-      const providerKey = request.headers[PROVIDER_KEY_HEADER];
-      if (providerKey !== undefined) {
-        if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
-        else if (typeof providerKey === 'string' && providerKey.trim())
-          state.providerApiKey = providerKey.trim();
-      }
-    });
+        const key = presentedKey(request.headers);
+        if (key === undefined) {
+          request.log.warn({ event: 'auth_failure', reason: 'missing_key' }, 'security event');
+          throw new GatewayError('GW_ERR_AUTH_MISSING_KEY');
+        }
+        const digest = hashKey(key);
+        const identity = keys.identifyDigest(digest);
+        if (!identity) {
+          request.log.warn(
+            { event: 'auth_failure', reason: 'invalid_key', keyHashPrefix: hashPrefixOf(digest) },
+            'security event',
+          );
+          throw new GatewayError('GW_ERR_AUTH_INVALID_KEY');
+        }
+        state.identity = identity;
+        const providerKey = request.headers[PROVIDER_KEY_HEADER];
+        if (providerKey !== undefined) {
+          if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
+          else if (typeof providerKey === 'string' && providerKey.trim())
+            state.providerApiKey = providerKey.trim();
+        }
+      }),
+    );
   },
   { name: 'llm-gateway-auth', fastify: '5.x', dependencies: ['llm-gateway-request-state'] },
 );

@@ -46,10 +46,16 @@ export interface ChatCacheTicket {
   /** Keeps a successful unary answer; returns at once (the write is not awaited). */
   storeUnary(result: UnaryResult): void;
   /**
-   * The stream's events, recorded on their way to the client; kept once the upstream ended cleanly
-   * (the moment src/sse.ts writes `[DONE]`), never after a cut or an error.
+   * A recorder for the stream's events on their way to the client (`add` each, `complete` once the
+   * upstream ended cleanly: the moment src/sse.ts writes `[DONE]`); nothing is kept after a cut or an
+   * error. Null when the answer is not to be stored.
    */
-  recordStream(events: AsyncIterable<StreamEvent>): AsyncIterable<StreamEvent>;
+  streamRecorder(): StreamRecorder | null;
+}
+
+export interface StreamRecorder {
+  add(event: StreamEvent): void;
+  complete(): void;
 }
 
 export interface EmbeddingsCacheTicket {
@@ -63,7 +69,7 @@ export interface EmbeddingsCacheTicket {
 const NO_CHAT_TICKET: ChatCacheTicket = Object.freeze({
   answered: false,
   storeUnary() {},
-  recordStream: (events: AsyncIterable<StreamEvent>) => events,
+  streamRecorder: () => null,
 });
 
 const ANSWERED_CHAT: ChatCacheTicket = Object.freeze({ ...NO_CHAT_TICKET, answered: true });
@@ -372,24 +378,26 @@ class ChatStoreTicket implements ChatCacheTicket {
     this.#keep('unary', result.usage !== undefined, body);
   }
 
-  async *recordStream(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent, void, undefined> {
+  streamRecorder(): StreamRecorder {
     let chunks: string[] | null = [];
     let usage: string | null = null;
     let size = 0;
-    for await (const event of events) {
-      if (chunks !== null) {
+    return {
+      add: (event) => {
+        if (chunks === null) return;
         const raw = event.raw ?? JSON.stringify(event.chunk);
         size += raw.length;
         if (size > this.#maxEntryBytes) chunks = null;
-        else if (event.chunk.choices.length === 0 && event.chunk.usage) usage = raw;
+        else if (event.mayCarryUsage !== false && event.chunk.choices.length === 0 && event.chunk.usage)
+          usage = raw;
         else chunks.push(raw);
-      }
-      yield event;
-    }
-    // Reached only when the upstream ended cleanly: a fault is thrown out of the loop above, and a
-    // client that went away stops the iteration without resuming it.
-    if (chunks !== null)
-      this.#keep('stream', usage !== null, JSON.stringify({ chunks, usage } satisfies StoredStream));
+      },
+      complete: () => {
+        if (chunks !== null) {
+          this.#keep('stream', usage !== null, JSON.stringify({ chunks, usage } satisfies StoredStream));
+        }
+      },
+    };
   }
 }
 

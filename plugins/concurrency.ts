@@ -6,6 +6,7 @@
  */
 import fp from 'fastify-plugin';
 import { GatewayError } from '../src/errors.js';
+import { syncHook } from '../src/hooks.js';
 
 export interface ConcurrencyPluginOptions {
   maxConcurrentRequests: number;
@@ -20,21 +21,24 @@ export const concurrencyPlugin = fp<ConcurrencyPluginOptions>(
     fastify.addHook('preClose', async () => {
       closing = true;
     });
-    fastify.addHook('onRequest', async (request, reply) => {
-      if (closing) {
-        reply.header('connection', 'close');
-        throw new GatewayError('GW_ERR_SERVER_SHUTTING_DOWN', { headers: { 'retry-after': '1' } });
-      }
-      if (request.routeOptions.config?.concurrencyLimited !== true) return;
-      if (limit > 0 && inFlight >= limit) {
-        throw new GatewayError('GW_ERR_SERVER_OVERLOADED', { headers: { 'retry-after': '1' } });
-      }
-      inFlight++;
-      // 'close' fires once however the exchange ends: answered, failed or abandoned by the client.
-      reply.raw.once('close', () => {
-        inFlight--;
-      });
-    });
+    fastify.addHook(
+      'onRequest',
+      syncHook((request, reply) => {
+        if (closing) {
+          reply.header('connection', 'close');
+          throw new GatewayError('GW_ERR_SERVER_SHUTTING_DOWN', { headers: { 'retry-after': '1' } });
+        }
+        if (request.routeOptions.config?.concurrencyLimited !== true) return;
+        if (limit > 0 && inFlight >= limit) {
+          throw new GatewayError('GW_ERR_SERVER_OVERLOADED', { headers: { 'retry-after': '1' } });
+        }
+        inFlight++;
+        // 'close' fires once however the exchange ends: answered, failed or abandoned by the client.
+        reply.raw.once('close', () => {
+          inFlight--;
+        });
+      }),
+    );
   },
   { name: 'llm-gateway-concurrency', fastify: '5.x' },
 );

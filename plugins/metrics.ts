@@ -214,9 +214,9 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
       if (record.retry) retries(label).inc();
     });
 
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
       const state = request.gateway;
-      if (!state) return;
+      if (!state) return done();
       const route = request.routeOptions.url ?? 'not_found';
       const status = reply.statusCode;
       const statusClass = STATUS_CLASSES[Math.floor(status / 100)] ?? 'other';
@@ -239,6 +239,7 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
         const usd = costOf(state.deployment?.model, usage);
         if (usd > 0) cost(provider, model).inc(usd);
       }
+      done();
     });
 
     if (options.access === 'off') return;

@@ -79,7 +79,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
       });
     }
     fastify.decorateRequest('gateway', null as unknown as RequestState);
-    fastify.addHook('onRequest', async (request, reply) => {
+    fastify.addHook('onRequest', (request, reply, done) => {
       request.gateway = {
         startedAt: performance.now(),
         identity: null,
@@ -99,11 +99,12 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
         errorCode: null,
       };
       reply.header('x-request-id', request.id);
+      done();
     });
 
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
       const state = request.gateway;
-      if (!state) return;
+      if (!state) return done();
       const now = performance.now();
       const line: Record<string, unknown> = {
         method: request.method,
@@ -134,6 +135,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
         if (state.loggedResponse !== undefined) line['responseBody'] = state.loggedResponse;
       }
       request.log.info(line, 'request completed');
+      done();
     });
   },
   { name: 'llm-gateway-request-state', fastify: '5.x' },

@@ -9,7 +9,7 @@
  * key's, to an admin key (GATEWAY_ADMIN_KEYS).
  */
 import fp from 'fastify-plugin';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { commonErrorResponses } from '../schemas/common.js';
@@ -113,9 +113,7 @@ export const usagePlugin = fp<UsagePluginOptions>(
       return spent === null ? null : { budget, spent };
     }
 
-    fastify.addHook('onRequest', async (request, reply) => {
-      const identity = request.gateway?.identity;
-      if (!identity?.budget || request.routeOptions.config?.concurrencyLimited !== true) return;
+    async function checkBudget(identity: Identity, reply: FastifyReply): Promise<void> {
       const now = new Date();
       const state = await budgetState(identity, now);
       if (!state) return;
@@ -143,11 +141,18 @@ export const usagePlugin = fp<UsagePluginOptions>(
           `${Math.floor((spent / budget.limitUsd) * 100)}% of the ${budget.period} budget of $${budget.limitUsd.toFixed(2)} is spent`,
         );
       }
+    }
+
+    // Only a key with a budget waits on the store; every other request passes at once.
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const identity = request.gateway?.identity;
+      if (!identity?.budget || request.routeOptions.config?.concurrencyLimited !== true) return done();
+      checkBudget(identity, reply).then(() => done(), done);
     });
 
-    fastify.addHook('onResponse', async (request) => {
+    fastify.addHook('onResponse', (request, _reply, done) => {
       const state = request.gateway;
-      if (!state?.usage || !state.identity) return;
+      if (!state?.usage || !state.identity) return done();
       const model = state.deployment?.model?.id ?? state.answeredModel ?? state.model ?? 'unknown';
       store
         .record({
@@ -158,6 +163,7 @@ export const usagePlugin = fp<UsagePluginOptions>(
           at: new Date(),
         })
         .catch((error: unknown) => request.log.debug({ err: error }, 'usage not recorded'));
+      done();
     });
 
     const fastifyTyped = fastify.withTypeProvider<TypeBoxTypeProvider>();

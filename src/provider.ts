@@ -58,6 +58,11 @@ export interface UnaryResult {
 export interface StreamEvent {
   readonly chunk: ChatCompletionChunk;
   readonly raw?: string;
+  /**
+   * False when the event is known to carry no usage, so a consumer looking for usage need not read
+   * `chunk` (which a pass-through adapter parses only on demand).
+   */
+  readonly mayCarryUsage?: boolean;
 }
 
 /**

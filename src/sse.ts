@@ -26,81 +26,123 @@ export interface ParseServerSentEventsOptions {
   onUnknownLine?(line: string): void;
 }
 
-/** Yields each event of an SSE byte stream. Comments and `retry:` lines are ignored. */
-export async function* parseServerSentEvents(
-  source: AsyncIterable<Buffer | string>,
-  options: ParseServerSentEventsOptions = {},
-): AsyncGenerator<ServerSentEvent, void, undefined> {
-  const decoder = new StringDecoder('utf8');
+/**
+ * The SSE decoder: bytes in, whole events out, synchronously. It keeps the state between pieces
+ * (an unfinished line, a \r that may be half of \r\n, a UTF-8 character cut in two) so a stream
+ * costs one call per network read and no promise per event.
+ */
+export class ServerSentEventDecoder {
+  readonly #text = new StringDecoder('utf8');
+  readonly #onUnknownLine: ((line: string) => void) | undefined;
   // The start of a line whose end has not arrived yet, in pieces: each piece is scanned once and
   // joined once, so an event of megabytes (audio, images) costs linear time, not quadratic.
-  let partial: string[] = [];
+  #partial: string[] = [];
   // Most events have one data line: kept as a string, joined only when there are several.
-  let data: string | null = null;
-  let event = '';
-  let id: string | undefined;
-  let pendingCarriageReturn = false;
+  #data: string | null = null;
+  #event = '';
+  #id: string | undefined;
+  #pendingCarriageReturn = false;
 
-  /** The end of the next line in `text` from `from` (the index of its \n or \r), or -1. */
-  function lineEnd(text: string, from: number, withCarriageReturns: boolean): number {
-    if (!withCarriageReturns) return text.indexOf('\n', from);
-    for (let index = from; index < text.length; index++) {
-      const code = text.charCodeAt(index);
-      if (code === 10 || code === 13) return index;
-    }
-    return -1;
+  constructor(options: ParseServerSentEventsOptions = {}) {
+    this.#onUnknownLine = options.onUnknownLine;
   }
 
-  function* takeLines(text: string): Generator<ServerSentEvent> {
+  /** Decodes one piece of the stream, appending the events it completes to `out`. */
+  push(chunk: Buffer | string, out: ServerSentEvent[]): void {
+    this.#takeLines(typeof chunk === 'string' ? chunk : this.#text.write(chunk), out);
+  }
+
+  /** The end of the stream: a last event without its blank line is dispatched too. */
+  end(out: ServerSentEvent[]): void {
+    this.#takeLines(this.#text.end(), out);
+    if (this.#partial.length > 0) this.#takeLines('\n', out);
+    if (this.#data !== null) out.push({ event: this.#event || 'message', data: this.#data, id: this.#id });
+    this.#data = null;
+  }
+
+  #takeLines(text: string, out: ServerSentEvent[]): void {
     let start = 0;
-    // A `\r` that ended the previous chunk may be the first half of `\r\n`.
-    if (pendingCarriageReturn && text.charCodeAt(0) === 10) start = 1;
-    pendingCarriageReturn = false;
+    // A `\r` that ended the previous piece may be the first half of `\r\n`.
+    if (this.#pendingCarriageReturn && text.charCodeAt(0) === 10) start = 1;
+    this.#pendingCarriageReturn = false;
     // Streams use \n almost always: native indexOf finds line ends then, a scan only when \r occurs.
     const withCarriageReturns = text.indexOf('\r', start) !== -1;
     for (;;) {
       const end = lineEnd(text, start, withCarriageReturns);
       if (end === -1) break;
       let line = text.slice(start, end);
-      if (partial.length > 0) {
-        partial.push(line);
-        line = partial.join('');
-        partial = [];
+      if (this.#partial.length > 0) {
+        this.#partial.push(line);
+        line = this.#partial.join('');
+        this.#partial = [];
       }
       if (text.charCodeAt(end) === 13) {
         if (end + 1 < text.length) start = text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
         else {
           start = end + 1;
-          pendingCarriageReturn = true;
+          this.#pendingCarriageReturn = true;
         }
       } else start = end + 1;
-
-      if (line.length === 0) {
-        if (data !== null) yield { event: event || 'message', data, id };
-        data = null;
-        event = '';
-        continue;
-      }
-      if (line.charCodeAt(0) === 58) continue; // ':' comment
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      let value = colon === -1 ? '' : line.slice(colon + 1);
-      if (value.charCodeAt(0) === 32) value = value.slice(1);
-      if (field === 'data') data = data === null ? value : `${data}\n${value}`;
-      else if (field === 'event') event = value;
-      else if (field === 'id') id = value;
-      else if (field !== 'retry') options.onUnknownLine?.(line);
+      this.#takeLine(line, out);
     }
-    if (start < text.length) partial.push(text.slice(start));
+    if (start < text.length) this.#partial.push(text.slice(start));
   }
 
-  for await (const chunk of source) {
-    yield* takeLines(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+  #takeLine(line: string, out: ServerSentEvent[]): void {
+    if (line.length === 0) {
+      if (this.#data !== null) out.push({ event: this.#event || 'message', data: this.#data, id: this.#id });
+      this.#data = null;
+      this.#event = '';
+      return;
+    }
+    if (line.charCodeAt(0) === 58) return; // ':' comment
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (field === 'data') this.#data = this.#data === null ? value : `${this.#data}\n${value}`;
+    else if (field === 'event') this.#event = value;
+    else if (field === 'id') this.#id = value;
+    else if (field !== 'retry') this.#onUnknownLine?.(line);
   }
-  yield* takeLines(decoder.end());
-  // A final event without its blank line is dispatched too: providers do end streams that way.
-  if (partial.length > 0) yield* takeLines('\n');
-  if (data !== null) yield { event: event || 'message', data, id };
+}
+
+/** The end of the next line in `text` from `from` (the index of its \n or \r), or -1. */
+function lineEnd(text: string, from: number, withCarriageReturns: boolean): number {
+  if (!withCarriageReturns) return text.indexOf('\n', from);
+  for (let index = from; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 10 || code === 13) return index;
+  }
+  return -1;
+}
+
+/** Yields each event of an SSE byte stream. Comments and `retry:` lines are ignored. */
+export async function* parseServerSentEvents(
+  source: AsyncIterable<Buffer | string>,
+  options: ParseServerSentEventsOptions = {},
+): AsyncGenerator<ServerSentEvent, void, undefined> {
+  // Unknown lines are queued between the events, in stream order, and reported as they come up.
+  type Item = ServerSentEvent | { unknownLine: string };
+  const items: Item[] = [];
+  const onUnknownLine = options.onUnknownLine;
+  const decoder = new ServerSentEventDecoder(
+    onUnknownLine ? { onUnknownLine: (line) => items.push({ unknownLine: line }) } : {},
+  );
+  const out = items as ServerSentEvent[];
+  function* drain(): Generator<ServerSentEvent> {
+    for (const item of items) {
+      if ('unknownLine' in item) onUnknownLine!(item.unknownLine);
+      else yield item;
+    }
+    items.length = 0;
+  }
+  for await (const chunk of source) {
+    decoder.push(chunk, out);
+    yield* drain();
+  }
+  decoder.end(out);
+  yield* drain();
 }
 
 export const SSE_HEADERS = {
@@ -132,6 +174,8 @@ export interface SseWriterHooks {
   onComplete?(): void;
   /** Turns an error thrown mid-stream into the envelope of the final event. */
   onError(error: unknown): ErrorEnvelope;
+  /** Called once however the stream ends (clean end, error, or the client going away). */
+  onEnd?(): void;
 }
 
 /**
@@ -143,16 +187,43 @@ export async function* writeChatStream(
   hooks: SseWriterHooks,
 ): AsyncGenerator<string, void, undefined> {
   try {
-    for await (const event of events) {
-      hooks.onEvent?.(event);
-      yield formatEvent(event);
+    try {
+      for await (const event of events) {
+        hooks.onEvent?.(event);
+        yield formatEvent(event);
+      }
+    } catch (error) {
+      yield formatErrorEvent(hooks.onError(error));
+      return;
     }
-  } catch (error) {
-    yield formatErrorEvent(hooks.onError(error));
-    return;
+    hooks.onComplete?.();
+    yield DONE_EVENT;
+  } finally {
+    hooks.onEnd?.();
   }
-  hooks.onComplete?.();
-  yield DONE_EVENT;
+}
+
+/**
+ * The events of an iterator whose first result was already read (the router reads it to fail over
+ * before anything is sent), as one iterable: a plain object, not a generator, so it adds no promise
+ * per event. Returning from it releases the underlying iterator.
+ */
+export function withFirst<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncIterable<T> {
+  let pending: IteratorResult<T> | null = first;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        if (pending === null) return rest.next();
+        const result = pending;
+        pending = null;
+        return Promise.resolve(result);
+      },
+      return: async (value?: unknown) => {
+        await rest.return?.(value);
+        return { done: true as const, value: undefined as T };
+      },
+    }),
+  };
 }
 
 /**

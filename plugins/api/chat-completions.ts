@@ -18,11 +18,11 @@ import { startCall } from '../../src/call-context.js';
 import { renderError } from '../../src/errors.js';
 import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
-import type { CallContext, StreamEvent, Usage } from '../../src/provider.js';
+import type { CallContext, Usage } from '../../src/provider.js';
 import type { Attempt } from '../../src/routing/execute.js';
 import { chatRequirements } from '../../src/routing/requirements.js';
 import type { Deployment } from '../../src/routing/deployment.js';
-import { SSE_HEADERS, writeChatStream } from '../../src/sse.js';
+import { SSE_HEADERS, withFirst, writeChatStream } from '../../src/sse.js';
 import { ClientClosed } from '../../src/upstream.js';
 import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
 
@@ -45,23 +45,6 @@ function usageFromChunk(usage: NonNullable<ChatCompletionChunk['usage']>): Usage
     reasoningTokens: Number(usage.completion_tokens_details?.['reasoning_tokens'] ?? 0),
     cachedTokens: Number(usage.prompt_tokens_details?.['cached_tokens'] ?? 0),
   };
-}
-
-async function* prepend(
-  first: IteratorResult<StreamEvent>,
-  iterator: AsyncIterator<StreamEvent>,
-): AsyncGenerator<StreamEvent, void, undefined> {
-  try {
-    if (first.done) return;
-    yield first.value;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await iterator.return?.();
-  }
 }
 
 export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async (instance, options) => {
@@ -192,10 +175,28 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       state.timeToFirstByteMs = performance.now() - state.startedAt;
       setGatewayHeaders(reply, state);
 
-      const events = cache.recordStream(prepend(execution.value.first, execution.value.iterator));
-      const frames = writeChatStream(events, {
+      const recorder = cache.streamRecorder();
+      const streamingSince = performance.now();
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        // Streaming time is upstream time: the overhead is what the gateway spent before it.
+        state.upstreamMs += performance.now() - streamingSince;
+        execution.release();
+        call.dispose();
+      };
+      // A client that leaves before the first frame is pulled never starts the generator, whose
+      // onEnd would then not run.
+      reply.raw.once('close', end);
+      const frames = writeChatStream(withFirst(execution.value.first, execution.value.iterator), {
         onEvent(event) {
-          if (event.chunk.usage) state.usage = usageFromChunk(event.chunk.usage);
+          if (event.mayCarryUsage !== false && event.chunk.usage)
+            state.usage = usageFromChunk(event.chunk.usage);
+          recorder?.add(event);
+        },
+        onComplete() {
+          recorder?.complete();
         },
         onError(error) {
           if (!(error instanceof ClientClosed))
@@ -204,21 +205,10 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
           state.errorCode = rendered.gatewayCode;
           return rendered.envelope;
         },
+        onEnd: end,
       });
-      const release = execution.release;
-      async function* body$(): AsyncGenerator<string, void, undefined> {
-        const started = performance.now();
-        try {
-          yield* frames;
-        } finally {
-          // Streaming time is upstream time: the overhead is what the gateway spent before it.
-          state.upstreamMs += performance.now() - started;
-          release();
-          call.dispose();
-        }
-      }
       reply.headers(SSE_HEADERS);
-      return reply.send(Readable.from(body$(), { objectMode: false }));
+      return reply.send(Readable.from(frames, { objectMode: false }));
     },
   );
 };

@@ -111,7 +111,8 @@ export class MemoryUsageStore implements UsageStore {
   constructor(private readonly retentionDays = 400) {}
 
   async record(entry: UsageRecord): Promise<void> {
-    const day = dayOf(entry.at);
+    const iso = entry.at.toISOString();
+    const day = iso.slice(0, 10);
     let days = this.#byIdentity.get(entry.identity);
     if (!days) this.#byIdentity.set(entry.identity, (days = new Map()));
     let models = days.get(day);
@@ -121,9 +122,11 @@ export class MemoryUsageStore implements UsageStore {
     }
     const figures = models.get(entry.model) ?? emptyFigures();
     models.set(entry.model, addFigures(figures, figuresOf(entry)));
-    for (const period of ['daily', 'monthly'] as const) {
-      const key = `${entry.identity}|${periodOf(period, entry.at)}`;
-      this.#spent.set(key, (this.#spent.get(key) ?? 0) + entry.costUsd);
+    if (entry.costUsd > 0) {
+      for (const period of [day, iso.slice(0, 7)]) {
+        const key = `${entry.identity}|${period}`;
+        this.#spent.set(key, (this.#spent.get(key) ?? 0) + entry.costUsd);
+      }
     }
   }
 

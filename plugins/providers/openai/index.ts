@@ -44,6 +44,7 @@ import {
   usageFromResponses,
   type OpenAIUsageWire,
   type ResponsesUsageWire,
+  peekModelAndUsage,
 } from './openai-api.js';
 import { convertToOpenAIRequest } from './convert-to-openai-request.js';
 import { convertToOpenAIForm } from './convert-to-openai-form.js';
@@ -256,7 +257,9 @@ export class OpenAIAdapter implements ProviderAdapter {
     readUsage: (usage: unknown) => Usage | undefined = (usage) => usageFromOpenAI(usage as OpenAIUsageWire),
   ): Promise<UnaryResult> {
     const bytes = await readBody(response, context.signal, this.#id);
-    const parsed = this.#parseObject<{ model?: unknown; usage?: unknown }>(bytes);
+    const parsed =
+      peekModelAndUsage(bytes.toString('utf8')) ??
+      this.#parseObject<{ model?: unknown; usage?: unknown }>(bytes);
     return {
       body: bytes,
       contentType: 'application/json',

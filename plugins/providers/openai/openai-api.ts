@@ -92,3 +92,69 @@ export function usageFromOpenAI(usage: OpenAIUsageWire | null | undefined): Usag
     cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
   };
 }
+
+/** The index just past the JSON value (object, array or string) that starts at `start`, or -1. */
+function endOfValue(text: string, start: number): number {
+  const open = text.charCodeAt(start);
+  if (open === 34) {
+    for (let index = start + 1; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (code === 92) index++;
+      else if (code === 34) return index + 1;
+    }
+    return -1;
+  }
+  let depth = 0;
+  let inString = false;
+  for (let index = start; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 92) index++;
+      else if (code === 34) inString = false;
+    } else if (code === 34) inString = true;
+    else if (code === 123 || code === 91) depth++;
+    else if (code === 125 || code === 93) {
+      depth--;
+      if (depth === 0) return index + 1;
+    }
+  }
+  return -1;
+}
+
+/** The value of `"key": <value>` found by scanning from `from` (backwards when `last`), or undefined. */
+function peekField(text: string, key: string, last: boolean): unknown {
+  const field = `"${key}"`;
+  let index = last ? text.lastIndexOf(field) : text.indexOf(field);
+  while (index !== -1) {
+    let cursor = index + field.length;
+    while (text.charCodeAt(cursor) <= 32) cursor++;
+    if (text.charCodeAt(cursor) === 58) {
+      cursor++;
+      while (text.charCodeAt(cursor) <= 32) cursor++;
+      const end = endOfValue(text, cursor);
+      if (end === -1) return undefined;
+      return JSON.parse(text.slice(cursor, end)) as unknown;
+    }
+    index = last ? text.lastIndexOf(field, index - 1) : text.indexOf(field, index + 1);
+  }
+  return undefined;
+}
+
+/**
+ * `model` and `usage` of an OpenAI answer that is passed through unchanged, read without parsing
+ * the whole body: `model` comes first in OpenAI's answers and `usage` last, and a quote inside a
+ * string value is always escaped, so a scan for `"model":` / `"usage":` finds the top-level fields.
+ * The body must still look like one JSON object; anything unexpected falls back to a full parse.
+ */
+export function peekModelAndUsage(text: string): { model: unknown; usage: unknown } | null {
+  let start = 0;
+  while (text.charCodeAt(start) <= 32) start++;
+  let end = text.length - 1;
+  while (end > 0 && text.charCodeAt(end) <= 32) end--;
+  if (text.charCodeAt(start) !== 123 || text.charCodeAt(end) !== 125) return null;
+  try {
+    return { model: peekField(text, 'model', false), usage: peekField(text, 'usage', true) };
+  } catch {
+    return null;
+  }
+}

@@ -1,14 +1,45 @@
 /**
  * An OpenAI chat stream → typed chunks. Each event's JSON text is kept (`raw`) so the client gets the
- * upstream's bytes unchanged; `[DONE]` ends the iteration (the gateway writes its own).
+ * upstream's bytes unchanged, and is parsed only when something reads its `chunk`: a pass-through
+ * stream needs no JSON work per event. `[DONE]` ends the iteration (the gateway writes its own).
  * @see https://platform.openai.com/docs/api-reference/chat-streaming
  */
 import type { Dispatcher } from 'undici';
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent } from '../../../src/provider.js';
-import { parseServerSentEvents } from '../../../src/sse.js';
+import { ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
 import { UpstreamFailure, destroyBody, scrubSecrets, toUpstreamFailure } from '../../../src/upstream.js';
 import type { OpenAIErrorWire } from './openai-api.js';
+
+/** Whether `"key"` appears in `raw` with a value other than null (a cheap look before parsing). */
+export function hasNonNullField(raw: string, key: string): boolean {
+  const field = `"${key}"`;
+  let index = raw.indexOf(field);
+  while (index !== -1) {
+    let cursor = index + field.length;
+    while (raw.charCodeAt(cursor) === 32) cursor++;
+    if (raw.charCodeAt(cursor) === 58) {
+      cursor++;
+      while (raw.charCodeAt(cursor) === 32) cursor++;
+      if (raw.charCodeAt(cursor) !== 110) return true; // anything but `null`
+    }
+    index = raw.indexOf(field, index + 1);
+  }
+  return false;
+}
+
+class OpenAIStreamEvent implements StreamEvent {
+  #chunk: ChatCompletionChunk | undefined;
+  readonly mayCarryUsage: boolean;
+
+  constructor(readonly raw: string) {
+    this.mayCarryUsage = hasNonNullField(raw, 'usage');
+  }
+
+  get chunk(): ChatCompletionChunk {
+    return (this.#chunk ??= JSON.parse(this.raw) as ChatCompletionChunk);
+  }
+}
 
 export async function* readOpenAIStream(
   response: Dispatcher.ResponseData,
@@ -17,33 +48,59 @@ export async function* readOpenAIStream(
   secrets: (string | undefined)[],
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
+  const decoder = new ServerSentEventDecoder();
+  const events: ServerSentEvent[] = [];
+
+  function check(event: ServerSentEvent): OpenAIStreamEvent {
+    const data = event.data;
+    // Events are passed through unparsed: a cut or garbled one is caught by its shape, an error
+    // event by its key.
+    if (data.charCodeAt(0) !== 123 || data.charCodeAt(data.length - 1) !== 125) {
+      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
+        message: `The provider ${provider} sent a stream event that is not a JSON object.`,
+      });
+    }
+    if (event.event === 'error' || hasNonNullField(data, 'error')) {
+      let parsed: OpenAIErrorWire | undefined;
+      try {
+        parsed = JSON.parse(data) as OpenAIErrorWire;
+      } catch {
+        parsed = undefined;
+      }
+      if (event.event === 'error' || (parsed?.error && typeof parsed.error === 'object')) {
+        throw new UpstreamFailure('GW_ERR_UPSTREAM_ERROR', 'mid_stream', {
+          message: scrubSecrets(
+            parsed?.error?.message ?? `The provider ${provider} reported an error mid-stream.`,
+            secrets,
+          ),
+          code: parsed?.error?.code == null ? null : String(parsed.error.code),
+        });
+      }
+    }
+    return new OpenAIStreamEvent(data);
+  }
+
   try {
     // Not destroyed when we stop reading at [DONE]: the rest is drained so the connection is reused.
     const source = response.body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-    for await (const event of parseServerSentEvents(source)) {
-      const data = event.data;
-      if (data === '[DONE]') {
+    for await (const piece of source) {
+      decoder.push(piece, events);
+      for (const event of events) {
+        if (event.data === '[DONE]') {
+          finished = true;
+          return;
+        }
+        yield check(event);
+      }
+      events.length = 0;
+    }
+    decoder.end(events);
+    for (const event of events) {
+      if (event.data === '[DONE]') {
         finished = true;
         return;
       }
-      let parsed: ChatCompletionChunk & OpenAIErrorWire;
-      try {
-        parsed = JSON.parse(data) as ChatCompletionChunk & OpenAIErrorWire;
-      } catch {
-        throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-          message: `The provider ${provider} sent a stream event that is not JSON.`,
-        });
-      }
-      if (parsed.error || event.event === 'error') {
-        throw new UpstreamFailure('GW_ERR_UPSTREAM_ERROR', 'mid_stream', {
-          message: scrubSecrets(
-            parsed.error?.message ?? `The provider ${provider} reported an error mid-stream.`,
-            secrets,
-          ),
-          code: parsed.error?.code == null ? null : String(parsed.error.code),
-        });
-      }
-      yield { chunk: parsed, raw: data };
+      yield check(event);
     }
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
