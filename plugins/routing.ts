@@ -134,8 +134,10 @@ export class Router {
     plan: OrderedPlan,
     attempt: (deployment: Deployment, handle: Attempt) => Promise<T>,
     call: { signal: AbortSignal; deadline: number },
+    settings: { selfAborting?: boolean } = {},
   ): Promise<ExecutionResult<T>> {
     return executePlan(plan.deployments, attempt, {
+      selfAborting: settings.selfAborting,
       signal: call.signal,
       deadline: call.deadline,
       retries: this.routing.retries,

@@ -14,8 +14,9 @@ export const REDACTED_PATHS = [
   'headers.authorization',
   'headers["x-api-key"]',
   'headers["x-goog-api-key"]',
-  '*.apiKey',
-  '*.api_key',
+  'headers["x-provider-api-key"]',
+  'apiKey',
+  'api_key',
 ];
 
 export function loggerOptions(level: string): Exclude<FastifyServerOptions['logger'], boolean | undefined> {

@@ -132,6 +132,16 @@ export async function readBody(
   provider: string,
   limit = 64 * 1024 * 1024,
 ): Promise<Buffer> {
+  // A body of known, allowed length is taken whole by undici's own consumer, without an async
+  // iterator turn per chunk; one of unknown length is read piece by piece against the limit.
+  const declared = Number(response.headers['content-length']);
+  if (declared >= 0 && declared <= limit) {
+    try {
+      return Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      throw toUpstreamFailure(error, signal, provider);
+    }
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   try {

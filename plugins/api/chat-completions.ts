@@ -165,6 +165,8 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
             }
           },
           call.context,
+          // A stream's attempt abandons itself when its first event is late.
+          { selfAborting: true },
         );
       } catch (error) {
         call.dispose();

@@ -59,6 +59,18 @@ export interface ExecuteOptions {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   random(): number;
   onAttempt?(record: AttemptRecord, deployment: Deployment): void;
+  /**
+   * Whether an attempt may abandon itself (`Attempt.abort`, a stream's late first byte): each attempt
+   * then gets its own AbortController; otherwise attempts share the call's signal, which spares an
+   * AbortController and two listeners per call.
+   */
+  selfAborting?: boolean;
+}
+
+function sharedSignalAbort(): never {
+  throw new Error(
+    'This attempt shares the call signal: run the plan with selfAborting to abandon an attempt',
+  );
 }
 
 export class ExecutionError extends Error {
@@ -158,10 +170,14 @@ async function runPlan<T>(
           upstreamMs,
         );
       }
-      const controller = new AbortController();
-      const forward = () => controller.abort(signal.reason);
-      signal.addEventListener('abort', forward, { once: true });
-      const handle: Attempt = { signal: controller.signal, abort: (reason) => controller.abort(reason) };
+      let handle: Attempt;
+      let forward: (() => void) | undefined;
+      if (options.selfAborting) {
+        const controller = new AbortController();
+        forward = () => controller.abort(signal.reason);
+        signal.addEventListener('abort', forward, { once: true });
+        handle = { signal: controller.signal, abort: (reason) => controller.abort(reason) };
+      } else handle = { signal, abort: sharedSignalAbort };
       health.acquire();
       const started = options.now();
       try {
@@ -189,12 +205,12 @@ async function runPlan<T>(
             if (released) return;
             released = true;
             health.release();
-            signal.removeEventListener('abort', forward);
+            if (forward) signal.removeEventListener('abort', forward);
           },
         };
       } catch (error) {
         health.release();
-        signal.removeEventListener('abort', forward);
+        if (forward) signal.removeEventListener('abort', forward);
         const durationMs = options.now() - started;
         upstreamMs += durationMs;
         if (error instanceof ClientClosed || signal.reason instanceof ClientClosed) {

@@ -246,6 +246,7 @@ describe('executePlan: the failure matrix', () => {
 
   it('lets an attempt abandon itself (a late first byte) and fails over', async () => {
     const { options } = setup(0);
+    options.selfAborting = true;
     const calls: string[] = [];
     const result = await executePlan(
       [a, b],
@@ -263,6 +264,21 @@ describe('executePlan: the failure matrix', () => {
     expect(calls).toEqual(['a/m', 'b/m']);
     expect(result.value).toBe('streamed');
     expect(options.signal.aborted).toBe(false);
+  });
+
+  it('gives attempts the call signal itself unless they may abandon themselves', async () => {
+    const { options } = setup(0);
+    const signals: AbortSignal[] = [];
+    await executePlan(
+      [a],
+      async (_target, handle) => {
+        signals.push(handle.signal);
+        expect(() => handle.abort(new Error('late'))).toThrow(/selfAborting/);
+        return 'ok';
+      },
+      options,
+    );
+    expect(signals).toEqual([options.signal]);
   });
 
   it('computes backoff as full jitter under an exponential ceiling', () => {
