@@ -36,6 +36,8 @@ export interface BenchArguments {
   pin: boolean;
   /** Where results go (bench/results by default). */
   outputDirectory: string;
+  /** Extra environment of the gateway process (NAME=VALUE flags), shown in the report. */
+  gatewayEnvironment: Record<string, string>;
   /** Renders the markdown of an earlier run's JSON instead of running. */
   render: string | undefined;
   help: boolean;
@@ -59,6 +61,8 @@ export const USAGE = `npm run bench -- [flags]
   --workloads LIST      any of ${WORKLOAD_IDS.join(', ')}
   --ttft-requests N     sequential requests of the time-to-first-token probe
   --no-pin              do not pin processes to CPUs with taskset
+  --gateway-env N=V     an extra environment variable of the gateway (repeatable), e.g.
+                        NODE_OPTIONS=--max-semi-space-size=8 or CACHE_MAX_BYTES=16777216
   --output DIR          where results are written (default bench/results)
   --render FILE         redo the markdown of an earlier run from its JSON (written beside it)
   --help                this text`;
@@ -78,6 +82,21 @@ function numberList(flag: string, text: string | undefined): number[] | undefine
   if (text === undefined) return undefined;
   const values = text.split(',').map((item) => positiveNumber(flag, item.trim(), true)!);
   return [...new Set(values)];
+}
+
+const ENVIRONMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function environmentList(items: string[] | undefined): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const item of items ?? []) {
+    const equals = item.indexOf('=');
+    const name = equals < 0 ? '' : item.slice(0, equals);
+    if (!ENVIRONMENT_NAME.test(name)) {
+      throw new BenchArgumentError(`--gateway-env must be NAME=VALUE: value was "${item}"`);
+    }
+    environment[name] = item.slice(equals + 1);
+  }
+  return environment;
 }
 
 function workloadList(text: string | undefined): WorkloadId[] | undefined {
@@ -117,6 +136,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
         workloads: { type: 'string' },
         'ttft-requests': { type: 'string' },
         pin: { type: 'boolean', default: true },
+        'gateway-env': { type: 'string', multiple: true },
         output: { type: 'string' },
         render: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -150,6 +170,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
     soakRequests: positiveNumber('requests', values.requests, true) ?? 1_000_000,
     soakConnections: concurrencies?.[0] ?? 64,
     pin: values.pin,
+    gatewayEnvironment: environmentList(values['gateway-env']),
     outputDirectory: values.output ?? 'bench/results',
     render: values.render,
     help: values.help,

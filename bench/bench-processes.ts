@@ -147,6 +147,8 @@ export interface GatewayStart {
   logPath: string;
   /** Extra flags for Node (--cpu-prof ...). */
   nodeFlags?: string[];
+  /** Extra environment (--gateway-env), over the defaults below. */
+  environment?: Record<string, string>;
 }
 
 /**
@@ -177,6 +179,7 @@ export async function startGateway(options: GatewayStart): Promise<BenchProcess>
     RATE_LIMIT_AUDIO_RPM: unlimited,
     CACHE_ENABLED: 'true',
     METRICS_ACCESS: 'protected',
+    ...options.environment,
   };
   const log = openSync(options.logPath, 'w');
   const [file, argv] = command(options.plan, options.plan.measured, [

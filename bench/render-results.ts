@@ -30,6 +30,15 @@ export interface BenchResults {
 
 const MEGABYTE = 1024 * 1024;
 
+/** The gateway's extra environment of this run, when there was one (older results have none). */
+export function renderGatewayEnvironment(environment: Record<string, string> | undefined): string[] {
+  const entries = Object.entries(environment ?? {});
+  if (entries.length === 0) return [];
+  return [
+    `- Gateway environment added: ${entries.map(([name, value]) => `\`${name}=${value}\``).join(', ')}`,
+  ];
+}
+
 export function renderBenchResults(results: BenchResults) {
   const options = results.arguments;
   const summary = summarizeRuns(results.runs);
@@ -52,6 +61,7 @@ export function renderBenchResults(results: BenchResults) {
         ]
       : []),
     `- Access log: ${(bytes / Math.max(1, lines)).toFixed(0)} bytes per line, ${lines} lines written to a file`,
+    ...renderGatewayEnvironment(options.gatewayEnvironment),
     '',
     '## Throughput, latency, CPU and memory',
     '',

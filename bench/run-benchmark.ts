@@ -61,7 +61,13 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
     started.push(upstream);
     const floor = await startFloorProxy(plan, upstream.port);
     started.push(floor);
-    const gateway = await startGateway({ plan, upstreamPort: upstream.port, keys: KEYS, logPath });
+    const gateway = await startGateway({
+      plan,
+      upstreamPort: upstream.port,
+      keys: KEYS,
+      logPath,
+      environment: options.gatewayEnvironment,
+    });
     started.push(gateway);
     log(
       `fake upstream :${upstream.port}, floor :${floor.port}, gateway :${gateway.port} (pid ${gateway.pid})`,

@@ -44,6 +44,7 @@ export async function runProfile(options: BenchArguments, keys: BenchKeys): Prom
         keys,
         logPath: '/dev/null',
         nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profiles, '--cpu-prof-name', file],
+        environment: options.gatewayEnvironment,
       });
       let completed = 0;
       let windowStartMs = 0;

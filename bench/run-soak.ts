@@ -16,6 +16,7 @@ import {
   type BenchProcess,
 } from './bench-processes.js';
 import { describeMachine, renderMachine } from './describe-machine.js';
+import { renderGatewayEnvironment } from './render-results.js';
 import { log, targetOrigin, verifyAnswers } from './measure-workloads.js';
 import { readLoadAverage, readMemory } from './process-figures.js';
 import { runLoad } from './run-load.js';
@@ -48,7 +49,13 @@ export async function runSoak(options: BenchArguments, keys: BenchKeys): Promise
     const upstream = await startFakeUpstream(plan);
     started.push(upstream);
     // A million access-log lines would fill a disk for nothing: they are written, to /dev/null.
-    const gateway = await startGateway({ plan, upstreamPort: upstream.port, keys, logPath: '/dev/null' });
+    const gateway = await startGateway({
+      plan,
+      upstreamPort: upstream.port,
+      keys,
+      logPath: '/dev/null',
+      environment: options.gatewayEnvironment,
+    });
     started.push(gateway);
     const targets = { upstream, gateway };
     const origin = targetOrigin(targets, 'gateway');
@@ -105,6 +112,7 @@ export async function runSoak(options: BenchArguments, keys: BenchKeys): Promise
         `(${WORKLOAD_IDS.join(', ')}); ${result.completed} answered 2xx, ${result.non2xx} non-2xx, ` +
         `${result.errors} errors, in ${result.durationSeconds.toFixed(0)} s ` +
         `(${result.requestsPerSecond.toFixed(0)} req/s)`,
+      ...renderGatewayEnvironment(options.gatewayEnvironment),
       '',
       renderSoak(samples, verdict),
       '',

@@ -58,6 +58,24 @@ describe('parseBenchArguments', () => {
     expect(parseBenchArguments(['--no-pin']).pin).toBe(false);
   });
 
+  it('gives the gateway extra environment variables with repeated --gateway-env flags', () => {
+    expect(parseBenchArguments([]).gatewayEnvironment).toEqual({});
+    expect(
+      parseBenchArguments([
+        '--gateway-env',
+        'NODE_OPTIONS=--max-semi-space-size=8 --max-old-space-size=256',
+        '--gateway-env',
+        'CACHE_MAX_BYTES=16777216',
+        '--gateway-env',
+        'EMPTY=',
+      ]).gatewayEnvironment,
+    ).toEqual({
+      NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=256',
+      CACHE_MAX_BYTES: '16777216',
+      EMPTY: '',
+    });
+  });
+
   it('takes the file of an earlier run to render', () => {
     expect(parseBenchArguments(['--render', 'bench/results/x.json']).render).toBe('bench/results/x.json');
     expect(parseBenchArguments([]).render).toBeUndefined();
@@ -70,6 +88,9 @@ describe('parseBenchArguments', () => {
     [['--workloads', 'openai-unary,bogus'], /unknown workload "bogus"/],
     [['--requests', '10'], /--requests applies to --soak only/],
     [['--soak', '--profile'], /cannot be combined/],
+    [['--gateway-env', 'NOEQUALS'], /--gateway-env must be NAME=VALUE: value was "NOEQUALS"/],
+    [['--gateway-env', '=1'], /--gateway-env must be NAME=VALUE/],
+    [['--gateway-env', 'BAD-NAME=1'], /--gateway-env must be NAME=VALUE/],
     [['--bogus'], /bogus/],
     [['extra'], /extra/],
   ])('refuses %j with a message naming the flag', (argv, message) => {

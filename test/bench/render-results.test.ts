@@ -55,4 +55,15 @@ describe('renderBenchResults', () => {
     );
     expect(targets.find((check) => check.target.startsWith('Unary chat, OpenAI: CPU'))?.met).toBe(false);
   });
+
+  it('names the environment the gateway was given, and says nothing when there was none', () => {
+    expect(renderBenchResults(results).markdown).not.toContain('Gateway environment added');
+    const tuned = {
+      ...results,
+      arguments: { ...results.arguments, gatewayEnvironment: { NODE_OPTIONS: '--max-semi-space-size=8' } },
+    };
+    expect(renderBenchResults(tuned).markdown).toContain(
+      '- Gateway environment added: `NODE_OPTIONS=--max-semi-space-size=8`',
+    );
+  });
 });
