@@ -4,7 +4,7 @@
  * digests and compared in constant time; an identity's id is derived from the digest or set in
  * configuration, so it can be logged.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import picomatch from 'picomatch';
 import type { ClientKeyOptions } from '../schemas/options.js';
 import type { RateLimitClass } from './route-config.js';
@@ -45,7 +45,7 @@ export interface Identity {
 }
 
 export function hashKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return hash('sha256', key, 'buffer');
 }
 
 export function identityIdOf(digest: Buffer): string {

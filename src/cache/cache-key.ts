@@ -7,7 +7,7 @@
  * (OpenAI's own cache routing hint). Absent and null are the same. Header order never enters.
  * @see https://platform.openai.com/docs/api-reference/chat/create
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 import stringify from 'fast-json-stable-stringify';
 import type { Target } from '../provider.js';
 
@@ -54,7 +54,8 @@ function baseHash(kind: string, resolvedModel: string, canonical: string): Hash 
 
 /** The digest identifying a chat completion answer (base64url, 43 characters). */
 export function chatAnswerDigest(body: Record<string, unknown>, resolvedModel: string): string {
-  return baseHash('chat', resolvedModel, stringify(answerFields(body))).digest('base64url');
+  // The same text baseHash would feed, hashed in one call (no Hash object per request).
+  return hash('sha256', `chat\n${resolvedModel}\n${stringify(answerFields(body))}`, 'base64url');
 }
 
 /**

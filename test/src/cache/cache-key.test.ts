@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chatAnswerDigest, embeddingItemDigests, resolvedModelOf } from '../../../src/cache/cache-key.js';
 import type { Target } from '../../../src/provider.js';
@@ -25,6 +26,19 @@ describe('chat cache key', () => {
       chatAnswerDigest(structuredClone(base), 'openai/gpt-4o'),
     );
     expect(chatAnswerDigest(base, 'openai/gpt-4o')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('is the SHA-256 of the kind, the resolved model and the canonical request, one per line', () => {
+    const request = {
+      model: 'gpt-4o',
+      stream: true,
+      temperature: 0,
+      messages: [{ content: 'Hi', role: 'user' }],
+    };
+    const canonical = '{"messages":[{"content":"Hi","role":"user"}],"temperature":0}';
+    expect(chatAnswerDigest(request, 'openai/gpt-4o')).toBe(
+      createHash('sha256').update(`chat\nopenai/gpt-4o\n${canonical}`).digest('base64url'),
+    );
   });
 
   it('ignores key order at every level, and what does not change the answer', () => {
