@@ -89,6 +89,17 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   fastify.removeContentTypeParser('text/plain');
   fastify.setErrorHandler((error, request, reply) => {
     const rendered = renderError(error, request.body);
+    const allows = request.gateway?.identity?.allowsModel;
+    const details = rendered.envelope.error.details;
+    // The models an error suggests are, for a key with an allow-list, only those it may call.
+    if (allows && Array.isArray(details?.['available_models'])) {
+      rendered.envelope.error.details = {
+        ...details,
+        available_models: (details['available_models'] as unknown[]).filter(
+          (name) => typeof name === 'string' && allows(name),
+        ),
+      };
+    }
     if (request.gateway) {
       request.gateway.errorCode = rendered.gatewayCode;
       // A model call that failed still says what the gateway tried.

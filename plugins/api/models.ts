@@ -88,9 +88,11 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
     },
     async (request) => {
       const id = request.params['*'];
-      const route = fastify.gatewayRouter.routes().find((entry) => entry.name === id);
+      // A key with an allow-list is told of the others what it is told of unknown names.
+      const allowed = request.gateway.identity?.allowsModel?.(id) ?? true;
+      const route = allowed ? fastify.gatewayRouter.routes().find((entry) => entry.name === id) : undefined;
       if (route) return toRouteObject(route);
-      const model = fastify.gatewayCatalog.get(id);
+      const model = allowed ? fastify.gatewayCatalog.get(id) : undefined;
       const configured = model ? fastify.gatewayProviders.get(model.provider)?.configured === true : false;
       if (!model) {
         throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', {

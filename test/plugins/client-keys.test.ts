@@ -291,4 +291,38 @@ describe('model list', () => {
     });
     expect(everything.json().data.length).toBeGreaterThan(20);
   });
+
+  it('answers a model outside the allow-list as unknown, and suggests only allowed models', async () => {
+    const app = await gatewayWith('client');
+    const headers = { authorization: `Bearer ${TEAM_KEY}` };
+    const allowed = await app.app.inject({ url: '/v1/models/gpt-4o-mini', headers });
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.json().id).toBe('gpt-4o-mini');
+
+    const hidden = await app.app.inject({ url: '/v1/models/gpt-4o', headers });
+    expect(hidden.statusCode).toBe(404);
+    expect(hidden.json().error.code).toBe('model_not_found');
+    expect([...hidden.json().error.details.available_models].sort()).toEqual([
+      'gpt-4o-mini',
+      'text-embedding-3-large',
+      'text-embedding-3-small',
+      'text-embedding-ada-002',
+    ]);
+
+    const unknown = await app.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.details.available_models).toEqual(['gpt-4o-mini']);
+
+    const everything = await app.app.inject({
+      url: '/v1/models/gpt-4o',
+      headers: { authorization: `Bearer ${BYOK_KEY}` },
+    });
+    expect(everything.statusCode).toBe(200);
+    expect(upstream.requests).toHaveLength(0);
+  });
 });
