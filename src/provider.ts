@@ -63,6 +63,11 @@ export interface StreamEvent {
    * `chunk` (which a pass-through adapter parses only on demand).
    */
   readonly mayCarryUsage?: boolean;
+  /**
+   * Accounted, never sent: the usage of a stream whose client did not ask for it
+   * (`stream_options.include_usage`), read so that every request's tokens are counted.
+   */
+  readonly hidden?: boolean;
 }
 
 /**

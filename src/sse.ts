@@ -190,6 +190,7 @@ export async function* writeChatStream(
     try {
       for await (const event of events) {
         hooks.onEvent?.(event);
+        if (event.hidden === true) continue;
         yield formatEvent(event);
       }
     } catch (error) {

@@ -306,6 +306,11 @@ describe('streamed chat through Gemini', () => {
     expect(finishes).toHaveLength(1);
     expect(finishes[0]!.choices[0]!.finish_reason).toBe('stop');
     expect(chunks.at(-1)).toBe(finishes[0]);
+    // Not asked for, the usage is not sent, but it is counted.
+    expect(chunks.some((chunk) => chunk.usage)).toBe(false);
+    const line = gateway.logs.accessLines().at(-1)!;
+    expect(line['promptTokens']).toBeGreaterThan(0);
+    expect(line['completionTokens']).toBeGreaterThan(0);
   });
 
   it('ends the raw stream with data: [DONE]', async () => {

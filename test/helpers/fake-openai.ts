@@ -14,6 +14,19 @@ export const CHAT_STREAM = openaiFixture('chat-completion-stream.txt');
 export const CHAT_STREAM_USAGE = openaiFixture('chat-completion-stream-usage.txt');
 export const CHAT_STREAM_TOOL_CALLS = openaiFixture('chat-completion-stream-tool-calls.txt');
 
+/**
+ * What a client that did not ask for usage gets from an include_usage stream: the same events
+ * without their `"usage":null` member, and without the usage chunk (the gateway asks for usage on
+ * every stream to count it, and gives the stream back as OpenAI sends it without).
+ */
+export function withoutUsage(stream: string): string {
+  return stream
+    .split('\n\n')
+    .filter((event) => !event.includes('"choices":[],"usage":{'))
+    .join('\n\n')
+    .replaceAll(',"usage":null', '');
+}
+
 export function unaryChat(body = CHAT_COMPLETION): ScriptedResponse {
   return { status: 200, headers: { 'content-type': 'application/json' }, body };
 }

@@ -8,6 +8,7 @@ import {
   CHAT_STREAM_USAGE,
   startFakeOpenAI,
   streamChat,
+  withoutUsage,
 } from '../helpers/fake-openai.js';
 import { OPENAI_KEY, authHeaders, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { assertOpenAISchema } from '../helpers/openai-schemas.js';
@@ -226,12 +227,16 @@ describe('chat completions: streams', () => {
     const body = freshChat({ stream: true });
     const first = await chat(body);
     expect(first.headers['x-cache']).toBe('MISS');
-    expect(first.body).toBe(CHAT_STREAM);
+    expect(first.body).toBe(withoutUsage(CHAT_STREAM_USAGE));
     const second = await chat(body);
     expect(second.headers['x-cache']).toBe('HIT');
     expect(second.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(second.body).toBe(CHAT_STREAM);
+    expect(second.body).toBe(first.body);
     validStream(second.body);
+    // The usage the gateway asked for is kept, so a client that wants it is answered too.
+    const withUsage = await chat({ ...body, stream_options: { include_usage: true } });
+    expect(withUsage.headers['x-cache']).toBe('HIT');
+    expect(validStream(withUsage.body).at(-1)?.['usage']).toMatchObject({ total_tokens: 29 });
     expect(upstream.received()).toHaveLength(1);
   });
 
@@ -242,9 +247,9 @@ describe('chat completions: streams', () => {
     expect(again.headers['x-cache']).toBe('HIT');
     expect(again.body).toBe(CHAT_STREAM_USAGE);
 
-    const withoutUsage = await chat({ ...body, stream_options: undefined });
-    expect(withoutUsage.headers['x-cache']).toBe('HIT');
-    const chunks = validStream(withoutUsage.body);
+    const noUsage = await chat({ ...body, stream_options: undefined });
+    expect(noUsage.headers['x-cache']).toBe('HIT');
+    const chunks = validStream(noUsage.body);
     expect(chunks.some((chunk) => chunk['usage'])).toBe(false);
     expect(upstream.received()).toHaveLength(1);
   });

@@ -177,6 +177,16 @@ export class GeminiStreamTranslator {
     }
     return chunks;
   }
+
+  /**
+   * The usage chunk of a client that did not ask for one (no include_usage), for the gateway's
+   * accounting only; undefined when it was asked for (then end() sent it) or Gemini gave none.
+   * Call after end().
+   */
+  unrequestedUsage(): ChatCompletionChunk | undefined {
+    if (this.#options.includeUsage || !this.#usage) return undefined;
+    return { ...this.#chunk([]), usage: this.#usage.usage };
+  }
 }
 
 /** The failure an error body written into the stream stands for (Vertex appends one on a fault). */
@@ -269,6 +279,8 @@ export async function* readGeminiStream(
       for (const chunk of translator.push(event)) yield { chunk };
     }
     for (const chunk of translator.end()) yield { chunk };
+    const usage = translator.unrequestedUsage();
+    if (usage) yield { chunk: usage, hidden: true };
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
   }

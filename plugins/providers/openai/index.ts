@@ -303,9 +303,13 @@ export class OpenAIAdapter implements ProviderAdapter {
     }
     const body = convertToOpenAIRequest(request, target, context.warnings);
     body['stream'] = true;
+    // Usage is asked for always, so that every stream's tokens are counted; a client that did not
+    // ask for it gets the stream as it would have been without it.
+    const hideUsage = request.stream_options?.include_usage !== true;
+    if (hideUsage) body['stream_options'] = { ...request.stream_options, include_usage: true };
     const response = await this.#post(OPENAI_CHAT_PATH, body, context);
     this.#expectEventStream(response);
-    return readOpenAIStream(response, context.signal, this.#id, [this.#apiKey, context.apiKey]);
+    return readOpenAIStream(response, context.signal, this.#id, [this.#apiKey, context.apiKey], hideUsage);
   }
 
   // ---- audio --------------------------------------------------------------------------------------

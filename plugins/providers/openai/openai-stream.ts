@@ -28,12 +28,28 @@ export function hasNonNullField(raw: string, key: string): boolean {
   return false;
 }
 
+const NULL_USAGE = '"usage":null';
+
+/** The event without its `"usage":null` member (OpenAI's form when include_usage is set). */
+export function withoutNullUsage(raw: string): string {
+  const index = raw.indexOf(NULL_USAGE);
+  if (index === -1) return raw;
+  const after = index + NULL_USAGE.length;
+  if (raw.charCodeAt(index - 1) === 44) return raw.slice(0, index - 1) + raw.slice(after);
+  if (raw.charCodeAt(after) === 44) return raw.slice(0, index) + raw.slice(after + 1);
+  return raw;
+}
+
 class OpenAIStreamEvent implements StreamEvent {
   #chunk: ChatCompletionChunk | undefined;
   readonly mayCarryUsage: boolean;
 
-  constructor(readonly raw: string) {
-    this.mayCarryUsage = hasNonNullField(raw, 'usage');
+  constructor(
+    readonly raw: string,
+    mayCarryUsage: boolean,
+    readonly hidden: boolean,
+  ) {
+    this.mayCarryUsage = mayCarryUsage;
   }
 
   get chunk(): ChatCompletionChunk {
@@ -41,11 +57,17 @@ class OpenAIStreamEvent implements StreamEvent {
   }
 }
 
+/**
+ * `hideUsage`: the client did not ask for usage but the gateway did (to count every request's
+ * tokens), so the stream is given back as OpenAI sends it without `include_usage`: the usage chunk
+ * is read and not sent (`hidden`), and the `"usage":null` OpenAI adds to the other chunks is removed.
+ */
 export async function* readOpenAIStream(
   response: Dispatcher.ResponseData,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
+  hideUsage = false,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
   const decoder = new ServerSentEventDecoder();
@@ -77,7 +99,12 @@ export async function* readOpenAIStream(
         });
       }
     }
-    return new OpenAIStreamEvent(data);
+    const mayCarryUsage = hasNonNullField(data, 'usage');
+    if (!hideUsage) return new OpenAIStreamEvent(data, mayCarryUsage, false);
+    // With include_usage, OpenAI puts a usage only on its last chunk, which has no choices.
+    return mayCarryUsage
+      ? new OpenAIStreamEvent(data, true, true)
+      : new OpenAIStreamEvent(withoutNullUsage(data), false, false);
   }
 
   try {

@@ -169,11 +169,13 @@ export async function* convertResponsesStream(
         yield* start(data.response);
         const response = data.response ?? {};
         yield chunk(state, {}, mapResponsesFinishReason(response, state.toolIndexes.size > 0));
-        if (options.includeUsage) {
+        const usage = convertResponsesUsage(response.usage);
+        if (options.includeUsage || usage) {
           const usageChunk = chunk(state, {});
           usageChunk.chunk.choices = [];
-          usageChunk.chunk.usage = convertResponsesUsage(response.usage) ?? null;
-          yield usageChunk;
+          usageChunk.chunk.usage = usage ?? null;
+          // Not asked for: read for the accounting, not sent.
+          yield options.includeUsage ? usageChunk : { chunk: usageChunk.chunk, hidden: true };
         }
         return;
       }

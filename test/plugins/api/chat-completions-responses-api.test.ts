@@ -190,6 +190,21 @@ describe('a chat completion on a Responses-only model', () => {
     expect(gateway.logs.accessLines().at(-1)!['completionTokens']).toBe(210);
   });
 
+  it('counts the usage of a stream that did not ask for it, without sending it', async () => {
+    const response = await post({
+      model: 'o3-pro',
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+      stream: true,
+    });
+    expect(response.statusCode).toBe(200);
+    const all = chunks(response.body);
+    expect(all.some((chunk) => 'usage' in chunk)).toBe(false);
+    expect(all.at(-1)!['choices']).not.toEqual([]);
+    const line = gateway.logs.accessLines().at(-1)!;
+    expect(line['promptTokens']).toBe(18);
+    expect(line['completionTokens']).toBe(210);
+  });
+
   it('streams parallel tool calls with increasing indexes and their own ids', async () => {
     const response = await post({
       model: 'o3-pro',

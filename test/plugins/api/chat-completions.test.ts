@@ -10,6 +10,7 @@ import {
   openaiFixture,
   startFakeOpenAI,
   streamChat,
+  withoutUsage,
 } from '../../helpers/fake-openai.js';
 import { passThroughOnly } from '../../helpers/routing.js';
 import { OPENAI_KEY, TEST_KEY, authHeaders, buildTestApp, type TestApp } from '../../helpers/build-app.js';
@@ -144,11 +145,18 @@ describe('unary chat through the OpenAI provider', () => {
 });
 
 describe('streamed chat through the OpenAI provider', () => {
-  it('relays every event unchanged and ends with [DONE]', async () => {
+  it('relays every event as OpenAI sends it without include_usage, counts the usage it asked for, and ends with [DONE]', async () => {
     const response = await post({ ...hello, stream: true });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(response.body).toBe(CHAT_STREAM);
+    expect((upstream.last().json as Record<string, unknown>)['stream_options']).toEqual({
+      include_usage: true,
+    });
+    expect(response.body).toBe(withoutUsage(CHAT_STREAM_USAGE));
+    expect(response.body).not.toContain('"usage"');
+    const line = gateway.logs.accessLines().at(-1)!;
+    expect(line['promptTokens']).toBe(24);
+    expect(line['completionTokens']).toBe(5);
     const events = dataEvents(response.body);
     expect(events.at(-1)).toBe('[DONE]');
     for (const event of events.slice(0, -1))

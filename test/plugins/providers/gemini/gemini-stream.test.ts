@@ -25,6 +25,8 @@ function bodyOf(text: string, pieceBytes: number): Dispatcher.ResponseData {
 
 interface Outcome {
   chunks: ChatCompletionChunk[];
+  /** Events read for the accounting only (the usage of a client that did not ask for it). */
+  hidden: ChatCompletionChunk[];
   error: unknown;
   text: string;
   warnings: string[];
@@ -42,6 +44,7 @@ async function translate(
     warnings,
   });
   const chunks: ChatCompletionChunk[] = [];
+  const hidden: ChatCompletionChunk[] = [];
   let error: unknown;
   try {
     const events = readGeminiStream(
@@ -53,13 +56,13 @@ async function translate(
     );
     for await (const event of events) {
       assertOpenAISchema('CreateChatCompletionStreamResponse', event.chunk);
-      chunks.push(event.chunk);
+      (event.hidden === true ? hidden : chunks).push(event.chunk);
     }
   } catch (caught) {
     error = caught;
   }
   const content = chunks.map((chunk) => (chunk.choices[0]?.delta['content'] as string | null) ?? '').join('');
-  return { chunks, error, text: content, warnings };
+  return { chunks, hidden, error, text: content, warnings };
 }
 
 function finishes(chunks: ChatCompletionChunk[]): (string | null)[] {
@@ -108,6 +111,20 @@ describe('successful streams', () => {
       choices: [],
       usage: { prompt_tokens: 34, completion_tokens: 1370, total_tokens: 1404 },
     });
+  });
+
+  it('gives the usage as a hidden event, after the last chunk, when the client did not ask for it', async () => {
+    const outcome = await translate(geminiFixture('googleai/streaming-success-no-content-parts.txt'));
+    expect(outcome.chunks.every((chunk) => chunk.usage === undefined)).toBe(true);
+    expect(outcome.hidden).toHaveLength(1);
+    expect(outcome.hidden[0]).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 34, completion_tokens: 1370, total_tokens: 1404 },
+    });
+    const asked = await translate(geminiFixture('googleai/streaming-success-no-content-parts.txt'), {
+      includeUsage: true,
+    });
+    expect(asked.hidden).toHaveLength(0);
   });
 
   it('has no usage chunk when the stream carried no usage, even when asked', async () => {
