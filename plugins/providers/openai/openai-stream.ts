@@ -29,6 +29,7 @@ export function hasNonNullField(raw: string, key: string): boolean {
 }
 
 const NULL_USAGE = '"usage":null';
+const EMPTY_CHOICES = '"choices":[]';
 
 /** The event without its `"usage":null` member (OpenAI's form when include_usage is set). */
 export function withoutNullUsage(raw: string): string {
@@ -101,10 +102,10 @@ export async function* readOpenAIStream(
     }
     const mayCarryUsage = hasNonNullField(data, 'usage');
     if (!hideUsage) return new OpenAIStreamEvent(data, mayCarryUsage, false);
-    // With include_usage, OpenAI puts a usage only on its last chunk, which has no choices.
-    return mayCarryUsage
-      ? new OpenAIStreamEvent(data, true, true)
-      : new OpenAIStreamEvent(withoutNullUsage(data), false, false);
+    if (!mayCarryUsage) return new OpenAIStreamEvent(withoutNullUsage(data), false, false);
+    // With include_usage, OpenAI puts a usage only on its last chunk, which has no choices; a
+    // compatible server that counts on content chunks too keeps them, usage and all.
+    return new OpenAIStreamEvent(data, true, data.includes(EMPTY_CHOICES));
   }
 
   try {

@@ -163,6 +163,20 @@ describe('streamed chat through the OpenAI provider', () => {
       assertOpenAISchema('CreateChatCompletionStreamResponse', JSON.parse(event));
   });
 
+  it('never hides a content chunk that carries a usage (servers that count as they go)', async () => {
+    const counted =
+      'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n' +
+      'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n' +
+      'data: [DONE]\n\n';
+    upstream.enqueue('POST', '/v1/chat/completions', streamChat(counted));
+    const response = await post({ ...hello, stream: true });
+    const events = dataEvents(response.body);
+    expect(events).toHaveLength(2);
+    expect(JSON.parse(events[0]!).choices[0].delta.content).toBe('Hi');
+    expect(events[1]).toBe('[DONE]');
+    expect(gateway.logs.accessLines().at(-1)!['completionTokens']).toBe(1);
+  });
+
   it('survives an upstream stream cut at every awkward boundary (1..7 bytes, inside UTF-8)', async () => {
     for (const size of [1, 2, 3, 5, 7]) {
       upstream.enqueue('POST', '/v1/chat/completions', streamChat(CHAT_STREAM, size));
