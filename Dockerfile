@@ -19,9 +19,10 @@ COPY src ./src
 COPY plugins ./plugins
 COPY schemas ./schemas
 COPY scripts ./scripts
-# No source maps or declarations in the image: nothing there reads them.
+# No source maps or declarations in the image: nothing there reads them. The providers' catalog
+# files go next to their compiled code (scripts/copy-assets.ts).
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json --sourceMap false --declaration false \
-  && rm -f dist/.tsbuildinfo
+  && node scripts/copy-assets.ts && rm -f dist/.tsbuildinfo
 
 # Production dependencies only, in a stage of their own so that no npm cache reaches the image.
 FROM node:24-slim AS production-dependencies
@@ -41,8 +42,8 @@ RUN npm ci --no-audit --no-fund
 EXPOSE 8080
 CMD ["npm", "run", "dev"]
 
-# Runtime: compiled code, production dependencies, the config folder (config/models.yaml is read at
-# start) and package.json (the code finds its folder, name and version by it). Everything is owned
+# Runtime: compiled code (with the providers' catalog files), production dependencies, the config
+# folder (config/default.yaml and config/<NODE_ENV>.yaml are read at start) and package.json (the code finds its folder, name and version by it). Everything is owned
 # by root and read-only to the process.
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production

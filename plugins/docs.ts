@@ -17,7 +17,7 @@ export const docsPlugin = fp<{ enabled: boolean }>(
           title: 'LLM Gateway',
           version: PACKAGE_VERSION,
           description:
-            'OpenAI-compatible API in front of OpenAI and Google Gemini models. Errors use the OpenAI envelope ' +
+            'One API in front of every model your company uses (OpenAI-compatible). Errors use the OpenAI envelope ' +
             '`{"error": {"message", "type", "param", "code"}}`; see docs/errors.md.',
         },
         components: {

@@ -69,15 +69,15 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (insta
       },
     },
     async (_request, reply) => {
-      const configured = fastify.gatewayProviders.configured();
+      const serving = fastify.gatewayProviders.serving();
       const checks = {
         config: { ok: true },
         providers: {
-          ok: configured.length > 0,
+          ok: serving.length > 0,
           message:
-            configured.length > 0
-              ? `${configured.length} configured: ${configured.map((provider) => provider.id).join(', ')}`
-              : 'No provider is configured: set OPENAI_API_KEY or GEMINI_API_KEY',
+            serving.length > 0
+              ? `${serving.length} configured: ${serving.map((provider) => provider.id).join(', ')}`
+              : `No provider is configured: set ${fastify.gatewayProviders.keyVariables().join(' or ')}`,
         },
       };
       const redis = redisCheck(fastify.gatewayRedis, rateLimitFailsClosed);
@@ -97,7 +97,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (insta
     },
     async () => ({
       status:
-        fastify.gatewayProviders.configured().length > 0 && fastify.gatewayRedis?.available !== false
+        fastify.gatewayProviders.serving().length > 0 && fastify.gatewayRedis?.available !== false
           ? 'ok'
           : 'degraded',
       version: PACKAGE_VERSION,

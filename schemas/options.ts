@@ -1,18 +1,36 @@
 /**
- * The gateway's options: one TypeBox schema that is the single source of the options' shape, their
- * defaults and their TypeScript type. `src/config.ts` maps YAML files and environment variables onto
- * it; an application that embeds the gateway passes (part of) it straight to the plugin.
+ * The gateway's options: one TypeBox schema that is the single description of every setting: its
+ * shape, default, TypeScript type and, as metadata on its node, the environment variable that sets
+ * it. `src/config.ts` generates its convict loader from this schema (files and environment); an
+ * application that embeds the gateway passes (part of) it straight to the plugin.
+ *
+ * Metadata a node may carry besides JSON Schema (read by src/config.ts only):
+ *   env           the environment variable that sets it
+ *   sensitive     the value is a secret: never printed, not even in an error
+ *   unit          how an error names an integer: 'port' or 'milliseconds'
+ *   configFormat  how an environment string is read: 'http-url', 'optional-url', 'key-list'
+ *   configOpen    a subtree validated as a whole by this schema, with no environment variables
+ *
+ * Provider instances (`providers.<id>`) carry the keys every instance has (below); the rest of an
+ * instance's settings, and the variables that set them, are declared by its provider
+ * (plugins/providers/<type>/index.ts) and checked against that provider's own schema.
  */
 import { Type, type Static } from '@sinclair/typebox';
+
+/** The keys every provider instance has; its provider's settings schema adds the rest. */
+export const PROVIDER_INSTANCE_KEYS = ['type', 'apiKey', 'baseUrl', 'requiresApiKey', 'enabled'] as const;
 
 const ProviderInstanceOptions = Type.Object(
   {
     /** Provider type (the adapter that speaks its wire protocol); defaults to the instance id. */
     type: Type.Optional(Type.String({ minLength: 1 })),
     apiKey: Type.Optional(Type.String()),
-    baseUrl: Type.String({ minLength: 1 }),
+    /** Default: the provider's own base URL. */
+    baseUrl: Type.Optional(Type.String({ minLength: 1 })),
     /** When false the instance is used without a key (a self-hosted OpenAI-compatible server). */
     requiresApiKey: Type.Optional(Type.Boolean()),
+    /** When false the instance is not built at all. */
+    enabled: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: true },
 );
@@ -20,9 +38,24 @@ const ProviderInstanceOptions = Type.Object(
 /** Requests per minute for each rate-limited class of routes (route config `rateLimitClass`). */
 const RequestsPerMinute = Type.Object(
   {
-    chat: Type.Integer({ minimum: 0, default: 60 }),
-    embeddings: Type.Integer({ minimum: 0, default: 30 }),
-    audio: Type.Integer({ minimum: 0, default: 10 }),
+    chat: Type.Integer({
+      minimum: 0,
+      default: 60,
+      env: 'RATE_LIMIT_CHAT_RPM',
+      description: 'Chat requests per minute per key',
+    }),
+    embeddings: Type.Integer({
+      minimum: 0,
+      default: 30,
+      env: 'RATE_LIMIT_EMBEDDINGS_RPM',
+      description: 'Embeddings requests per minute per key',
+    }),
+    audio: Type.Integer({
+      minimum: 0,
+      default: 10,
+      env: 'RATE_LIMIT_AUDIO_RPM',
+      description: 'Audio requests per minute per key',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -69,10 +102,18 @@ const ClientKeyOptions = Type.Object(
 
 const CorsOptions = Type.Object(
   {
-    enabled: Type.Boolean({ default: false }),
-    origins: Type.Array(Type.String(), { default: ['*'] }),
-    methods: Type.Array(Type.String(), { default: ['GET', 'POST', 'DELETE', 'OPTIONS'] }),
+    enabled: Type.Boolean({ default: false, env: 'CORS_ENABLED', description: 'Answer CORS' }),
+    origins: Type.Array(Type.String(), {
+      default: ['*'],
+      env: 'CORS_ORIGINS',
+      description: 'Allowed origins',
+    }),
+    methods: Type.Array(Type.String(), {
+      default: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      description: 'Allowed methods',
+    }),
     allowedHeaders: Type.Array(Type.String(), {
+      description: 'Allowed request headers',
       default: [
         'authorization',
         'content-type',
@@ -84,6 +125,7 @@ const CorsOptions = Type.Object(
       ],
     }),
     exposedHeaders: Type.Array(Type.String(), {
+      description: 'Exposed response headers',
       default: [
         'x-request-id',
         'x-gateway-provider',
@@ -101,10 +143,10 @@ const CorsOptions = Type.Object(
         'retry-after',
       ],
     }),
-    credentials: Type.Boolean({ default: false }),
-    maxAge: Type.Integer({ minimum: 0, default: 600 }),
+    credentials: Type.Boolean({ default: false, description: 'Allow credentials' }),
+    maxAge: Type.Integer({ minimum: 0, default: 600, description: 'Preflight cache, s' }),
   },
-  { default: {} },
+  { additionalProperties: false, default: {} },
 );
 
 export const STRATEGIES = ['priority', 'weighted', 'cost', 'latency', 'least-busy'] as const;
@@ -158,7 +200,7 @@ export const RoutingOptionsSchema = Type.Object(
         baseDelayMs: Type.Integer({ minimum: 0, default: 250 }),
         maxDelayMs: Type.Integer({ minimum: 0, default: 4000 }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     circuitBreaker: Type.Object(
       {
@@ -173,7 +215,7 @@ export const RoutingOptionsSchema = Type.Object(
         /** How long a deployment whose key was refused (401/403) stays out. */
         badKeyCooldownMs: Type.Integer({ minimum: 1, default: 300_000 }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     /** A stream that has not sent its first event within this time fails over (ms, 0 = off). */
     streamFirstByteTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
@@ -184,149 +226,335 @@ export const RoutingOptionsSchema = Type.Object(
         /** Share of requests sent to a random healthy deployment so a recovered one is noticed. */
         exploration: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
   },
-  { default: {} },
+  { additionalProperties: false, default: {}, configOpen: true },
 );
 
 const MediaOptionsSchema = Type.Object(
   {
     /** Largest media file the gateway downloads for a client's URL (an image_url), in bytes. */
-    maxBytes: Type.Integer({ minimum: 1, default: 20 * 1024 * 1024 }),
+    maxBytes: Type.Integer({
+      minimum: 1,
+      default: 20 * 1024 * 1024,
+      env: 'MEDIA_MAX_BYTES',
+      description: 'Largest media file downloaded for an image URL, bytes',
+    }),
     /** Time allowed for one download, redirects included, in ms. */
-    timeoutMs: Type.Integer({ minimum: 1, default: 10_000 }),
+    timeoutMs: Type.Integer({
+      minimum: 1,
+      default: 10_000,
+      env: 'MEDIA_TIMEOUT',
+      unit: 'milliseconds',
+      description: 'Time allowed for one media download, ms',
+    }),
     /** Let media URLs reach loopback, private, link-local and unique-local addresses. */
-    allowPrivateNetworks: Type.Boolean({ default: false }),
+    allowPrivateNetworks: Type.Boolean({
+      default: false,
+      env: 'MEDIA_ALLOW_PRIVATE_NETWORKS',
+      description: 'Let media URLs reach loopback, private and link-local addresses',
+    }),
     /** Redirects followed per download (each one checked like the first URL). */
-    maxRedirects: Type.Integer({ minimum: 0, maximum: 20, default: 5 }),
+    maxRedirects: Type.Integer({
+      minimum: 0,
+      maximum: 20,
+      default: 5,
+      description: 'Redirects followed per media download',
+    }),
   },
-  { default: {} },
+  { additionalProperties: false, default: {} },
 );
 
 export const ServerOptionsSchema = Type.Object(
   {
-    host: Type.String({ default: '0.0.0.0' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    host: Type.String({ default: '0.0.0.0', env: 'GATEWAY_HOST', description: 'Interface to listen on' }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 8080,
+      env: 'GATEWAY_PORT',
+      unit: 'port',
+      description: 'Port to listen on',
+    }),
     /** Largest request body accepted, in bytes (JSON routes; audio uploads have their own limit). */
-    bodyLimit: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+    bodyLimit: Type.Integer({
+      minimum: 1024,
+      default: 10 * 1024 * 1024,
+      env: 'BODY_LIMIT',
+      description: 'Largest JSON body, bytes',
+    }),
     /** Time allowed to receive a whole request from the client, in ms. */
-    requestTimeout: Type.Integer({ minimum: 0, default: 60_000 }),
+    requestTimeout: Type.Integer({
+      minimum: 0,
+      default: 60_000,
+      description: 'Time to receive a request, ms',
+    }),
     /** Time allowed to receive the request headers, in ms. */
-    headersTimeout: Type.Integer({ minimum: 0, default: 15_000 }),
+    headersTimeout: Type.Integer({ minimum: 0, default: 15_000, description: 'Time to receive headers, ms' }),
     /** How long an idle keep-alive client connection stays open, in ms. */
-    keepAliveTimeout: Type.Integer({ minimum: 0, default: 72_000 }),
+    keepAliveTimeout: Type.Integer({ minimum: 0, default: 72_000, description: 'Idle keep-alive, ms' }),
     /** How long shutdown waits for in-flight requests and streams before closing them, in ms. */
-    shutdownTimeout: Type.Integer({ minimum: 0, default: 25_000 }),
-    trustProxy: Type.Boolean({ default: false }),
+    shutdownTimeout: Type.Integer({
+      minimum: 0,
+      default: 25_000,
+      env: 'SHUTDOWN_TIMEOUT',
+      description: 'Drain time on shutdown, ms',
+    }),
+    trustProxy: Type.Boolean({
+      default: false,
+      env: 'TRUST_PROXY',
+      description: 'Trust X-Forwarded-* headers',
+    }),
   },
-  { default: {} },
+  { additionalProperties: false, default: {} },
+);
+
+export const ENVIRONMENTS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The standalone server's own settings: what `src/server.ts` needs besides the gateway plugin's. */
+export const StandaloneOptionsSchema = Type.Object(
+  {
+    env: Type.Union(
+      ENVIRONMENTS.map((name) => Type.Literal(name)),
+      { default: 'development', env: 'NODE_ENV', description: 'Which config/<env>.yaml applies' },
+    ),
+    logLevel: Type.Union(
+      LOG_LEVELS.map((name) => Type.Literal(name)),
+      { default: 'info', env: 'LOG_LEVEL', description: 'pino log level' },
+    ),
+    masterKey: Type.String({
+      default: '',
+      env: 'GATEWAY_MASTER_KEY',
+      sensitive: true,
+      description: 'Decrypts enc: values of provider settings (32 bytes, hex or base64)',
+    }),
+    server: ServerOptionsSchema,
+  },
+  { additionalProperties: false },
 );
 
 export const GatewayOptionsSchema = Type.Object(
   {
     /** Upper bound on one upstream call (connect, wait, and the whole body or stream), in ms. */
-    requestTimeout: Type.Integer({ minimum: 1, default: 600_000 }),
+    requestTimeout: Type.Integer({
+      minimum: 1,
+      default: 600_000,
+      env: 'REQUEST_TIMEOUT',
+      unit: 'milliseconds',
+      description: 'Upper bound on one upstream call, ms',
+    }),
     /** Requests served at once; beyond it the gateway answers 503 with Retry-After. 0 = no limit. */
-    maxConcurrentRequests: Type.Integer({ minimum: 0, default: 1000 }),
+    maxConcurrentRequests: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      env: 'MAX_CONCURRENT_REQUESTS',
+      description: 'Requests served at once (0 = unlimited)',
+    }),
     auth: Type.Object(
       {
         /** Keys clients present (plaintext, as given in GATEWAY_API_KEYS). Empty = protected mode. */
-        apiKeys: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        apiKeys: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          env: 'GATEWAY_API_KEYS',
+          sensitive: true,
+          configFormat: 'key-list',
+          description: 'Client keys',
+        }),
         /** Which keys are accepted: apiKeys (gateway), clients (client), or both (hybrid). */
         mode: Type.Union([Type.Literal('gateway'), Type.Literal('client'), Type.Literal('hybrid')], {
           default: 'hybrid',
+          env: 'AUTH_MODE',
+          description: 'Which keys count: gateway (GATEWAY_API_KEYS), client (auth.clients) or hybrid (both)',
         }),
+        /** Client keys by SHA-256 (npm run keys -- create). */
         clients: Type.Array(ClientKeyOptions, { default: [] }),
         /** Keys that may read every key's usage (GET /v1/usage/keys), as given in GATEWAY_ADMIN_KEYS. */
-        adminKeys: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        adminKeys: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          env: 'GATEWAY_ADMIN_KEYS',
+          sensitive: true,
+          configFormat: 'key-list',
+          description: 'Keys that may read every key usage',
+        }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     usage: Type.Object(
       {
         /** Share of a key's budget after which answers carry x-gateway-budget-warning. */
-        budgetWarningShare: Type.Number({ minimum: 0, maximum: 1, default: 0.8 }),
+        budgetWarningShare: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.8,
+          env: 'BUDGET_WARNING_SHARE',
+          description: 'Budget share after which answers carry a warning header',
+        }),
         /** Days of usage kept. */
-        retentionDays: Type.Integer({ minimum: 1, default: 400 }),
+        retentionDays: Type.Integer({ minimum: 1, default: 400, description: 'Days of usage kept' }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     /**
-     * Provider instances by id. The id is also the default type: `openai` and `gemini` are the
-     * instances the environment variables configure.
+     * Provider instances by id. The id is also the default type: an instance named after a provider
+     * type is the one that provider's environment variables configure (`OPENAI_API_KEY` →
+     * `providers.openai.apiKey`).
      */
     providers: Type.Record(Type.String(), ProviderInstanceOptions, { default: {} }),
-    /** Model catalog entries; when absent the catalog shipped in config/models.yaml is used. */
+    /** Model catalog entries; when absent the catalog shipped with the providers is used. */
     models: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
     /** What happens to a request parameter the serving model or provider cannot honour. */
-    unsupportedParameters: Type.Union([Type.Literal('drop'), Type.Literal('reject')], { default: 'drop' }),
+    unsupportedParameters: Type.Union([Type.Literal('drop'), Type.Literal('reject')], {
+      default: 'drop',
+      env: 'UNSUPPORTED_PARAMETERS',
+      description: 'drop (with a warning) or reject a parameter the model cannot honour',
+    }),
     cors: CorsOptions,
-    docs: Type.Object({ enabled: Type.Boolean({ default: true }) }, { default: {} }),
+    docs: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          env: 'DOCS_ENABLED',
+          description: 'Serve /docs and /openapi.json',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     logging: Type.Object(
       {
         /** Debug only: write prompts and completions into the access log. */
-        bodies: Type.Boolean({ default: false }),
+        bodies: Type.Boolean({
+          default: false,
+          env: 'LOG_BODIES',
+          description: 'Debug only: log prompts and completions',
+        }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     metrics: Type.Object(
       {
         /** protected: behind the gateway keys; open: no key needed; off: not served. */
         access: Type.Union([Type.Literal('protected'), Type.Literal('open'), Type.Literal('off')], {
           default: 'protected',
+          env: 'METRICS_ACCESS',
+          description: 'protected (behind keys), open, or off',
         }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     upstream: Type.Object(
       {
         /** Keep-alive connections per upstream origin. */
-        connections: Type.Integer({ minimum: 1, default: 128 }),
-        connectTimeout: Type.Integer({ minimum: 1, default: 10_000 }),
-        keepAliveTimeout: Type.Integer({ minimum: 1, default: 30_000 }),
+        connections: Type.Integer({
+          minimum: 1,
+          default: 128,
+          description: 'Connections per upstream origin',
+        }),
+        connectTimeout: Type.Integer({
+          minimum: 1,
+          default: 10_000,
+          unit: 'milliseconds',
+          description: 'Upstream connect timeout, ms',
+        }),
+        keepAliveTimeout: Type.Integer({
+          minimum: 1,
+          default: 30_000,
+          unit: 'milliseconds',
+          description: 'Upstream idle keep-alive, ms',
+        }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     cache: Type.Object(
       {
-        enabled: Type.Boolean({ default: true }),
-        ttlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+        enabled: Type.Boolean({ default: true, env: 'CACHE_ENABLED', description: 'Response cache' }),
+        ttlSeconds: Type.Integer({
+          minimum: 1,
+          default: 3600,
+          env: 'CACHE_TTL',
+          description: 'Cache TTL, s',
+        }),
         /** Largest TTL a request may ask for with x-gateway-cache-ttl, in seconds. */
-        maxTtlSeconds: Type.Integer({ minimum: 1, default: 86_400 }),
+        maxTtlSeconds: Type.Integer({
+          minimum: 1,
+          default: 86_400,
+          description: 'Largest TTL a request may ask for (x-gateway-cache-ttl), s',
+        }),
         /** `client`: each key has its own entries; `global`: every key shares them. */
-        scope: Type.Union([Type.Literal('client'), Type.Literal('global')], { default: 'client' }),
+        scope: Type.Union([Type.Literal('client'), Type.Literal('global')], {
+          default: 'client',
+          env: 'CACHE_SCOPE',
+          description: 'client (entries per key) or global (shared by every key)',
+        }),
         /** Bound of the in-memory cache (values and keys, in UTF-16 code units ≈ bytes). */
-        maxBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
+        maxBytes: Type.Integer({
+          minimum: 1024,
+          default: 64 * 1024 * 1024,
+          env: 'CACHE_MAX_BYTES',
+          description: 'Bound of the in-memory cache, bytes',
+        }),
         /** Answers larger than this are not stored. */
-        maxEntryBytes: Type.Integer({ minimum: 1, default: 1024 * 1024 }),
+        maxEntryBytes: Type.Integer({
+          minimum: 1,
+          default: 1024 * 1024,
+          description: 'Largest answer stored, bytes',
+        }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     rateLimit: Type.Object(
       {
-        enabled: Type.Boolean({ default: true }),
+        enabled: Type.Boolean({ default: true, env: 'RATE_LIMITING_ENABLED', description: 'Rate limiting' }),
         requestsPerMinute: RequestsPerMinute,
         /** Tokens per minute per key (from the usage providers report); 0 = no token limit. */
-        tokensPerMinute: Type.Integer({ minimum: 0, default: 0 }),
+        tokensPerMinute: Type.Integer({
+          minimum: 0,
+          default: 0,
+          env: 'RATE_LIMIT_TOKENS_PER_MINUTE',
+          description: 'Tokens per minute per key (0 = no token limit)',
+        }),
         /** When Redis fails: allow (`open`), count per instance (`local`) or refuse with 503 (`closed`). */
         onRedisError: Type.Union([Type.Literal('open'), Type.Literal('local'), Type.Literal('closed')], {
           default: 'open',
+          env: 'RATE_LIMIT_ON_REDIS_ERROR',
+          description: 'When Redis fails: open (allow), local (count per instance) or closed (refuse)',
         }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     redis: Type.Object(
       {
-        url: Type.String({ default: '' }),
+        url: Type.String({
+          default: '',
+          env: 'REDIS_URL',
+          sensitive: true,
+          configFormat: 'optional-url',
+          description: 'Redis for shared state',
+        }),
         /** Prefix of every key the gateway writes, so several gateways can share one Redis. */
-        keyPrefix: Type.String({ default: 'llm-gateway:' }),
+        keyPrefix: Type.String({
+          default: 'llm-gateway:',
+          env: 'REDIS_KEY_PREFIX',
+          description: 'Prefix of every Redis key the gateway writes',
+        }),
         /** A command slower than this fails (cache reads then miss, rate limits follow onRedisError), ms. */
-        commandTimeout: Type.Integer({ minimum: 1, default: 250 }),
+        commandTimeout: Type.Integer({
+          minimum: 1,
+          default: 250,
+          env: 'REDIS_COMMAND_TIMEOUT',
+          unit: 'milliseconds',
+          description: 'Slowest Redis answer accepted, ms',
+        }),
         /** How long the start waits for Redis before it gives up, ms. */
-        connectTimeout: Type.Integer({ minimum: 1, default: 5000 }),
+        connectTimeout: Type.Integer({
+          minimum: 1,
+          default: 5000,
+          unit: 'milliseconds',
+          description: 'How long the start waits for Redis, ms',
+        }),
       },
-      { default: {} },
+      { additionalProperties: false, default: {} },
     ),
     routing: RoutingOptionsSchema,
     /** Media the gateway downloads for providers that take only bytes (image URLs). */
@@ -337,6 +565,7 @@ export const GatewayOptionsSchema = Type.Object(
 
 export type GatewayOptions = Static<typeof GatewayOptionsSchema>;
 export type ServerOptions = Static<typeof ServerOptionsSchema>;
+export type StandaloneOptions = Static<typeof StandaloneOptionsSchema>;
 export type ProviderInstanceOptions = Static<typeof ProviderInstanceOptions>;
 export type RoutingOptions = Static<typeof RoutingOptionsSchema>;
 export type RouteEntry = Static<typeof RouteEntry>;

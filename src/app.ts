@@ -6,12 +6,14 @@
  * routes only and leave the host application as it was.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { Value } from '@sinclair/typebox/value';
 import type { Dispatcher } from 'undici';
-import { GatewayOptionsSchema, type GatewayOptions, type GatewayOptionsInput } from '../schemas/options.js';
+import type { GatewayOptionsInput } from '../schemas/options.js';
 import { sharedSchemas } from '../schemas/index.js';
+import { PROVIDERS } from '../plugins/providers/index.js';
 import { Catalog, loadShippedCatalog } from './catalog.js';
 import { GatewayError, renderError } from './errors.js';
+import { GatewayOptionsError, resolveGatewayOptions } from './options.js';
+import { RemoteMedia } from './remote-media.js';
 import { createUpstreamAgent } from './upstream.js';
 import { createSerializerCompiler, createValidatorCompiler } from './validation.js';
 import './route-config.js';
@@ -25,9 +27,7 @@ import { rateLimitPlugin } from '../plugins/rate-limit.js';
 import { cachePlugin } from '../plugins/cache.js';
 import { concurrencyPlugin } from '../plugins/concurrency.js';
 import { usagePlugin } from '../plugins/usage.js';
-import { providerRegistryPlugin } from '../plugins/providers/registry.js';
-import { openaiProviderPlugin } from '../plugins/providers/openai/index.js';
-import { geminiProviderPlugin } from '../plugins/providers/gemini/index.js';
+import { providerRegistryPlugin } from '../plugins/provider-registry.js';
 import { routingPlugin } from '../plugins/routing.js';
 import { metricsPlugin } from '../plugins/metrics.js';
 import { healthRoutes } from '../plugins/health.js';
@@ -44,42 +44,22 @@ export interface GatewayPluginOptions extends GatewayOptionsInput {
   dispatcher?: Dispatcher;
 }
 
-export class GatewayOptionsError extends Error {
-  override name = 'GatewayOptionsError';
-}
+export { GatewayOptionsError, resolveGatewayOptions };
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
-
-/** Fills defaults, validates and freezes the options; fails naming the first bad key. */
-export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayOptions {
-  const options = Value.Default(GatewayOptionsSchema, structuredClone(input)) as GatewayOptions;
-  const errors = [...Value.Errors(GatewayOptionsSchema, options)];
-  if (errors.length > 0) {
-    const first = errors[0]!;
-    const key = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
-    throw new GatewayOptionsError(
-      `Invalid gateway option ${key}: ${first.message}: value was ${JSON.stringify(first.value)}`,
-    );
-  }
-  return deepFreeze(options);
-}
+// Keys Fastify itself adds to a plugin's options; every other key must be a gateway option.
+const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
 
 export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify, pluginOptions) => {
   const { dispatcher: injectedDispatcher, ...input } = pluginOptions;
-  // Fastify adds its own keys (prefix, logLevel) to plugin options; they are not gateway options.
   const gatewayInput = Object.fromEntries(
-    Object.entries(input).filter(([key]) => key in GatewayOptionsSchema.properties),
+    Object.entries(input).filter(([key]) => !FASTIFY_REGISTER_KEYS.has(key)),
   ) as GatewayOptionsInput;
   const options = resolveGatewayOptions(gatewayInput);
-  const catalog = new Catalog(options.models ?? loadShippedCatalog());
+  const catalog = new Catalog(options.models ?? loadShippedCatalog(PROVIDERS));
   const dispatcher = injectedDispatcher ?? createUpstreamAgent(options.upstream);
   if (!injectedDispatcher) fastify.addHook('onClose', async () => dispatcher.close());
+  const media = new RemoteMedia(options.media);
+  fastify.addHook('onClose', async () => media.close());
 
   // ---- how this context validates, serializes and answers errors --------------------------------
   fastify.setValidatorCompiler(createValidatorCompiler());
@@ -143,13 +123,11 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(concurrencyPlugin, { maxConcurrentRequests: options.maxConcurrentRequests });
 
   // ---- providers ---------------------------------------------------------------------------------
-  await fastify.register(providerRegistryPlugin, { providers: options.providers, dispatcher });
-  await fastify.register(openaiProviderPlugin);
-  await fastify.register(geminiProviderPlugin, {
-    media: options.media,
-    unsupportedParameters: options.unsupportedParameters,
+  await fastify.register(providerRegistryPlugin, {
+    descriptors: PROVIDERS,
+    providers: options.providers,
+    services: { dispatcher, media, unsupportedParameters: options.unsupportedParameters },
   });
-  fastify.gatewayProviders.instantiate();
   await fastify.register(routingPlugin, { catalog, routing: options.routing });
   await fastify.register(metricsPlugin, { access: options.metrics.access });
 

@@ -1,15 +1,13 @@
 /**
  * The model catalog: what each model is, who serves it, what it can do and what it costs.
- * Entries come from the options (`models`); without them, from the catalog shipped with the gateway
- * (config/models.yaml, read once at start).
+ * Entries come from the options (`models`); without them, from the entries each provider ships in
+ * its folder (plugins/providers/<type>/models.yaml, read once at start). docs/catalog.md.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { CatalogModelSchema, type Capability, type CatalogModel } from '../schemas/catalog.js';
-import { PACKAGE_ROOT } from './package-root.js';
-import type { Usage } from './provider.js';
+import type { ProviderDescriptor, Usage } from './provider.js';
 
 export type { CatalogModel, Capability };
 
@@ -29,11 +27,13 @@ export function normalizeCatalogEntry(raw: unknown): CatalogModel {
   return Object.freeze(entry);
 }
 
-/** The catalog shipped with the gateway. */
-export function loadShippedCatalog(): unknown[] {
-  const text = readFileSync(join(PACKAGE_ROOT, 'config', 'models.yaml'), 'utf8');
-  const parsed = parseYaml(text) as { models?: unknown[] };
-  return parsed.models ?? [];
+/** The catalog the providers ship: each descriptor's `models.yaml`, in manifest order. */
+export function loadShippedCatalog(descriptors: readonly ProviderDescriptor[]): unknown[] {
+  return descriptors.flatMap((descriptor) => {
+    if (!descriptor.catalog) return [];
+    const parsed = parseYaml(readFileSync(descriptor.catalog, 'utf8')) as { models?: unknown[] } | null;
+    return parsed?.models ?? [];
+  });
 }
 
 export class Catalog {

@@ -1,32 +1,40 @@
 /**
  * Standalone configuration: YAML files (config/default.yaml, config/<NODE_ENV>.yaml, then the file
- * named by GATEWAY_CONFIG) overridden by environment variables, validated by convict, mapped onto the
- * gateway's options (schemas/options.ts, the single source of defaults).
+ * named by GATEWAY_CONFIG) overridden by environment variables, loaded by convict, checked against
+ * the options schema.
  *
- * Pure with respect to the process: the environment is a parameter, so only src/server.ts touches
- * `process.env` (design rule 2). Files are read here because this module is the standalone shell's
- * loader; the gateway plugin itself never reads files or the environment.
+ * Nothing here describes a setting: the convict schema is generated from the TypeBox options schema
+ * (schemas/options.ts, whose nodes name their environment variables) and from the providers' own
+ * declarations (plugins/providers/index.ts). Pure with respect to the process: the environment is a
+ * parameter, so only src/server.ts touches `process.env` (design rule 2). Files are read here because
+ * this module is the standalone shell's loader; the gateway plugin itself never reads files or the
+ * environment.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import convict from 'convict';
+import { Kind, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import {
+  ENVIRONMENTS,
   GatewayOptionsSchema,
-  RoutingOptionsSchema,
-  ServerOptionsSchema,
+  StandaloneOptionsSchema,
   type GatewayOptions,
   type ServerOptions,
+  type StandaloneOptions,
 } from '../schemas/options.js';
+import { PROVIDERS } from '../plugins/providers/index.js';
+import { loadShippedCatalog } from './catalog.js';
+import { GatewayOptionsError, checkGatewayOptions } from './options.js';
+import type { ProviderDescriptor } from './provider.js';
 import { decryptSecret, isEncryptedSecret, parseMasterKey } from './secrets.js';
 
-export const ENVIRONMENTS = ['development', 'production', 'test'] as const;
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { ENVIRONMENTS };
 
 export interface LoadedConfig {
-  environment: (typeof ENVIRONMENTS)[number];
-  logLevel: (typeof LOG_LEVELS)[number];
+  environment: StandaloneOptions['env'];
+  logLevel: StandaloneOptions['logLevel'];
   server: ServerOptions;
   gateway: GatewayOptions;
   /** The files that were read, in the order they were applied. */
@@ -37,517 +45,332 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const gatewayDefaults = Value.Default(GatewayOptionsSchema, {}) as GatewayOptions;
-const serverDefaults = Value.Default(ServerOptionsSchema, {}) as ServerOptions;
+// ---- formats ---------------------------------------------------------------------------------------
+// Strict formats: convict's built-in ones coerce leniently ("12abc" → 12, "banana" → true), which
+// would let a typo in an environment variable start the gateway with a value nobody asked for. They
+// are registered when configuration is first loaded, under names of our own, so that importing the
+// package (to embed the gateway) leaves the host's convict as it was.
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+const registeredFormats = new Set<string>();
 
-// Strict formats: convict's built-in ones coerce leniently ("12abc" → 12, "banana" → true), which
-// would let a typo in an environment variable start the gateway with a value nobody asked for.
-convict.addFormat({
-  name: 'strict-boolean',
-  coerce: (value: unknown) => {
-    const word = String(value).trim().toLowerCase();
-    if (TRUE_WORDS.has(word)) return true;
-    if (FALSE_WORDS.has(word)) return false;
-    return value;
-  },
-  validate: (value: unknown) => {
-    if (typeof value !== 'boolean') throw new Error('must be true or false');
-  },
-});
+function registerFormat(format: convict.Format & { name: string }): string {
+  if (!registeredFormats.has(format.name)) {
+    convict.addFormat(format);
+    registeredFormats.add(format.name);
+  }
+  return format.name;
+}
 
-function integerFormat(name: string, minimum: number, maximum: number, what: string) {
-  convict.addFormat({
-    name,
+function splitList(value: unknown): unknown {
+  return String(value)
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+const booleanFormat = () =>
+  registerFormat({
+    name: 'gateway-boolean',
+    coerce: (value: unknown) => {
+      const word = String(value).trim().toLowerCase();
+      if (TRUE_WORDS.has(word)) return true;
+      if (FALSE_WORDS.has(word)) return false;
+      return value;
+    },
+    validate: (value: unknown) => {
+      if (typeof value !== 'boolean') throw new Error('must be true or false');
+    },
+  });
+
+function integerRule(minimum: number, maximum: number, unit: string | undefined): string {
+  const upTo = Number.isFinite(maximum) ? ` up to ${maximum}` : '';
+  if (unit === 'port') return `must be an integer port from ${minimum} to ${maximum}`;
+  if (unit === 'milliseconds') return `must be a whole number of milliseconds of at least ${minimum}${upTo}`;
+  return Number.isFinite(maximum)
+    ? `must be a whole number from ${minimum} to ${maximum}`
+    : `must be a whole number of ${minimum} or more`;
+}
+
+const integerFormat = (minimum: number, maximum: number, unit: string | undefined) =>
+  registerFormat({
+    name: `gateway-integer:${minimum}:${maximum}:${unit ?? ''}`,
     coerce: (value: unknown) => (/^-?\d+$/.test(String(value).trim()) ? Number(value) : value),
     validate: (value: unknown) => {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
-        throw new Error(`must be ${what}`);
+        throw new Error(integerRule(minimum, maximum, unit));
       }
     },
   });
+
+const numberFormat = (minimum: number, maximum: number, exclusiveMinimum: boolean) =>
+  registerFormat({
+    name: `gateway-number:${minimum}:${maximum}:${exclusiveMinimum}`,
+    coerce: (value: unknown) => (/^-?\d+(\.\d+)?$/.test(String(value).trim()) ? Number(value) : value),
+    validate: (value: unknown) => {
+      const low = exclusiveMinimum ? (value as number) > minimum : (value as number) >= minimum;
+      if (typeof value !== 'number' || !Number.isFinite(value) || !low || value > maximum) {
+        const from = exclusiveMinimum ? `above ${minimum}` : `from ${minimum}`;
+        throw new Error(`must be a number ${from}${Number.isFinite(maximum) ? ` to ${maximum}` : ''}`);
+      }
+    },
+  });
+
+const stringFormat = () =>
+  registerFormat({
+    name: 'gateway-string',
+    validate: (value: unknown) => {
+      if (typeof value !== 'string') throw new Error('must be a string');
+    },
+  });
+
+const urlFormat = () =>
+  registerFormat({
+    name: 'gateway-http-url',
+    validate: (value: unknown) => {
+      let url: URL;
+      try {
+        url = new URL(String(value));
+      } catch {
+        throw new Error('must be an absolute http(s) URL');
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+    },
+  });
+
+const optionalUrlFormat = () =>
+  registerFormat({
+    name: 'gateway-optional-url',
+    validate: (value: unknown) => {
+      if (value === '') return;
+      try {
+        new URL(String(value));
+      } catch {
+        throw new Error('must be a URL such as redis://127.0.0.1:6379, or empty');
+      }
+    },
+  });
+
+const keyListFormat = () =>
+  registerFormat({
+    name: 'gateway-key-list',
+    coerce: splitList,
+    validate: (value: unknown) => {
+      if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.length === 0)) {
+        throw new Error('must be a comma-separated list of non-empty keys');
+      }
+      if (value.some((item: string) => item.length < 8)) {
+        throw new Error('each key must be at least 8 characters long');
+      }
+    },
+  });
+
+const stringListFormat = () =>
+  registerFormat({
+    name: 'gateway-string-list',
+    coerce: splitList,
+    validate: (value: unknown) => {
+      if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+        throw new Error('must be a comma-separated list');
+      }
+    },
+  });
+
+// ---- the convict schema, generated ----------------------------------------------------------------
+
+interface ConvictLeaf {
+  doc: string;
+  format: string | unknown[];
+  default: unknown;
+  env?: string;
+  sensitive?: boolean;
 }
-integerFormat('port-number', 0, 65535, 'an integer port from 0 to 65535');
-integerFormat('milliseconds', 1, 2_147_483_647, 'a whole number of milliseconds of at least 1');
-integerFormat('count', 0, Number.MAX_SAFE_INTEGER, 'a whole number of 0 or more');
-integerFormat('positive-count', 1, Number.MAX_SAFE_INTEGER, 'a whole number of 1 or more');
 
-convict.addFormat({
-  name: 'share',
-  coerce: (value: unknown) => (/^\d+(\.\d+)?$/.test(String(value).trim()) ? Number(value) : value),
-  validate: (value: unknown) => {
-    if (typeof value !== 'number' || !(value >= 0 && value <= 1))
-      throw new Error('must be a number from 0 to 1');
-  },
-});
+type ConvictTree = { [key: string]: ConvictTree | ConvictLeaf };
 
-convict.addFormat({
-  name: 'key-list',
-  coerce: (value: unknown) =>
-    String(value)
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  validate: (value: unknown) => {
-    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.length === 0)) {
-      throw new Error('must be a comma-separated list of non-empty keys');
-    }
-    if (value.some((item: string) => item.length < 8)) {
-      throw new Error('each key must be at least 8 characters long');
-    }
-  },
-});
+function isLeaf(node: ConvictTree | ConvictLeaf): node is ConvictLeaf {
+  return 'format' in node && 'default' in node && typeof (node as ConvictLeaf).doc === 'string';
+}
 
-convict.addFormat({
-  name: 'string-list',
-  coerce: (value: unknown) =>
-    String(value)
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  validate: (value: unknown) => {
-    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
-      throw new Error('must be a comma-separated list');
-    }
-  },
-});
+function literalValues(node: TSchema): unknown[] | undefined {
+  const members = node['anyOf'] as TSchema[] | undefined;
+  if (node[Kind] !== 'Union' || !members?.every((member) => member[Kind] === 'Literal')) return undefined;
+  return members.map((member) => member['const']);
+}
 
-convict.addFormat({
-  name: 'http-url',
-  validate: (value: unknown) => {
-    let url: URL;
-    try {
-      url = new URL(String(value));
-    } catch {
-      throw new Error('must be an absolute http(s) URL');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
-  },
-});
+/** The convict format of a setting, or undefined when the node is not a single value (an open part). */
+function formatOf(node: TSchema): string | unknown[] | undefined {
+  const literals = literalValues(node);
+  if (literals) return literals;
+  switch (node[Kind]) {
+    case 'Boolean':
+      return booleanFormat();
+    case 'Integer':
+      return integerFormat(
+        (node['minimum'] as number | undefined) ?? Number.MIN_SAFE_INTEGER,
+        (node['maximum'] as number | undefined) ?? Infinity,
+        node['unit'] as string | undefined,
+      );
+    case 'Number':
+      return numberFormat(
+        (node['minimum'] as number | undefined) ??
+          (node['exclusiveMinimum'] as number | undefined) ??
+          -Infinity,
+        (node['maximum'] as number | undefined) ?? Infinity,
+        node['exclusiveMinimum'] !== undefined,
+      );
+    case 'String':
+      if (node['configFormat'] === 'http-url') return urlFormat();
+      if (node['configFormat'] === 'optional-url') return optionalUrlFormat();
+      return stringFormat();
+    case 'Array':
+      if ((node['items'] as TSchema | undefined)?.[Kind] !== 'String') return undefined;
+      return node['configFormat'] === 'key-list' ? keyListFormat() : stringListFormat();
+    default:
+      return undefined;
+  }
+}
 
-convict.addFormat({
-  name: 'optional-url',
-  validate: (value: unknown) => {
-    if (value === '') return;
-    try {
-      new URL(String(value));
-    } catch {
-      throw new Error('must be a URL such as redis://127.0.0.1:6379, or empty');
-    }
-  },
-});
-
-convict.addFormat({
-  name: 'secret',
-  validate: (value: unknown) => {
-    if (typeof value !== 'string') throw new Error('must be a string');
-  },
-});
-
-/** The convict schema: every key a file or the environment may set, with its variable name. */
-function buildSchema() {
-  return {
-    env: {
-      doc: 'Which config/<env>.yaml applies',
-      format: [...ENVIRONMENTS],
-      default: 'development',
-      env: 'NODE_ENV',
-    },
-    logLevel: { doc: 'pino log level', format: [...LOG_LEVELS], default: 'info', env: 'LOG_LEVEL' },
-    server: {
-      host: {
-        doc: 'Interface to listen on',
-        format: String,
-        default: serverDefaults.host,
-        env: 'GATEWAY_HOST',
-      },
-      port: {
-        doc: 'Port to listen on',
-        format: 'port-number',
-        default: serverDefaults.port,
-        env: 'GATEWAY_PORT',
-      },
-      bodyLimit: {
-        doc: 'Largest JSON body, bytes',
-        format: 'positive-count',
-        default: serverDefaults.bodyLimit,
-        env: 'BODY_LIMIT',
-      },
-      requestTimeout: {
-        doc: 'Time to receive a request, ms',
-        format: 'count',
-        default: serverDefaults.requestTimeout,
-      },
-      headersTimeout: {
-        doc: 'Time to receive headers, ms',
-        format: 'count',
-        default: serverDefaults.headersTimeout,
-      },
-      keepAliveTimeout: {
-        doc: 'Idle keep-alive, ms',
-        format: 'count',
-        default: serverDefaults.keepAliveTimeout,
-      },
-      shutdownTimeout: {
-        doc: 'Drain time on shutdown, ms',
-        format: 'count',
-        default: serverDefaults.shutdownTimeout,
-        env: 'SHUTDOWN_TIMEOUT',
-      },
-      trustProxy: {
-        doc: 'Trust X-Forwarded-* headers',
-        format: 'strict-boolean',
-        default: serverDefaults.trustProxy,
-        env: 'TRUST_PROXY',
-      },
-    },
-    requestTimeout: {
-      doc: 'Upper bound on one upstream call, ms',
-      format: 'milliseconds',
-      default: gatewayDefaults.requestTimeout,
-      env: 'REQUEST_TIMEOUT',
-    },
-    maxConcurrentRequests: {
-      doc: 'Requests served at once (0 = unlimited)',
-      format: 'count',
-      default: gatewayDefaults.maxConcurrentRequests,
-      env: 'MAX_CONCURRENT_REQUESTS',
-    },
-    unsupportedParameters: {
-      doc: 'drop (with a warning) or reject a parameter the model cannot honour',
-      format: ['drop', 'reject'],
-      default: gatewayDefaults.unsupportedParameters,
-      env: 'UNSUPPORTED_PARAMETERS',
-    },
-    auth: {
-      apiKeys: {
-        doc: 'Client keys',
-        format: 'key-list',
-        default: [] as string[],
-        env: 'GATEWAY_API_KEYS',
-        sensitive: true,
-      },
-      mode: {
-        doc: 'Which keys count: gateway (GATEWAY_API_KEYS), client (auth.clients) or hybrid (both)',
-        format: ['gateway', 'client', 'hybrid'],
-        default: gatewayDefaults.auth.mode,
-        env: 'AUTH_MODE',
-      },
-      clients: {
-        doc: 'Client keys by SHA-256 (npm run keys -- create); checked by the options schema',
-        format: Array,
-        default: [] as unknown[],
-      },
-      adminKeys: {
-        doc: 'Keys that may read every key usage',
-        format: 'key-list',
-        default: [] as string[],
-        env: 'GATEWAY_ADMIN_KEYS',
-        sensitive: true,
-      },
-    },
-    usage: {
-      budgetWarningShare: {
-        doc: 'Budget share after which answers carry a warning header',
-        format: 'share',
-        default: gatewayDefaults.usage.budgetWarningShare,
-        env: 'BUDGET_WARNING_SHARE',
-      },
-      retentionDays: {
-        doc: 'Days of usage kept',
-        format: 'positive-count',
-        default: gatewayDefaults.usage.retentionDays,
-      },
-    },
-    masterKey: {
-      doc: 'Decrypts enc: values of provider settings (32 bytes, hex or base64)',
-      format: 'secret',
-      default: '',
-      env: 'GATEWAY_MASTER_KEY',
-      sensitive: true,
-    },
-    providers: {
-      openai: {
-        apiKey: {
-          doc: 'OpenAI API key',
-          format: 'secret',
-          default: '',
-          env: 'OPENAI_API_KEY',
-          sensitive: true,
-        },
-        baseUrl: {
-          doc: 'OpenAI base URL, including /v1',
-          format: 'http-url',
-          default: 'https://api.openai.com/v1',
-          env: 'OPENAI_BASE_URL',
-        },
-        useResponsesApi: {
-          doc: 'Serve Responses-only models through /v1/responses',
-          format: 'strict-boolean',
-          default: true,
-          env: 'OPENAI_USE_RESPONSES_API',
-        },
-      },
-      gemini: {
-        apiKey: {
-          doc: 'Gemini API key',
-          format: 'secret',
-          default: '',
-          env: 'GEMINI_API_KEY',
-          sensitive: true,
-        },
-        baseUrl: {
-          doc: 'Gemini API origin',
-          format: 'http-url',
-          default: 'https://generativelanguage.googleapis.com',
-          env: 'GEMINI_BASE_URL',
-        },
-      },
-    },
-    cors: {
-      enabled: {
-        doc: 'Answer CORS',
-        format: 'strict-boolean',
-        default: gatewayDefaults.cors.enabled,
-        env: 'CORS_ENABLED',
-      },
-      origins: {
-        doc: 'Allowed origins',
-        format: 'string-list',
-        default: gatewayDefaults.cors.origins,
-        env: 'CORS_ORIGINS',
-      },
-      methods: { doc: 'Allowed methods', format: 'string-list', default: gatewayDefaults.cors.methods },
-      allowedHeaders: {
-        doc: 'Allowed request headers',
-        format: 'string-list',
-        default: gatewayDefaults.cors.allowedHeaders,
-      },
-      exposedHeaders: {
-        doc: 'Exposed response headers',
-        format: 'string-list',
-        default: gatewayDefaults.cors.exposedHeaders,
-      },
-      credentials: {
-        doc: 'Allow credentials',
-        format: 'strict-boolean',
-        default: gatewayDefaults.cors.credentials,
-      },
-      maxAge: { doc: 'Preflight cache, s', format: 'count', default: gatewayDefaults.cors.maxAge },
-    },
-    docs: {
-      enabled: {
-        doc: 'Serve /docs and /openapi.json',
-        format: 'strict-boolean',
-        default: gatewayDefaults.docs.enabled,
-        env: 'DOCS_ENABLED',
-      },
-    },
-    logging: {
-      bodies: {
-        doc: 'Debug only: log prompts and completions',
-        format: 'strict-boolean',
-        default: gatewayDefaults.logging.bodies,
-        env: 'LOG_BODIES',
-      },
-    },
-    metrics: {
-      access: {
-        doc: 'protected (behind keys), open, or off',
-        format: ['protected', 'open', 'off'],
-        default: gatewayDefaults.metrics.access,
-        env: 'METRICS_ACCESS',
-      },
-    },
-    upstream: {
-      connections: {
-        doc: 'Connections per upstream origin',
-        format: 'positive-count',
-        default: gatewayDefaults.upstream.connections,
-      },
-      connectTimeout: {
-        doc: 'Upstream connect timeout, ms',
-        format: 'milliseconds',
-        default: gatewayDefaults.upstream.connectTimeout,
-      },
-      keepAliveTimeout: {
-        doc: 'Upstream idle keep-alive, ms',
-        format: 'milliseconds',
-        default: gatewayDefaults.upstream.keepAliveTimeout,
-      },
-    },
-    cache: {
-      enabled: {
-        doc: 'Response cache',
-        format: 'strict-boolean',
-        default: gatewayDefaults.cache.enabled,
-        env: 'CACHE_ENABLED',
-      },
-      ttlSeconds: {
-        doc: 'Cache TTL, s',
-        format: 'positive-count',
-        default: gatewayDefaults.cache.ttlSeconds,
-        env: 'CACHE_TTL',
-      },
-      maxTtlSeconds: {
-        doc: 'Largest TTL a request may ask for (x-gateway-cache-ttl), s',
-        format: 'positive-count',
-        default: gatewayDefaults.cache.maxTtlSeconds,
-      },
-      scope: {
-        doc: 'client (entries per key) or global (shared by every key)',
-        format: ['client', 'global'],
-        default: gatewayDefaults.cache.scope,
-        env: 'CACHE_SCOPE',
-      },
-      maxBytes: {
-        doc: 'Bound of the in-memory cache, bytes',
-        format: 'positive-count',
-        default: gatewayDefaults.cache.maxBytes,
-        env: 'CACHE_MAX_BYTES',
-      },
-      maxEntryBytes: {
-        doc: 'Largest answer stored, bytes',
-        format: 'positive-count',
-        default: gatewayDefaults.cache.maxEntryBytes,
-      },
-    },
-    rateLimit: {
-      enabled: {
-        doc: 'Rate limiting',
-        format: 'strict-boolean',
-        default: gatewayDefaults.rateLimit.enabled,
-        env: 'RATE_LIMITING_ENABLED',
-      },
-      requestsPerMinute: {
-        chat: {
-          doc: 'Chat requests per minute per key',
-          format: 'count',
-          default: gatewayDefaults.rateLimit.requestsPerMinute.chat,
-          env: 'RATE_LIMIT_CHAT_RPM',
-        },
-        embeddings: {
-          doc: 'Embeddings requests per minute per key',
-          format: 'count',
-          default: gatewayDefaults.rateLimit.requestsPerMinute.embeddings,
-          env: 'RATE_LIMIT_EMBEDDINGS_RPM',
-        },
-        audio: {
-          doc: 'Audio requests per minute per key',
-          format: 'count',
-          default: gatewayDefaults.rateLimit.requestsPerMinute.audio,
-          env: 'RATE_LIMIT_AUDIO_RPM',
-        },
-      },
-      tokensPerMinute: {
-        doc: 'Tokens per minute per key (0 = no token limit)',
-        format: 'count',
-        default: gatewayDefaults.rateLimit.tokensPerMinute,
-        env: 'RATE_LIMIT_TOKENS_PER_MINUTE',
-      },
-      onRedisError: {
-        doc: 'When Redis fails: open (allow), local (count per instance) or closed (refuse)',
-        format: ['open', 'local', 'closed'],
-        default: gatewayDefaults.rateLimit.onRedisError,
-        env: 'RATE_LIMIT_ON_REDIS_ERROR',
-      },
-    },
-    redis: {
-      url: {
-        doc: 'Redis for shared state',
-        format: 'optional-url',
-        default: gatewayDefaults.redis.url,
-        env: 'REDIS_URL',
-        sensitive: true,
-      },
-      keyPrefix: {
-        doc: 'Prefix of every Redis key the gateway writes',
-        format: String,
-        default: gatewayDefaults.redis.keyPrefix,
-        env: 'REDIS_KEY_PREFIX',
-      },
-      commandTimeout: {
-        doc: 'Slowest Redis answer accepted, ms',
-        format: 'milliseconds',
-        default: gatewayDefaults.redis.commandTimeout,
-        env: 'REDIS_COMMAND_TIMEOUT',
-      },
-      connectTimeout: {
-        doc: 'How long the start waits for Redis, ms',
-        format: 'milliseconds',
-        default: gatewayDefaults.redis.connectTimeout,
-      },
-    },
-    media: {
-      maxBytes: {
-        doc: 'Largest media file downloaded for an image URL, bytes',
-        format: 'positive-count',
-        default: gatewayDefaults.media.maxBytes,
-        env: 'MEDIA_MAX_BYTES',
-      },
-      timeoutMs: {
-        doc: 'Time allowed for one media download, ms',
-        format: 'milliseconds',
-        default: gatewayDefaults.media.timeoutMs,
-        env: 'MEDIA_TIMEOUT',
-      },
-      allowPrivateNetworks: {
-        doc: 'Let media URLs reach loopback, private and link-local addresses',
-        format: 'strict-boolean',
-        default: gatewayDefaults.media.allowPrivateNetworks,
-        env: 'MEDIA_ALLOW_PRIVATE_NETWORKS',
-      },
-      maxRedirects: {
-        doc: 'Redirects followed per media download',
-        format: 'count',
-        default: gatewayDefaults.media.maxRedirects,
-      },
-    },
+function leafOf(node: TSchema, fallbackDefault?: unknown): ConvictLeaf | undefined {
+  const value = node['default'] ?? fallbackDefault;
+  if (value === undefined) return undefined;
+  const format = formatOf(node);
+  if (format === undefined) return undefined;
+  const leaf: ConvictLeaf = {
+    doc: (node['description'] as string | undefined) ?? '',
+    format,
+    default: value,
   };
+  if (node['env']) leaf.env = node['env'] as string;
+  if (node['sensitive']) leaf.sensitive = true;
+  return leaf;
 }
 
-type Schema = ReturnType<typeof buildSchema>;
+/**
+ * Walks an options schema: objects become branches, single values leaves; anything else (records,
+ * lists of objects, subtrees marked `configOpen`) is an open part, collected in `open` by path and
+ * checked against the options schema once loaded.
+ */
+function convictTreeOf(schema: TObject, path: string[], open: string[][]): ConvictTree {
+  const tree: ConvictTree = {};
+  for (const [key, node] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    const here = [...path, key];
+    if (node[Kind] === 'Object' && node['properties'] && !node['configOpen']) {
+      tree[key] = convictTreeOf(node as TObject, here, open);
+      continue;
+    }
+    const leaf = leafOf(node);
+    if (leaf) tree[key] = leaf;
+    else open.push(here);
+  }
+  return tree;
+}
 
-/** Every environment variable the configuration reads, with its description (for docs and checks). */
-export function environmentVariables(): { name: string; path: string; doc: string }[] {
-  const found: { name: string; path: string; doc: string }[] = [
-    { name: 'GATEWAY_CONFIG', path: '(file)', doc: 'Extra YAML file' },
+/** The leaves the providers' variables add: `providers.<type>.<setting>`. */
+function providerTree(descriptors: readonly ProviderDescriptor[]): ConvictTree {
+  const tree: ConvictTree = {};
+  for (const descriptor of descriptors) {
+    const branch: ConvictTree = {};
+    for (const variable of descriptor.variables) {
+      let leaf: ConvictLeaf | undefined;
+      if (variable.setting === 'apiKey') leaf = { doc: variable.doc, format: stringFormat(), default: '' };
+      else if (variable.setting === 'baseUrl') {
+        leaf = { doc: variable.doc, format: urlFormat(), default: descriptor.defaultBaseUrl };
+      } else {
+        const node = (descriptor.settings.properties as Record<string, TSchema>)[variable.setting];
+        leaf = node ? leafOf(node, defaultOfOptional(node)) : undefined;
+        if (!leaf) {
+          throw new ConfigError(
+            `Provider ${descriptor.type} declares ${variable.name} for a setting it does not have a single-value default for: ${variable.setting}`,
+          );
+        }
+        leaf.doc = variable.doc;
+      }
+      leaf.env = variable.name;
+      if (variable.sensitive) leaf.sensitive = true;
+      branch[variable.setting] = leaf;
+    }
+    tree[descriptor.type] = branch;
+  }
+  return tree;
+}
+
+/** A string setting without a default is read from the environment as '' (unset). */
+function defaultOfOptional(node: TSchema): unknown {
+  return node[Kind] === 'String' ? '' : undefined;
+}
+
+interface GeneratedSchema {
+  tree: ConvictTree;
+  /** Paths of the open parts of the gateway options, taken out of the files before convict. */
+  open: string[][];
+}
+
+function generateSchema(): GeneratedSchema {
+  const open: string[][] = [];
+  const { server, ...standalone } = convictTreeOf(StandaloneOptionsSchema, [], []);
+  const gateway = convictTreeOf(GatewayOptionsSchema, [], open);
+  const tree: ConvictTree = { ...standalone, server: server!, ...gateway };
+  const openWithoutProviders = open.filter((path) => path.join('.') !== 'providers');
+  tree['providers'] = providerTree(PROVIDERS);
+  return { tree, open: openWithoutProviders };
+}
+
+export interface EnvironmentVariable {
+  name: string;
+  /** The setting it fills (`server.port`, `providers.openai.apiKey`). */
+  path: string;
+  doc: string;
+  sensitive: boolean;
+}
+
+/** Every environment variable the configuration reads, with what it sets (for docs and checks). */
+export function environmentVariables(): EnvironmentVariable[] {
+  const found: EnvironmentVariable[] = [
+    { name: 'GATEWAY_CONFIG', path: '(file)', doc: 'Extra YAML file', sensitive: false },
   ];
-  const walk = (node: Record<string, unknown>, path: string[]) => {
-    for (const [key, value] of Object.entries(node)) {
-      if (!value || typeof value !== 'object') continue;
-      const leaf = value as { env?: string; doc?: string; default?: unknown };
-      if ('default' in leaf) {
-        if (leaf.env) found.push({ name: leaf.env, path: [...path, key].join('.'), doc: leaf.doc ?? '' });
-      } else walk(value as Record<string, unknown>, [...path, key]);
+  const walk = (tree: ConvictTree, path: string[]) => {
+    for (const [key, node] of Object.entries(tree)) {
+      if (!isLeaf(node)) walk(node, [...path, key]);
+      else if (node.env) {
+        found.push({
+          name: node.env,
+          path: [...path, key].join('.'),
+          doc: node.doc,
+          sensitive: node.sensitive === true,
+        });
+      }
     }
   };
-  walk(buildSchema() as unknown as Record<string, unknown>, []);
+  walk(generateSchema().tree, []);
   return found;
 }
-type Leaf = { env?: string; sensitive?: boolean };
 
-/** `server.port` → its schema leaf, to name the environment variable in error messages. */
-function findLeaf(schema: Record<string, unknown>, path: string): Leaf | undefined {
-  let node: unknown = schema;
+// ---- errors -----------------------------------------------------------------------------------------
+
+function findLeaf(tree: ConvictTree, path: string): ConvictLeaf | undefined {
+  let node: ConvictTree | ConvictLeaf | undefined = tree;
   for (const part of path.split('.')) {
-    if (!node || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[part];
+    if (!node || isLeaf(node)) return undefined;
+    node = node[part];
   }
-  return node && typeof node === 'object' && 'default' in node ? (node as Leaf) : undefined;
+  return node && isLeaf(node) ? node : undefined;
 }
 
 /** Rewrites convict's error lines as "KEY (path): what is allowed: value was ..." with secrets masked. */
-function describeConvictError(schema: Schema, error: Error, env: Record<string, string | undefined>): string {
+function describeConvictError(
+  tree: ConvictTree,
+  error: Error,
+  env: Record<string, string | undefined>,
+): string {
   const lines = error.message.split('\n').filter((line) => line.trim().length > 0);
   return lines
     .map((line) => {
       const match = /^([\w.]+): (.*)$/.exec(line.trim());
       if (!match) return line;
       const [, path = '', rest = ''] = match;
-      const leaf = findLeaf(schema as unknown as Record<string, unknown>, path);
+      const leaf = findLeaf(tree, path);
       const name = leaf?.env ? `${leaf.env} (${path})` : path;
       // convict leaves the value out when it is falsy (0, ""): take it from the environment then.
       const raw = leaf?.env ? env[leaf.env] : undefined;
@@ -560,6 +383,8 @@ function describeConvictError(schema: Schema, error: Error, env: Record<string, 
     })
     .join('; ');
 }
+
+// ---- files ------------------------------------------------------------------------------------------
 
 function readYaml(path: string): Record<string, unknown> {
   let text: string;
@@ -598,6 +423,29 @@ function deepMerge(
   return target;
 }
 
+/** Removes the value at `path` from a tree and returns it (undefined when absent). */
+function takeAt(tree: Record<string, unknown>, path: string[]): unknown {
+  let node: unknown = tree;
+  for (const part of path.slice(0, -1)) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[part];
+  }
+  if (!isPlainObject(node)) return undefined;
+  const last = path.at(-1)!;
+  const value = node[last];
+  delete node[last];
+  return value;
+}
+
+function putAt(tree: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = tree;
+  for (const part of path.slice(0, -1)) {
+    if (!isPlainObject(node[part])) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
+}
+
 /** Model catalog entries: the shipped catalog, then entries of the user's files replace by id. */
 function mergeModels(base: unknown[], extra: unknown): Record<string, unknown>[] {
   const byId = new Map<string, Record<string, unknown>>();
@@ -612,17 +460,32 @@ function mergeModels(base: unknown[], extra: unknown): Record<string, unknown>[]
   return [...byId.values()];
 }
 
-/** The `routing` section is open-ended (entries by model name): checked against its schema here. */
-function checkRouting(raw: unknown): GatewayOptions['routing'] {
-  const routing = Value.Default(RoutingOptionsSchema, structuredClone(raw ?? {}));
-  const first = Value.Errors(RoutingOptionsSchema, routing).First();
-  if (first) {
-    const path = `routing${first.path.replace(/\//g, '.')}`;
-    throw new ConfigError(
-      `Invalid configuration: ${path}: ${first.message}: value was ${JSON.stringify(first.value)}`,
-    );
+/**
+ * Splits the files' `providers` section: the settings the providers' variables also set go through
+ * convict (so the environment overrides them); every other setting, and every other instance, is
+ * checked later against its provider's own schema.
+ */
+function splitProviders(
+  fileProviders: unknown,
+  tree: ConvictTree,
+): { convictPart: Record<string, Record<string, unknown>>; rest: Record<string, Record<string, unknown>> } {
+  const convictPart: Record<string, Record<string, unknown>> = {};
+  const rest: Record<string, Record<string, unknown>> = {};
+  if (fileProviders === undefined) return { convictPart, rest };
+  if (!isPlainObject(fileProviders)) {
+    throw new ConfigError('Invalid configuration: providers: must be a mapping of instances');
   }
-  return routing as GatewayOptions['routing'];
+  const declared = tree['providers'] as ConvictTree;
+  for (const [id, instance] of Object.entries(fileProviders)) {
+    if (!isPlainObject(instance))
+      throw new ConfigError(`Invalid configuration: providers.${id}: must be a mapping`);
+    const known = declared[id] as ConvictTree | undefined;
+    for (const [key, value] of Object.entries(instance)) {
+      if (known && key in known) (convictPart[id] ??= {})[key] = value;
+      else (rest[id] ??= {})[key] = value;
+    }
+  }
+  return { convictPart, rest };
 }
 
 /**
@@ -630,10 +493,12 @@ function checkRouting(raw: unknown): GatewayOptions['routing'] {
  * master key from GATEWAY_MASTER_KEY; a missing or wrong master key stops the start, naming the
  * setting.
  */
-function decryptProviderSecrets(providers: GatewayOptions['providers'], masterKeyText: string): void {
+function decryptProviderSecrets(
+  providers: Record<string, Record<string, unknown>>,
+  masterKeyText: string,
+): void {
   let masterKey: Buffer | undefined;
-  for (const [id, instance] of Object.entries(providers)) {
-    const settings = instance as Record<string, unknown>;
+  for (const [id, settings] of Object.entries(providers)) {
     for (const [key, value] of Object.entries(settings)) {
       if (!isEncryptedSecret(value)) continue;
       const name = `providers.${id}.${key}`;
@@ -662,12 +527,12 @@ function decryptProviderSecrets(providers: GatewayOptions['providers'], masterKe
 export interface LoadConfigInput {
   /** The process environment (or a test's stand-in). */
   env: Record<string, string | undefined>;
-  /** Folder holding default.yaml, <env>.yaml and models.yaml. */
+  /** Folder holding default.yaml and <env>.yaml. */
   configDirectory: string;
 }
 
 export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedConfig {
-  const schema = buildSchema();
+  const { tree, open } = generateSchema();
   const environment = env['NODE_ENV'] ?? 'development';
   if (!(ENVIRONMENTS as readonly string[]).includes(environment)) {
     throw new ConfigError(
@@ -689,83 +554,57 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
   const merged: Record<string, unknown> = {};
   for (const file of files) deepMerge(merged, readYaml(file));
 
-  // The open-ended parts (extra provider instances, model entries) are validated by the options
-  // schema below; convict checks the fixed keys and applies the environment.
-  const { models: fileModels, providers: fileProviders, routing: fileRouting, ...fixed } = merged;
-  // Instances the environment configures (openai, gemini) have their keys checked by convict; any
-  // other setting of theirs, and every other instance, is the provider plugin's to validate.
-  const knownProviders = schema.providers as Record<string, Record<string, unknown>>;
-  const extraProviders: Record<string, Record<string, unknown>> = {};
-  const fixedProviders: Record<string, Record<string, unknown>> = {};
-  const providerExtras: Record<string, Record<string, unknown>> = {};
-  if (fileProviders !== undefined) {
-    if (!isPlainObject(fileProviders)) {
-      throw new ConfigError('Invalid configuration: providers: must be a mapping of instances');
-    }
-    for (const [id, instance] of Object.entries(fileProviders)) {
-      if (!isPlainObject(instance))
-        throw new ConfigError(`Invalid configuration: providers.${id}: must be a mapping`);
-      const known = knownProviders[id];
-      if (!known) {
-        extraProviders[id] = instance;
-        continue;
-      }
-      const checked: Record<string, unknown> = {};
-      const extra: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(instance)) (key in known ? checked : extra)[key] = value;
-      fixedProviders[id] = checked;
-      providerExtras[id] = extra;
-    }
-  }
+  // The open parts (catalog entries, routing, client keys, extra instances and provider settings)
+  // are checked against the options schema below; convict checks the single values and applies the
+  // environment.
+  const fileModels = takeAt(merged, ['models']);
+  const { convictPart, rest } = splitProviders(takeAt(merged, ['providers']), tree);
+  const openValues = open.map((path) => [path, takeAt(merged, path)] as const);
 
-  const config = convict(schema, { env, args: [] });
+  const config = convict(tree as convict.Schema<Record<string, unknown>>, { env, args: [] });
   try {
-    config.load({ ...fixed, providers: fixedProviders });
+    config.load({ ...merged, providers: convictPart });
     config.validate({ allowed: 'strict' });
   } catch (error) {
-    throw new ConfigError(describeConvictError(schema, error as Error, env));
+    throw new ConfigError(describeConvictError(tree, error as Error, env));
   }
-  const values = config.getProperties();
+  const {
+    env: loadedEnvironment,
+    logLevel,
+    masterKey,
+    server,
+    providers: loadedProviders,
+    ...gatewayValues
+  } = config.getProperties() as Record<string, unknown>;
 
-  const catalogPath = join(configDirectory, 'models.yaml');
-  const catalog = existsSync(catalogPath) ? readYaml(catalogPath)['models'] : [];
-  const gateway: GatewayOptions = {
-    requestTimeout: values.requestTimeout,
-    maxConcurrentRequests: values.maxConcurrentRequests,
-    unsupportedParameters: values.unsupportedParameters as GatewayOptions['unsupportedParameters'],
-    auth: {
-      apiKeys: values.auth.apiKeys,
-      mode: values.auth.mode as GatewayOptions['auth']['mode'],
-      clients: values.auth.clients as GatewayOptions['auth']['clients'],
-      adminKeys: values.auth.adminKeys,
-    },
-    usage: values.usage,
-    providers: {
-      ...(extraProviders as GatewayOptions['providers']),
-      openai: { ...providerExtras.openai, ...values.providers.openai },
-      gemini: { ...providerExtras.gemini, ...values.providers.gemini },
-    },
-    models: mergeModels(Array.isArray(catalog) ? catalog : [], fileModels),
-    cors: values.cors,
-    docs: values.docs,
-    metrics: { access: values.metrics.access as GatewayOptions['metrics']['access'] },
-    logging: values.logging,
-    upstream: values.upstream,
-    cache: { ...values.cache, scope: values.cache.scope as GatewayOptions['cache']['scope'] },
-    rateLimit: {
-      ...values.rateLimit,
-      onRedisError: values.rateLimit.onRedisError as GatewayOptions['rateLimit']['onRedisError'],
-    },
-    redis: values.redis,
-    routing: checkRouting(fileRouting),
-    media: values.media,
-  };
-  decryptProviderSecrets(gateway.providers, values.masterKey);
+  for (const [path, value] of openValues) if (value !== undefined) putAt(gatewayValues, path, value);
+  const providers: Record<string, Record<string, unknown>> = structuredClone(rest);
+  for (const [id, settings] of Object.entries(loadedProviders as Record<string, Record<string, unknown>>)) {
+    providers[id] = { ...providers[id], ...settings };
+  }
+  decryptProviderSecrets(providers, masterKey as string);
+  gatewayValues['providers'] = providers;
+  gatewayValues['models'] = mergeModels(loadShippedCatalog(PROVIDERS), fileModels);
 
+  let gateway: GatewayOptions;
+  try {
+    gateway = checkGatewayOptions(gatewayValues);
+  } catch (error) {
+    if (!(error instanceof GatewayOptionsError)) throw error;
+    throw new ConfigError(
+      error.message.replace(/^(Unknown|Invalid) gateway option /, 'Invalid configuration: '),
+    );
+  }
+  const standalone = Value.Default(StandaloneOptionsSchema, {
+    env: loadedEnvironment,
+    logLevel,
+    masterKey,
+    server,
+  }) as StandaloneOptions;
   return {
-    environment: values.env as LoadedConfig['environment'],
-    logLevel: values.logLevel as LoadedConfig['logLevel'],
-    server: values.server,
+    environment: standalone.env,
+    logLevel: standalone.logLevel,
+    server: standalone.server,
     gateway,
     sources: files,
   };

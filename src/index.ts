@@ -13,4 +13,12 @@ export { loadConfig, ConfigError, type LoadedConfig } from './config.js';
 export { buildServer } from './server.js';
 export { loggerOptions, REDACTED_PATHS } from './logger.js';
 export { ERRORS, GatewayError, type ErrorCode } from './errors.js';
-export type { ProviderAdapter, ProviderFactory, ChatStream, StreamEvent, Usage } from './provider.js';
+export { defineProvider } from './provider.js';
+export type {
+  ProviderAdapter,
+  ProviderDescriptor,
+  ProviderServices,
+  ChatStream,
+  StreamEvent,
+  Usage,
+} from './provider.js';

@@ -10,7 +10,8 @@ import type { CatalogModel } from '../schemas/catalog.js';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
 import type { EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { ResponsesRequest } from '../schemas/responses.js';
-import type { ProviderInstanceOptions } from '../schemas/options.js';
+import type { TObject } from '@sinclair/typebox';
+import type { FetchedMedia, FetchMediaRequest } from './remote-media.js';
 
 /** Token usage in the gateway's own terms, whatever the provider called it. */
 export interface Usage {
@@ -192,21 +193,75 @@ export interface ProviderAdapter {
   close?(): Promise<void>;
 }
 
-/** What a provider plugin registers: how to build an adapter for one configured instance. */
-export interface ProviderFactory {
-  readonly type: string;
-  /** Environment variable that holds this provider's key, named in messages when it is missing. */
-  readonly apiKeyVariable?: string;
-  create(instance: ProviderInstanceConfig): ProviderAdapter;
+/**
+ * An environment variable a provider reads, and the instance setting it fills: `OPENAI_API_KEY`
+ * sets `providers.openai.apiKey`. Config loading, `.env.example`, the chart and the start-up
+ * messages are all driven by these declarations.
+ */
+export interface ProviderVariable {
+  readonly name: string;
+  /** `apiKey`, `baseUrl`, or one of the provider's own settings. */
+  readonly setting: string;
+  readonly doc: string;
+  /** A secret: never printed, shipped in the chart's Secret rather than its ConfigMap. */
+  readonly sensitive?: boolean;
 }
 
-export interface ProviderInstanceConfig {
+/** What the gateway hands every provider factory alike. */
+export interface ProviderServices {
+  /** The shared keep-alive pool for upstream calls. */
+  readonly dispatcher: Dispatcher;
+  /** Guarded downloads of media URLs (image_url with http(s)), for providers that take only bytes. */
+  readonly media: MediaFetcher;
+  /** What to do with a parameter a model cannot honour, for requests an adapter reads itself. */
+  readonly unsupportedParameters: 'drop' | 'reject';
+}
+
+/** Guarded media downloads (src/remote-media.ts). */
+export interface MediaFetcher {
+  fetch(url: string, request: FetchMediaRequest): Promise<FetchedMedia>;
+}
+
+/**
+ * One provider, as its folder declares it (plugins/providers/<type>/index.ts) and the manifest
+ * (plugins/providers/index.ts) lists it. Everything the gateway must know of a provider it learns
+ * here; its adapter code is loaded only when an instance of it is configured.
+ */
+export interface ProviderDescriptor<Settings = Record<string, unknown>> {
+  /** The type instances name (`providers.<id>.type`); also the id of the instance its variables configure. */
+  readonly type: string;
+  /** How people name it (`OpenAI`), for messages and documents. */
+  readonly displayName: string;
+  readonly defaultBaseUrl: string;
+  /** Whether an instance needs a key to serve (false: a local server, or the built-in echo). */
+  readonly requiresApiKey: boolean;
+  /** The environment variables that configure the instance named after the type. */
+  readonly variables: readonly ProviderVariable[];
+  /** The provider's own instance settings besides the keys every instance has; unknown keys are refused. */
+  readonly settings: TObject;
+  /** Its catalog entries: a YAML file with a `models` list (schemas/catalog.ts), in its folder. */
+  readonly catalog?: URL;
+  /**
+   * Serves no real model (the built-in echo): it does not make the gateway ready, and is not
+   * offered as a provider to configure in messages.
+   */
+  readonly builtin?: boolean;
+  /** Builds the adapter of one configured instance (loading the provider's code on first use). */
+  create(instance: ProviderInstanceConfig<Settings>, services: ProviderServices): Promise<ProviderAdapter>;
+}
+
+/** Types a descriptor by its settings (`Static` of its schema), and erases that type for the manifest's list. */
+export function defineProvider<Settings>(descriptor: ProviderDescriptor<Settings>): ProviderDescriptor {
+  return descriptor as unknown as ProviderDescriptor;
+}
+
+export interface ProviderInstanceConfig<Settings = Record<string, unknown>> {
   readonly id: string;
   readonly type: string;
   readonly baseUrl: string;
   readonly apiKey: string | undefined;
-  readonly options: ProviderInstanceOptions;
-  readonly dispatcher: Dispatcher;
+  /** The provider's own settings, validated against its schema, defaults filled, frozen. */
+  readonly settings: Settings;
 }
 
 /** Last failure seen on an instance, for /v1/health/detailed. */
@@ -221,7 +276,10 @@ export interface ProviderInstance {
   readonly baseUrl: string;
   /** False when a key it needs is missing: its models are not served. */
   readonly configured: boolean;
+  /** Its adapter; an instance that is not configured answers every call with a 404 naming what to set. */
   readonly adapter: ProviderAdapter;
+  readonly descriptor: ProviderDescriptor;
+  /** The variable that holds its key, when the instance is the one the environment configures. */
   readonly apiKeyVariable: string | undefined;
   readonly health: ProviderHealth;
 }

@@ -10,10 +10,12 @@ import { parseEnv } from 'node:util';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { pino } from 'pino';
+import { PROVIDERS } from '../plugins/providers/index.js';
 import { gateway } from './app.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
 import { loggerOptions, requestIdFrom } from './logger.js';
 import { PACKAGE_ROOT } from './package-root.js';
+import { summarizeInstances } from './provider-registry.js';
 
 export interface BuildServerOptions {
   dispatcher?: Dispatcher;
@@ -85,12 +87,15 @@ function announce(server: FastifyInstance, config: LoadedConfig): void {
         'other clients.',
     );
   }
-  const configured = Object.values(config.gateway.providers).filter(
-    (provider) => provider.apiKey || provider.requiresApiKey === false,
-  );
-  if (configured.length === 0) {
+  const instances = summarizeInstances(PROVIDERS, config.gateway.providers);
+  if (!instances.some((instance) => instance.configured && !instance.builtin)) {
+    const variables = PROVIDERS.filter((descriptor) => !descriptor.builtin).flatMap((descriptor) =>
+      descriptor.variables
+        .filter((variable) => variable.setting === 'apiKey')
+        .map((variable) => variable.name),
+    );
     server.log.warn(
-      'No provider key is set (OPENAI_API_KEY, GEMINI_API_KEY): model calls will answer 404 until one is.',
+      `No provider key is set (${variables.join(', ')}): model calls will answer 404 until one is.`,
     );
   }
 }

@@ -37,13 +37,20 @@ export class UpstreamFailure extends GatewayError {
   constructor(
     gatewayCode: ErrorCode,
     kind: FailureKind,
-    options: GatewayErrorOptions & { upstreamStatus?: number | null; retryAfterMs?: number | null } = {},
+    options: GatewayErrorOptions & {
+      upstreamStatus?: number | null;
+      retryAfterMs?: number | null;
+      /** Overrides what the kind and status say (a provider's own overload signal). */
+      retryable?: boolean;
+    } = {},
   ) {
     super(gatewayCode, options);
     this.kind = kind;
     this.upstreamStatus = options.upstreamStatus ?? null;
     this.retryAfterMs = options.retryAfterMs ?? null;
-    this.retryable = kind === 'http' ? isRetryableStatus(this.upstreamStatus ?? 0) : kind !== 'mid_stream';
+    this.retryable =
+      options.retryable ??
+      (kind === 'http' ? isRetryableStatus(this.upstreamStatus ?? 0) : kind !== 'mid_stream');
   }
 }
 

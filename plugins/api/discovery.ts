@@ -30,7 +30,7 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
     return {
       name: PACKAGE_NAME,
       version: PACKAGE_VERSION,
-      description: 'OpenAI-compatible gateway for OpenAI and Google Gemini models',
+      description: 'LLM gateway: every model your company uses behind one OpenAI-compatible API',
       endpoints: endpoints.map((endpoint) => endpoint.replace(' /', ` ${prefix}/`)),
     };
   };

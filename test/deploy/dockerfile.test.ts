@@ -42,6 +42,8 @@ describe('Dockerfile', () => {
       (instruction) => instruction.getArgumentsContent() ?? '',
     );
     expect(compile.some((command) => command.includes('tsc -p tsconfig.build.json'))).toBe(true);
+    // The providers' catalogs go along with the compiled code (what `npm run build` does too).
+    expect(compile.some((command) => command.includes('node scripts/copy-assets.ts'))).toBe(true);
   });
 
   it('installs production dependencies only for the runtime', () => {
@@ -66,7 +68,7 @@ describe('Dockerfile', () => {
     expect(copies).toContainEqual({ from: 'build', sources: ['/app/dist'], target: './dist' });
     expect(copies).toContainEqual({ from: undefined, sources: ['config'], target: './config' });
     expect(copies).toContainEqual({ from: undefined, sources: ['package.json'], target: './' });
-    expect(existsSync(join(PACKAGE_ROOT, 'config', 'models.yaml'))).toBe(true);
+    expect(existsSync(join(PACKAGE_ROOT, 'config', 'default.yaml'))).toBe(true);
     expect(lastOf(runtime, 'WORKDIR')?.getArgumentsContent()).toBe('/app');
   });
 

@@ -11,6 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { describe, expect, it } from 'vitest';
 import { environmentVariables } from '../../src/config.js';
+import { PROVIDERS } from '../../plugins/providers/index.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import {
   PACKAGE_VERSION,
@@ -59,6 +60,13 @@ function valueAt(path: string[]): { found: boolean; value?: unknown } {
 
 const envNames = readEnvExampleNames();
 const configNames = new Set(environmentVariables().map((variable) => variable.name));
+
+/** The secret variables every provider of the manifest declares (its key and the like). */
+function providerSecretVariables(): string[] {
+  return PROVIDERS.flatMap((provider) =>
+    provider.variables.filter((variable) => variable.sensitive).map((variable) => variable.name),
+  );
+}
 
 describe('Chart.yaml', () => {
   it('describes an application chart whose appVersion is the gateway version', () => {
@@ -215,7 +223,11 @@ describe('values.yaml', () => {
   });
 
   it('holds no secret, and keeps keys out of the ConfigMap', () => {
-    expect(secrets).toEqual({ GATEWAY_API_KEYS: '', OPENAI_API_KEY: '', GEMINI_API_KEY: '' });
+    // Every provider's secret variables, from the manifest: a provider added there must be here too.
+    const expected = Object.fromEntries(
+      ['GATEWAY_API_KEYS', ...providerSecretVariables()].map((name) => [name, '']),
+    );
+    expect(secrets).toEqual(expected);
     for (const name of Object.keys(secrets)) expect(Object.keys(config)).not.toContain(name);
     expect(valueAt(['existingSecret']).value).toBe('');
     expect(valueAt(['externalRedis', 'url']).value).toBe('');

@@ -17,6 +17,7 @@ import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { describe, expect, it } from 'vitest';
 import { environmentVariables } from '../../src/config.js';
+import { PROVIDERS } from '../../plugins/providers/index.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import {
   PACKAGE_VERSION,
@@ -142,7 +143,11 @@ describe('k8s/ manifests', () => {
 
   it('keep keys out of the ConfigMap, and only placeholders in the Secret template', () => {
     const secretNames = Object.keys(secret.stringData ?? {});
-    expect(secretNames.sort()).toEqual(['GATEWAY_API_KEYS', 'GEMINI_API_KEY', 'OPENAI_API_KEY']);
+    // Every provider's secret variables, from the manifest: a provider added there must be here too.
+    const providerSecrets = PROVIDERS.flatMap((provider) =>
+      provider.variables.filter((variable) => variable.sensitive).map((variable) => variable.name),
+    );
+    expect(secretNames.sort()).toEqual(['GATEWAY_API_KEYS', ...providerSecrets].sort());
     for (const name of secretNames) expect(Object.keys(configMap.data ?? {})).not.toContain(name);
     for (const value of Object.values(secret.stringData ?? {})) {
       for (const item of value.split(',')) expect(item).toMatch(/^REPLACE_WITH_[A-Z0-9_]+$/);

@@ -85,6 +85,14 @@ beforeAll(async () => {
   );
   expect(compiled.output).toBe('');
   expect(compiled.code).toBe(0);
+  const copied = await runToEnd(
+    NODE,
+    [join(PACKAGE_ROOT, 'scripts', 'copy-assets.ts'), join(appFolder, 'dist')],
+    {
+      cwd: PACKAGE_ROOT,
+    },
+  );
+  expect(copied.code).toBe(0);
   cpSync(join(PACKAGE_ROOT, 'package.json'), join(appFolder, 'package.json'));
   cpSync(join(PACKAGE_ROOT, 'config'), join(appFolder, 'config'), { recursive: true });
   for (const name of productionPackages()) {

@@ -2,7 +2,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { CatalogModelSchema, type CatalogModel } from '../../schemas/catalog.js';
 import { RoutingOptionsSchema, type RoutingOptions } from '../../schemas/options.js';
-import type { ProviderAdapter, ProviderInstance } from '../../src/provider.js';
+import type { ProviderAdapter, ProviderDescriptor, ProviderInstance } from '../../src/provider.js';
 import type { Deployment } from '../../src/routing/deployment.js';
 import type { HealthSettings } from '../../src/routing/health.js';
 
@@ -13,6 +13,7 @@ export function instance(id: string, configured = true): ProviderInstance {
     baseUrl: `http://${id}.invalid`,
     configured,
     adapter: {} as ProviderAdapter,
+    descriptor: {} as ProviderDescriptor,
     apiKeyVariable: `${id.toUpperCase()}_API_KEY`,
     health: { lastError: null, lastSuccessAt: null },
   };

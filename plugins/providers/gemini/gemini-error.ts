@@ -6,7 +6,8 @@
  * @see https://cloud.google.com/apis/design/errors#error_payloads
  */
 import type { Dispatcher } from 'undici';
-import { UpstreamFailure, parseRetryAfter, readBody, scrubSecrets } from '../../../src/upstream.js';
+import { readErrorText, toProviderFailure } from '../../../src/provider-toolkit.js';
+import { parseRetryAfter, type UpstreamFailure } from '../../../src/upstream.js';
 import type { GeminiErrorWire } from './gemini-api.js';
 
 const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
@@ -53,25 +54,17 @@ export interface GeminiFailureInput {
 
 export function toGeminiFailure(input: GeminiFailureInput): UpstreamFailure {
   const upstream = input.wire?.error ?? undefined;
-  const { status } = input;
-  const message = scrubSecrets(
-    upstream?.message ||
-      `The provider ${input.provider} answered HTTP ${status}${input.text && !upstream ? `: ${input.text.slice(0, 200)}` : ''}.`,
-    input.secrets,
-  );
-  const retryAfterMs = parseRetryAfter(input.retryAfterHeader) ?? retryDelayFromDetails(input.wire);
-  const headers: Record<string, string> = {};
-  if (retryAfterMs !== null) headers['retry-after'] = String(Math.ceil(retryAfterMs / 1000));
-  // A status that is not an HTTP error (Google's 499 CANCELLED inside a stream, a 3xx we do not
-  // follow) is not one the client can act on: it is the provider failing.
-  const clientStatus = status >= 400 && status <= 599 && status !== 499 ? status : 502;
-  return new UpstreamFailure('GW_ERR_UPSTREAM_ERROR', input.kind, {
-    status: clientStatus,
-    message,
+  return toProviderFailure({
+    provider: input.provider,
+    status: input.status,
+    // Google's 499 CANCELLED inside a stream is not a status the client can act on: the provider failed.
+    clientStatus: input.status === 499 ? 502 : undefined,
+    message: upstream?.message,
+    text: input.text,
     code: upstream?.status ? String(upstream.status) : null,
-    headers,
-    upstreamStatus: status,
-    retryAfterMs,
+    retryAfterMs: parseRetryAfter(input.retryAfterHeader) ?? retryDelayFromDetails(input.wire),
+    secrets: input.secrets,
+    kind: input.kind,
   });
 }
 
@@ -82,12 +75,7 @@ export async function readGeminiError(
   provider: string,
   secrets: (string | undefined)[],
 ): Promise<UpstreamFailure> {
-  let text = '';
-  try {
-    text = (await readBody(response, signal, provider, 1024 * 1024)).toString('utf8');
-  } catch {
-    text = '';
-  }
+  const text = await readErrorText(response, signal, provider);
   return toGeminiFailure({
     status: response.statusCode,
     wire: parseGeminiError(text),

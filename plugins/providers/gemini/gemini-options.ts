@@ -4,9 +4,6 @@
  * @see https://ai.google.dev/gemini-api/docs/safety-settings
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import type { ProviderInstanceOptions } from '../../../schemas/options.js';
-import { ProviderConfigError } from '../registry.js';
 
 export const SafetySettingSchema = Type.Object(
   {
@@ -37,24 +34,6 @@ export const GeminiSettingsSchema = Type.Object(
 
 export type GeminiSettings = Static<typeof GeminiSettingsSchema>;
 export type SafetySetting = Static<typeof SafetySettingSchema>;
-
-// The keys every instance has, checked by the gateway's own options schema.
-const INSTANCE_KEYS = new Set(['type', 'apiKey', 'baseUrl', 'requiresApiKey']);
-
-/** Picks this provider's settings out of the instance options, fills defaults, and validates them. */
-export function resolveGeminiSettings(id: string, options: ProviderInstanceOptions): GeminiSettings {
-  const own: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) if (!INSTANCE_KEYS.has(key)) own[key] = value;
-  const settings = Value.Default(GeminiSettingsSchema, structuredClone(own)) as GeminiSettings;
-  const first = Value.Errors(GeminiSettingsSchema, settings).First();
-  if (first) {
-    const key = first.path.replace(/^\//, '').replace(/\//g, '.');
-    throw new ProviderConfigError(
-      `Invalid configuration: providers.${id}.${key || '(settings)'}: ${first.message}: value was ${JSON.stringify(first.value)}`,
-    );
-  }
-  return Object.freeze(settings);
-}
 
 /**
  * The safety settings for one request: the instance's, then the model's, then the request's own,

@@ -7,7 +7,7 @@
  */
 import type { ChatCompletion, CompletionUsage } from '../../../schemas/chat.js';
 import { UpstreamFailure } from '../../../src/upstream.js';
-import type { ResponsesUsageWire } from './openai-api.js';
+import type { ResponsesUsageWire } from '../../../src/provider-toolkit.js';
 
 /** The parts of a Responses API answer the translation reads; everything is optional upstream. */
 export interface ResponsesOutputItemWire {

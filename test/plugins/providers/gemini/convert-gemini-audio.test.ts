@@ -28,7 +28,11 @@ import {
   openGeminiSpeech,
   parsePcmMimeType,
 } from '../../../../plugins/providers/gemini/gemini-speech-stream.js';
-import { resolveGeminiSettings } from '../../../../plugins/providers/gemini/gemini-options.js';
+import {
+  GeminiSettingsSchema,
+  type GeminiSettings,
+} from '../../../../plugins/providers/gemini/gemini-options.js';
+import { resolveInstanceSettings } from '../../../../src/provider-registry.js';
 import { parseServerSentEvents } from '../../../../src/sse.js';
 import type { GatewayError } from '../../../../src/errors.js';
 import type { Target } from '../../../../src/provider.js';
@@ -36,7 +40,7 @@ import { catalogModel } from '../../../helpers/deployments.js';
 import { geminiFixture, speechTone } from '../../../helpers/fake-gemini.js';
 import { assertOpenAISchema } from '../../../helpers/openai-schemas.js';
 
-const settings = resolveGeminiSettings('gemini', { baseUrl: 'http://gemini.invalid' });
+const settings = resolveInstanceSettings<GeminiSettings>(GeminiSettingsSchema, 'gemini', {});
 const flash: Target = {
   deploymentId: 'gemini/gemini-2.5-flash',
   upstreamModel: 'gemini-2.5-flash',

@@ -11,15 +11,18 @@ import {
 } from '../../../../plugins/providers/gemini/convert-to-gemini-request.js';
 import { convertToGeminiSchema } from '../../../../plugins/providers/gemini/convert-to-gemini-schema.js';
 import {
-  resolveGeminiSettings,
+  GeminiSettingsSchema,
   type GeminiSettings,
 } from '../../../../plugins/providers/gemini/gemini-options.js';
-import { ProviderConfigError } from '../../../../plugins/providers/registry.js';
+import { PROVIDERS } from '../../../../plugins/providers/index.js';
+import { ProviderConfigError, resolveInstanceSettings } from '../../../../src/provider-registry.js';
 import { GatewayError } from '../../../../src/errors.js';
 import type { Target } from '../../../../src/provider.js';
 import { Catalog, loadShippedCatalog } from '../../../../src/catalog.js';
 
-const catalog = new Catalog(loadShippedCatalog());
+const catalog = new Catalog(loadShippedCatalog(PROVIDERS));
+const resolveGeminiSettings = (id: string, options: ProviderInstanceOptions) =>
+  resolveInstanceSettings<GeminiSettings>(GeminiSettingsSchema, id, options);
 
 /** Instance options with the provider's own settings (the gateway's schema leaves them open). */
 function instance(settings: Record<string, unknown>): ProviderInstanceOptions {

@@ -1,0 +1,178 @@
+/**
+ * What every adapter does the same way, written once: read a provider's JSON answer within a size
+ * bound, check that a stream is an event stream, turn a provider's error answer into the failure the
+ * client sees, and read token usage in the shapes of the OpenAI APIs the gateway serves.
+ * It names no provider; each adapter brings only what its provider does differently.
+ */
+import type { Dispatcher } from 'undici';
+import type { Usage } from './provider.js';
+import {
+  UpstreamFailure,
+  destroyBody,
+  parseRetryAfter,
+  readBody,
+  scrubSecrets,
+  type FailureKind,
+} from './upstream.js';
+
+export { destroyBody };
+
+/** Largest answer body read whole (a JSON answer; streams are read event by event). */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/** Largest error body read: enough for any provider's explanation. */
+export const MAX_ERROR_BYTES = 1024 * 1024;
+
+export function badResponse(
+  provider: string,
+  what: string,
+  kind: FailureKind = 'bad_response',
+): UpstreamFailure {
+  return new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', kind, {
+    message: `The provider ${provider} ${what}.`,
+  });
+}
+
+/** Parses JSON text that must be one object; anything else is the provider misbehaving (502). */
+export function parseJsonObject<T>(text: string, provider: string): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw badResponse(provider, 'sent an answer that is not a JSON object');
+  }
+  return parsed as T;
+}
+
+/** Reads a whole answer body (at most `limit` bytes) that must be one JSON object. */
+export async function readJsonObject<T>(
+  response: Dispatcher.ResponseData,
+  signal: AbortSignal,
+  provider: string,
+  limit = MAX_ANSWER_BYTES,
+): Promise<T> {
+  const bytes = await readBody(response, signal, provider, limit);
+  return parseJsonObject<T>(bytes.toString('utf8'), provider);
+}
+
+/** Refuses (and releases) an answer to a stream request that is not `text/event-stream`. */
+export function expectEventStream(response: Dispatcher.ResponseData, provider: string): void {
+  const contentType = String(response.headers['content-type'] ?? '');
+  if (!contentType.startsWith('text/event-stream')) {
+    destroyBody(response);
+    throw badResponse(provider, `answered a stream request with ${contentType || 'no content type'}`);
+  }
+}
+
+/** The text of an error answer, at most 1 MB; '' when it cannot be read (the status still speaks). */
+export async function readErrorText(
+  response: Dispatcher.ResponseData,
+  signal: AbortSignal,
+  provider: string,
+): Promise<string> {
+  try {
+    return (await readBody(response, signal, provider, MAX_ERROR_BYTES)).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+export interface ProviderErrorInput {
+  provider: string;
+  /** The HTTP status of the answer (for an error inside a stream, the error's own status). */
+  status: number;
+  /** The provider's own message, when its error body had one. */
+  message?: string | null;
+  /** The raw body, quoted (shortened) when the provider gave no message. */
+  text?: string;
+  code?: string | null;
+  param?: string | null;
+  /** The delay the provider asked for, ms (from Retry-After or the provider's own field). */
+  retryAfterMs?: number | null;
+  /** The answer's Retry-After header, read when `retryAfterMs` is not given. */
+  retryAfterHeader?: string | string[];
+  /** Keys the gateway holds, scrubbed from anything the client will read. */
+  secrets: (string | undefined)[];
+  /** 'http' for an answer before the stream started, 'mid_stream' after. */
+  kind?: 'http' | 'mid_stream';
+  /** A status that must be retried and failed over whatever its number says (a provider's overload). */
+  retryable?: boolean;
+  /** The status the client gets, when the provider's own must not reach it (Google's 499 CANCELLED). */
+  clientStatus?: number;
+}
+
+/**
+ * A provider's error answer as the failure the client sees: the upstream status (a status that is
+ * not an HTTP error becomes 502), the provider's message with our keys scrubbed, its code and param,
+ * and Retry-After when the provider asked for a delay.
+ */
+export function toProviderFailure(input: ProviderErrorInput): UpstreamFailure {
+  const { status, provider } = input;
+  const quoted = input.text && !input.message ? `: ${input.text.slice(0, 200)}` : '';
+  const message = scrubSecrets(
+    input.message || `The provider ${provider} answered HTTP ${status}${quoted}.`,
+    input.secrets,
+  );
+  const retryAfterMs = input.retryAfterMs ?? parseRetryAfter(input.retryAfterHeader);
+  const headers: Record<string, string> = {};
+  if (retryAfterMs !== null) headers['retry-after'] = String(Math.ceil(retryAfterMs / 1000));
+  // A 1xx or 3xx we do not follow, or a provider's private code such as Google's 499, is not a
+  // status the client can act on: it is the provider failing.
+  const clientStatus = input.clientStatus ?? (status >= 400 && status <= 599 ? status : 502);
+  return new UpstreamFailure('GW_ERR_UPSTREAM_ERROR', input.kind ?? 'http', {
+    status: clientStatus,
+    message,
+    code: input.code ?? null,
+    param: input.param ?? null,
+    headers,
+    upstreamStatus: status,
+    retryAfterMs,
+    retryable: input.retryable,
+  });
+}
+
+/** Token usage as chat completions report it (`usage` of a completion or of a stream's last chunk). */
+export interface ChatUsageWire {
+  prompt_tokens?: number | null;
+  completion_tokens?: number | null;
+  total_tokens?: number | null;
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+  completion_tokens_details?: { reasoning_tokens?: number | null } | null;
+}
+
+export function usageFromChatCompletion(usage: ChatUsageWire | null | undefined): Usage | undefined {
+  if (!usage || typeof usage !== 'object') return undefined;
+  const promptTokens = usage.prompt_tokens ?? 0;
+  const completionTokens = usage.completion_tokens ?? 0;
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: usage.total_tokens ?? promptTokens + completionTokens,
+    reasoningTokens: Number(usage.completion_tokens_details?.reasoning_tokens ?? 0),
+    cachedTokens: Number(usage.prompt_tokens_details?.cached_tokens ?? 0),
+  };
+}
+
+/** Token usage as the Responses API (and token-billed transcription models) report it. */
+export interface ResponsesUsageWire {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  total_tokens?: number | null;
+  input_tokens_details?: { cached_tokens?: number | null } | null;
+  output_tokens_details?: { reasoning_tokens?: number | null } | null;
+}
+
+export function usageFromResponsesApi(usage: ResponsesUsageWire | null | undefined): Usage | undefined {
+  if (!usage || typeof usage !== 'object' || typeof usage.input_tokens !== 'number') return undefined;
+  const promptTokens = usage.input_tokens ?? 0;
+  const completionTokens = usage.output_tokens ?? 0;
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: usage.total_tokens ?? promptTokens + completionTokens,
+    reasoningTokens: usage.output_tokens_details?.reasoning_tokens ?? 0,
+    cachedTokens: usage.input_tokens_details?.cached_tokens ?? 0,
+  };
+}
