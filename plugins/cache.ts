@@ -34,7 +34,7 @@ import {
 import { MemoryCacheStore, RedisCacheStore, type CacheStore } from '../src/cache/cache-store.js';
 import { convertChunksToCompletion, convertCompletionToChunks } from '../src/cache/convert-cached-chat.js';
 import type { RequestState } from './request-state.js';
-import { setGatewayHeaders } from './api/gateway-headers.js';
+import { setGatewayHeaders } from '../src/http/gateway-headers.js';
 
 export const CACHE_HEADER = 'x-cache';
 /** For embeddings: how many of the request's inputs came from the cache, as `<hits>/<inputs>`. */

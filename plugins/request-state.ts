@@ -8,46 +8,9 @@
 import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
 import { costOf } from '../src/catalog.js';
-import type { Identity } from '../src/identity.js';
-import type { Usage } from '../src/provider.js';
-import type { Deployment } from '../src/routing/deployment.js';
+import { overheadMs, type RequestState } from '../src/http/request-state.js';
 
-export interface RequestState {
-  readonly startedAt: number;
-  identity: Identity | null;
-  /** A provider key the client brought for this request (bring-your-own-key); never logged or cached. */
-  providerApiKey: string | undefined;
-  /** The model the client asked for. */
-  model: string | null;
-  /** The upstream model that answered, and where. */
-  answeredModel: string | null;
-  provider: string | null;
-  deploymentId: string | null;
-  /** The deployment that answered (its catalog entry prices the usage). */
-  deployment: Deployment | null;
-  /** Streams: time from the request to the first event, ms. */
-  timeToFirstByteMs: number | null;
-  attempts: number;
-  /** Time spent waiting on upstreams, ms; the rest of the latency is the gateway's overhead. */
-  upstreamMs: number;
-  usage: Usage | undefined;
-  cache: 'HIT' | 'MISS' | 'BYPASS' | null;
-  stream: boolean;
-  warnings: string[];
-  errorCode: string | null;
-  /** The answer as sent, kept only when bodies are logged (debug). */
-  loggedResponse?: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    gateway: RequestState;
-  }
-}
-
-export function overheadMs(state: RequestState, now = performance.now()): number {
-  return Math.max(0, now - state.startedAt - state.upstreamMs);
-}
+export { overheadMs, type RequestState };
 
 export interface RequestStatePluginOptions {
   /** Debug only: put request bodies and unary answers in the access log (prompts and completions). */

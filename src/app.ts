@@ -18,7 +18,7 @@ import { createUpstreamAgent } from './upstream.js';
 import { createSerializerCompiler, createValidatorCompiler } from './validation.js';
 import './route-config.js';
 import { requestStatePlugin } from '../plugins/request-state.js';
-import { setGatewayHeaders } from '../plugins/api/gateway-headers.js';
+import { setGatewayHeaders } from './http/gateway-headers.js';
 import { securityPlugin } from '../plugins/security.js';
 import { docsPlugin } from '../plugins/docs.js';
 import { authPlugin } from '../plugins/auth.js';
@@ -140,7 +140,6 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(chatCompletionsRoutes, {
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
-    streamFirstByteTimeoutMs: options.routing.streamFirstByteTimeoutMs,
   });
   await fastify.register(embeddingsRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });

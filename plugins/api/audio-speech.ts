@@ -9,12 +9,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { SpeechRequestSchema } from '../../schemas/audio.js';
 import { commonErrorResponses } from '../../schemas/common.js';
+import { callModel } from '../../src/http/model-call.js';
+import { sendModelResult } from '../../src/http/send-model-result.js';
 import { authorizeModel } from '../../src/model-access.js';
-import { startCall } from '../../src/call-context.js';
-import { GatewayError } from '../../src/errors.js';
-import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
-import { runModelCall } from './run-model-call.js';
-import { sendModelResult } from './send-model-result.js';
 
 export interface SpeechRouteOptions {
   requestTimeout: number;
@@ -51,25 +48,16 @@ export const audioSpeechRoutes: FastifyPluginAsync<SpeechRouteOptions> = async (
       state.model = body.model;
       const plan = fastify.gatewayRouter.plan(body.model, 'speech');
       authorizeModel(request, body.model, plan);
-      const call = startCall(request, reply, options.requestTimeout, state.warnings);
-      try {
-        const execution = await runModelCall(fastify, plan, call, async (deployment, context) => {
-          const adapter = deployment.instance.adapter;
-          if (!adapter.speech) {
-            throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
-              message: `The provider '${deployment.instance.id}' does not serve speech.`,
-              param: 'model',
-            });
-          }
-          return adapter.speech(body, deployment, context);
-        });
-        recordExecution(state, execution);
-        setGatewayHeaders(reply, state);
-        return sendModelResult(request, reply, execution.value, call, execution.release);
-      } catch (error) {
-        call.dispose();
-        throw unwrapExecutionError(error, state);
-      }
+      const answer = await callModel(
+        fastify.gatewayRouter,
+        plan,
+        request,
+        reply,
+        // The plan holds only deployments whose adapter serves speech.
+        (deployment, context) => deployment.instance.adapter.speech!(body, deployment, context),
+        { timeoutMs: options.requestTimeout },
+      );
+      return sendModelResult(request, reply, answer.value, answer.call, answer.release);
     },
   );
 };

@@ -19,14 +19,13 @@ import {
   type AudioEndpoint,
 } from '../../schemas/audio.js';
 import { commonErrorResponses } from '../../schemas/common.js';
+import { receiveAudioUpload } from '../../src/http/audio-upload.js';
+import { startCall } from '../../src/http/call-context.js';
+import { callModel } from '../../src/http/model-call.js';
+import { sendModelResult } from '../../src/http/send-model-result.js';
 import { authorizeModel } from '../../src/model-access.js';
-import { startCall } from '../../src/call-context.js';
 import { GatewayError } from '../../src/errors.js';
 import type { AudioUpload, CallContext, ProviderAdapter, Target } from '../../src/provider.js';
-import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
-import { receiveAudioUpload } from './audio-upload.js';
-import { runModelCall } from './run-model-call.js';
-import { sendModelResult } from './send-model-result.js';
 
 export interface AudioRouteOptions {
   requestTimeout: number;
@@ -105,35 +104,26 @@ export const audioTranscriptionRoutes: FastifyPluginAsync<AudioRouteOptions> = a
       }
       try {
         state.model = incoming.model;
-        const plan = fastify.gatewayRouter.plan(incoming.model, 'transcription');
+        const plan = fastify.gatewayRouter.plan(incoming.model, endpoint);
         authorizeModel(request, incoming.model, plan);
         // A file still arriving can be sent once; a received one can fail over.
-        const execution = await runModelCall(
-          fastify,
+        const answer = await callModel(
+          fastify.gatewayRouter,
           plan,
-          call,
-          async (deployment, context) => {
-            const method = METHODS[endpoint](deployment.instance.adapter);
-            if (!method) {
-              throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
-                message: `The provider '${deployment.instance.id}' does not serve audio ${endpoint}s.`,
-                param: 'model',
-              });
-            }
-            return method(incoming.open(), deployment, context);
-          },
-          { once: incoming.live },
+          request,
+          reply,
+          // The plan holds only deployments whose adapter serves this endpoint.
+          (deployment, context) =>
+            METHODS[endpoint](deployment.instance.adapter)!(incoming.open(), deployment, context),
+          { timeoutMs: options.requestTimeout, once: incoming.live, call },
         );
-        recordExecution(state, execution);
-        setGatewayHeaders(reply, state);
         await incoming.close();
-        return sendModelResult(request, reply, execution.value, call, execution.release);
+        return sendModelResult(request, reply, answer.value, answer.call, answer.release);
       } catch (error) {
         call.dispose();
         await incoming.close();
-        const cause = unwrapExecutionError(error, state);
         // The upload's own fault (too large, broken form, client gone) explains a failed call best.
-        throw incoming.failure() ?? cause;
+        throw incoming.failure() ?? error;
       }
     });
   };

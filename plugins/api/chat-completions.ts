@@ -7,44 +7,22 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import {
-  ChatCompletionRequestSchema,
-  type ChatCompletionChunk,
-  type ChatCompletionRequest,
-} from '../../schemas/chat.js';
+import { ChatCompletionRequestSchema, type ChatCompletionRequest } from '../../schemas/chat.js';
 import { commonErrorResponses } from '../../schemas/common.js';
 import type { GatewayOptions } from '../../schemas/options.js';
-import { startCall } from '../../src/call-context.js';
 import { renderError } from '../../src/errors.js';
+import { callModel, callModelStream } from '../../src/http/model-call.js';
 import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
-import type { CallContext, Usage } from '../../src/provider.js';
-import type { Attempt } from '../../src/routing/execute.js';
+import { usageFromChatCompletion, type ChatUsageWire } from '../../src/provider-toolkit.js';
 import { chatRequirements } from '../../src/routing/requirements.js';
 import type { Deployment } from '../../src/routing/deployment.js';
 import { SSE_HEADERS, withFirst, writeChatStream } from '../../src/sse.js';
 import { ClientClosed } from '../../src/upstream.js';
-import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
 
 export interface ChatRouteOptions {
   requestTimeout: number;
   unsupportedParameters: GatewayOptions['unsupportedParameters'];
-  streamFirstByteTimeoutMs: number;
-}
-
-/** A stream whose first event is late: the attempt is abandoned and the next deployment tried. */
-class FirstByteTimeout extends Error {
-  override name = 'FirstByteTimeout';
-}
-
-function usageFromChunk(usage: NonNullable<ChatCompletionChunk['usage']>): Usage {
-  return {
-    promptTokens: usage.prompt_tokens ?? 0,
-    completionTokens: usage.completion_tokens ?? 0,
-    totalTokens: usage.total_tokens ?? 0,
-    reasoningTokens: Number(usage.completion_tokens_details?.['reasoning_tokens'] ?? 0),
-    cachedTokens: Number(usage.prompt_tokens_details?.['cached_tokens'] ?? 0),
-  };
 }
 
 export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async (instance, options) => {
@@ -95,88 +73,43 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       authorizeModel(request, body.model, plan);
       const cache = await fastify.gatewayCache.lookupChat(request, reply, plan);
       if (cache.answered) return reply;
-      const call = startCall(request, reply, options.requestTimeout, []);
-      const attemptContext = (attempt: Attempt, warnings: string[]): CallContext => ({
-        ...call.context,
-        signal: attempt.signal,
-        warnings,
-      });
+      const router = fastify.gatewayRouter;
+      const callOptions = { timeoutMs: options.requestTimeout };
 
       if (!state.stream) {
-        let execution;
-        try {
-          execution = await fastify.gatewayRouter.execute(
-            plan,
-            (deployment, attempt) => {
-              const warnings: string[] = [];
-              const prepared = requestFor(body, deployment, warnings);
-              return deployment.instance.adapter
-                .chat(prepared, deployment, attemptContext(attempt, warnings))
-                .then((result) => ({ result, warnings }));
-            },
-            call.context,
-          );
-        } catch (error) {
-          throw unwrapExecutionError(error, state);
-        } finally {
-          call.dispose();
-        }
-        execution.release();
-        recordExecution(state, execution);
-        state.warnings.push(...execution.value.warnings);
-        state.usage = execution.value.result.usage;
-        cache.storeUnary(execution.value.result);
-        setGatewayHeaders(reply, state);
-        return reply.type(execution.value.result.contentType).send(execution.value.result.body);
-      }
-
-      let execution;
-      try {
-        execution = await fastify.gatewayRouter.execute(
+        const answer = await callModel(
+          router,
           plan,
-          async (deployment, attempt) => {
-            const warnings: string[] = [];
-            const prepared = requestFor(body, deployment, warnings);
-            // Nothing has reached the client until the first event: up to then a failure, or a
-            // first byte that is too late, can still fail over.
-            const late =
-              options.streamFirstByteTimeoutMs > 0
-                ? setTimeout(
-                    () =>
-                      attempt.abort(
-                        new FirstByteTimeout(`No first event within ${options.streamFirstByteTimeoutMs} ms`),
-                      ),
-                    options.streamFirstByteTimeoutMs,
-                  )
-                : undefined;
-            try {
-              const context = attemptContext(attempt, warnings);
-              const stream = await deployment.instance.adapter.chatStream(prepared, deployment, context);
-              const iterator = stream[Symbol.asyncIterator]();
-              try {
-                const first = await iterator.next();
-                return { first, iterator, warnings };
-              } catch (error) {
-                await iterator.return?.().catch(() => {});
-                throw error;
-              }
-            } finally {
-              clearTimeout(late);
-            }
-          },
-          call.context,
-          // A stream's attempt abandons itself when its first event is late.
-          { selfAborting: true },
+          request,
+          reply,
+          (deployment, context) =>
+            deployment.instance.adapter.chat(
+              requestFor(body, deployment, context.warnings),
+              deployment,
+              context,
+            ),
+          callOptions,
         );
-      } catch (error) {
-        call.dispose();
-        throw unwrapExecutionError(error, state);
+        answer.call.dispose();
+        answer.release();
+        state.usage = answer.value.usage;
+        cache.storeUnary(answer.value);
+        return reply.type(answer.value.contentType).send(answer.value.body);
       }
-      recordExecution(state, execution);
-      state.warnings.push(...execution.value.warnings);
-      state.timeToFirstByteMs = performance.now() - state.startedAt;
-      setGatewayHeaders(reply, state);
 
+      const started = await callModelStream(
+        router,
+        plan,
+        request,
+        reply,
+        (deployment, context) =>
+          deployment.instance.adapter.chatStream(
+            requestFor(body, deployment, context.warnings),
+            deployment,
+            context,
+          ),
+        callOptions,
+      );
       const recorder = cache.streamRecorder();
       const streamingSince = performance.now();
       let ended = false;
@@ -185,16 +118,16 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         ended = true;
         // Streaming time is upstream time: the overhead is what the gateway spent before it.
         state.upstreamMs += performance.now() - streamingSince;
-        execution.release();
-        call.dispose();
+        started.release();
+        started.call.dispose();
       };
       // A client that leaves before the first frame is pulled never starts the generator, whose
       // onEnd would then not run.
       reply.raw.once('close', end);
-      const frames = writeChatStream(withFirst(execution.value.first, execution.value.iterator), {
+      const frames = writeChatStream(withFirst(started.value.first, started.value.iterator), {
         onEvent(event) {
           if (event.mayCarryUsage !== false && event.chunk.usage)
-            state.usage = usageFromChunk(event.chunk.usage);
+            state.usage = usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
           recorder?.add(event);
         },
         onComplete() {

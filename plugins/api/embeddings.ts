@@ -7,12 +7,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { commonErrorResponses } from '../../schemas/common.js';
 import { EmbeddingsRequestSchema, type EmbeddingsRequest } from '../../schemas/embeddings.js';
-import { startCall } from '../../src/call-context.js';
 import type { CatalogModel } from '../../src/catalog.js';
 import { GatewayError } from '../../src/errors.js';
+import { callModel } from '../../src/http/model-call.js';
 import { authorizeModel } from '../../src/model-access.js';
 import { exceedsTokenLimit } from '../../src/tokens.js';
-import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
 
 export interface EmbeddingsRouteOptions {
   requestTimeout: number;
@@ -67,33 +66,20 @@ export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRouteOptions> = asyn
       for (const deployment of plan.deployments) await checkInputLimits(body, deployment.model);
       const cache = await fastify.gatewayCache.lookupEmbeddings(request, reply, plan);
       if (cache.answered) return reply;
-      const call = startCall(request, reply, options.requestTimeout, state.warnings);
-      try {
-        const execution = await fastify.gatewayRouter.execute(
-          plan,
-          (deployment, attempt) => {
-            const adapter = deployment.instance.adapter;
-            if (!adapter.embeddings) {
-              throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
-                message: `The provider '${deployment.instance.id}' does not serve embeddings.`,
-                param: 'model',
-              });
-            }
-            return adapter.embeddings(cache.request, deployment, { ...call.context, signal: attempt.signal });
-          },
-          call.context,
-        );
-        execution.release();
-        recordExecution(state, execution);
-        const result = cache.complete(execution.value);
-        state.usage = result.usage;
-        setGatewayHeaders(reply, state);
-        return reply.type(result.contentType).send(result.body);
-      } catch (error) {
-        throw unwrapExecutionError(error, state);
-      } finally {
-        call.dispose();
-      }
+      const answer = await callModel(
+        fastify.gatewayRouter,
+        plan,
+        request,
+        reply,
+        // The plan holds only deployments whose adapter serves embeddings.
+        (deployment, context) => deployment.instance.adapter.embeddings!(cache.request, deployment, context),
+        { timeoutMs: options.requestTimeout },
+      );
+      answer.call.dispose();
+      answer.release();
+      const result = cache.complete(answer.value);
+      state.usage = result.usage;
+      return reply.type(result.contentType).send(result.body);
     },
   );
 };

@@ -11,7 +11,7 @@ import { ModelListQuerySchema, type ModelObject } from '../../schemas/models.js'
 import type { CatalogModel } from '../../src/catalog.js';
 import { GatewayError } from '../../src/errors.js';
 import { availableModels } from '../../src/routing/deployment.js';
-import type { Router } from '../routing.js';
+import type { Router } from '../../src/routing/router.js';
 
 function toModelObject(model: CatalogModel, available: boolean): ModelObject {
   const object: ModelObject = {

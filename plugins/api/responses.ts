@@ -16,58 +16,30 @@ import { Type } from '@sinclair/typebox';
 import { commonErrorResponses } from '../../schemas/common.js';
 import { ResponsesRequestSchema } from '../../schemas/responses.js';
 import { authorizeModel } from '../../src/model-access.js';
-import { startCall } from '../../src/call-context.js';
+import { startCall } from '../../src/http/call-context.js';
+import { setGatewayHeaders } from '../../src/http/gateway-headers.js';
+import { callModel, callModelStream } from '../../src/http/model-call.js';
+import { sendModelResult } from '../../src/http/send-model-result.js';
 import { GatewayError, renderError } from '../../src/errors.js';
-import type { ProviderInstance, ResponsesStreamEvent, Usage } from '../../src/provider.js';
-import { SSE_HEADERS, writeTypedEventStream } from '../../src/sse.js';
+import type { ProviderInstance, ResponsesStreamEvent } from '../../src/provider.js';
+import { usageFromResponsesApi, type ResponsesUsageWire } from '../../src/provider-toolkit.js';
+import { SSE_HEADERS, withFirst, writeTypedEventStream } from '../../src/sse.js';
 import { ClientClosed } from '../../src/upstream.js';
-import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
-import { firstInstance, runModelCall } from './run-model-call.js';
-import { sendModelResult } from './send-model-result.js';
 
 export interface ResponsesRouteOptions {
   requestTimeout: number;
 }
 
-async function* prepend<T>(first: IteratorResult<T>, iterator: AsyncIterator<T>): AsyncGenerator<T, void> {
-  try {
-    if (first.done) return;
-    yield first.value;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await iterator.return?.();
-  }
-}
-
-interface ResponsesUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  total_tokens?: number;
-  input_tokens_details?: { cached_tokens?: number };
-  output_tokens_details?: { reasoning_tokens?: number };
-}
-
 /** The usage of the response a terminal event carries, in the gateway's terms. */
-function usageOfTerminalEvent(event: ResponsesStreamEvent): Usage | undefined {
+function usageOfTerminalEvent(event: ResponsesStreamEvent) {
   if (event.type !== 'response.completed' && event.type !== 'response.incomplete') return undefined;
-  let usage: ResponsesUsage | undefined;
   try {
-    usage = (JSON.parse(event.data) as { response?: { usage?: ResponsesUsage } }).response?.usage;
+    return usageFromResponsesApi(
+      (JSON.parse(event.data) as { response?: { usage?: ResponsesUsageWire } }).response?.usage,
+    );
   } catch {
     return undefined;
   }
-  if (!usage || typeof usage.input_tokens !== 'number') return undefined;
-  return {
-    promptTokens: usage.input_tokens,
-    completionTokens: usage.output_tokens ?? 0,
-    totalTokens: usage.total_tokens ?? usage.input_tokens + (usage.output_tokens ?? 0),
-    reasoningTokens: usage.output_tokens_details?.reasoning_tokens ?? 0,
-    cachedTokens: usage.input_tokens_details?.cached_tokens ?? 0,
-  };
 }
 
 const ResponseIdParams = Type.Object({
@@ -116,55 +88,33 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
       const state = request.gateway;
       state.model = body.model;
       state.stream = body.stream === true;
-      const plan = fastify.gatewayRouter.plan(body.model, 'chat');
+      const plan = fastify.gatewayRouter.plan(body.model, 'responses');
       authorizeModel(request, body.model, plan);
-      const call = startCall(request, reply, options.requestTimeout, state.warnings);
-      const notServed = (provider: string) =>
-        new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
-          message: `The provider '${provider}' does not serve the Responses API; use /v1/chat/completions.`,
-          param: 'model',
-        });
+      const router = fastify.gatewayRouter;
+      const callOptions = { timeoutMs: options.requestTimeout };
 
       if (!state.stream) {
-        try {
-          const execution = await runModelCall(fastify, plan, call, async (deployment, context) => {
-            const adapter = deployment.instance.adapter;
-            if (!adapter.responses) throw notServed(deployment.instance.id);
-            return adapter.responses(body, deployment, context);
-          });
-          recordExecution(state, execution);
-          setGatewayHeaders(reply, state);
-          return sendModelResult(request, reply, execution.value, call, execution.release);
-        } catch (error) {
-          call.dispose();
-          throw unwrapExecutionError(error, state);
-        }
+        const answer = await callModel(
+          router,
+          plan,
+          request,
+          reply,
+          // The plan holds only deployments whose adapter serves the Responses API.
+          (deployment, context) => deployment.instance.adapter.responses!(body, deployment, context),
+          callOptions,
+        );
+        return sendModelResult(request, reply, answer.value, answer.call, answer.release);
       }
 
-      let execution;
-      try {
-        execution = await runModelCall(fastify, plan, call, async (deployment, context) => {
-          const adapter = deployment.instance.adapter;
-          if (!adapter.responsesStream) throw notServed(deployment.instance.id);
-          const stream = await adapter.responsesStream(body, deployment, context);
-          const iterator = stream[Symbol.asyncIterator]();
-          // Nothing has reached the client yet: a failure up to the first event can still fail over.
-          try {
-            return { first: await iterator.next(), iterator };
-          } catch (error) {
-            await iterator.return?.().catch(() => {});
-            throw error;
-          }
-        });
-      } catch (error) {
-        call.dispose();
-        throw unwrapExecutionError(error, state);
-      }
-      recordExecution(state, execution);
-      setGatewayHeaders(reply, state);
-      const streamed = execution;
-
-      const frames = writeTypedEventStream(prepend(execution.value.first, execution.value.iterator), {
+      const started = await callModelStream(
+        router,
+        plan,
+        request,
+        reply,
+        (deployment, context) => deployment.instance.adapter.responsesStream!(body, deployment, context),
+        callOptions,
+      );
+      const frames = writeTypedEventStream(withFirst(started.value.first, started.value.iterator), {
         onEvent(event) {
           state.usage = usageOfTerminalEvent(event) ?? state.usage;
         },
@@ -177,18 +127,18 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
           return JSON.stringify({ type: 'error', code, message, param, sequence_number: sequence });
         },
       });
-      async function* body$(): AsyncGenerator<string, void, undefined> {
-        const started = performance.now();
+      async function* relay(): AsyncGenerator<string, void, undefined> {
+        const streamingSince = performance.now();
         try {
           yield* frames;
         } finally {
-          state.upstreamMs += performance.now() - started;
-          call.dispose();
-          streamed.release();
+          state.upstreamMs += performance.now() - streamingSince;
+          started.call.dispose();
+          started.release();
         }
       }
       reply.headers(SSE_HEADERS);
-      return reply.send(Readable.from(body$(), { objectMode: false }));
+      return reply.send(Readable.from(relay(), { objectMode: false }));
     },
   );
 
@@ -221,9 +171,9 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         let holder: ProviderInstance | undefined;
         if (model !== undefined) {
           state.model = model;
-          const plan = fastify.gatewayRouter.plan(model, 'chat');
+          const plan = fastify.gatewayRouter.plan(model, 'responses');
           authorizeModel(request, model, plan);
-          holder = firstInstance(plan);
+          holder = plan.deployments[0]?.instance;
         } else holder = defaultInstance();
         if (!holder?.adapter.storedResponse) {
           throw new GatewayError('GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED', {

@@ -5,7 +5,7 @@
 import Fastify, { type RouteOptions } from 'fastify';
 import multipart from '@fastify/multipart';
 import { describe, expect, it } from 'vitest';
-import { receiveAudioUpload } from '../../../plugins/api/audio-upload.js';
+import { receiveAudioUpload } from '../../../src/http/audio-upload.js';
 import { audioTranscriptionRoutes } from '../../../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../../../plugins/api/audio-speech.js';
 import { responsesRoutes } from '../../../plugins/api/responses.js';

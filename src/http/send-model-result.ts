@@ -6,10 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CallHandle } from '../../src/call-context.js';
-import { renderError } from '../../src/errors.js';
-import { isByteStreamResult, type ByteStreamResult, type UnaryResult } from '../../src/provider.js';
-import { ClientClosed } from '../../src/upstream.js';
+import type { CallHandle } from './call-context.js';
+import { renderError } from '../errors.js';
+import { isByteStreamResult, type ByteStreamResult, type UnaryResult } from '../provider.js';
+import { ClientClosed } from '../upstream.js';
 
 export function sendModelResult(
   request: FastifyRequest,

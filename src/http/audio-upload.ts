@@ -27,10 +27,10 @@ import {
   MAX_AUDIO_FILE_BYTES,
   type AudioEndpoint,
 } from '../../schemas/audio.js';
-import { checkAudioField } from '../../src/audio-form.js';
-import { GatewayError } from '../../src/errors.js';
-import type { AudioUpload, FormField } from '../../src/provider.js';
-import { ClientClosed } from '../../src/upstream.js';
+import { checkAudioField } from '../audio-form.js';
+import { GatewayError } from '../errors.js';
+import type { AudioUpload, FormField } from '../provider.js';
+import { ClientClosed } from '../upstream.js';
 
 /** An upload being received. */
 export interface IncomingUpload {

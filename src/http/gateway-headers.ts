@@ -3,9 +3,9 @@
  * answered, after how many attempts, how long the gateway itself took, and any warnings.
  */
 import type { FastifyReply } from 'fastify';
-import { overheadMs, type RequestState } from '../request-state.js';
-import type { Deployment } from '../../src/routing/deployment.js';
-import { ExecutionError, type AttemptRecord } from '../../src/routing/execute.js';
+import { overheadMs, type RequestState } from './request-state.js';
+import type { Deployment } from '../routing/deployment.js';
+import { ExecutionError, type AttemptRecord } from '../routing/execute.js';
 
 export function recordExecution(
   state: RequestState,

@@ -3,8 +3,8 @@
  * REQUEST_TIMEOUT passes, whichever comes first, so the upstream call is cancelled in both cases.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CallContext } from './provider.js';
-import { ClientClosed, DeadlineExceeded } from './upstream.js';
+import type { CallContext } from '../provider.js';
+import { ClientClosed, DeadlineExceeded } from '../upstream.js';
 
 export interface CallHandle {
   readonly context: CallContext;

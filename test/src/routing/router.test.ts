@@ -1,8 +1,8 @@
 /** The Router over many requests with a hand-moved clock: latency-based routing adapts and recovers. */
 import { describe, expect, it } from 'vitest';
-import { Catalog } from '../../src/catalog.js';
-import { Router } from '../../plugins/routing.js';
-import { ManualClock, instance, routingOptions } from '../helpers/deployments.js';
+import { Catalog } from '../../../src/catalog.js';
+import { Router } from '../../../src/routing/router.js';
+import { ManualClock, instance, routingOptions } from '../../helpers/deployments.js';
 
 describe('latency strategy over time', () => {
   it('moves away from a deployment that slows down, and back after it recovers', async () => {
@@ -53,5 +53,41 @@ describe('latency strategy over time', () => {
     const recovered = served.length;
     await send(150);
     expect(share(recovered + 100, 'east')).toBeGreaterThan(0.85);
+  });
+});
+
+describe('plans by what each adapter serves', () => {
+  const chatOnly = { ...instance('chat-only'), adapter: { type: 'fake', chatParameters: 'all' } } as never;
+  const full = {
+    ...instance('full'),
+    adapter: { type: 'fake', chatParameters: 'all', embeddings: async () => ({}) },
+  } as never;
+  const instances = [chatOnly, full] as { id: string }[];
+  const router = new Router(
+    new Catalog([{ id: 'e', provider: 'full', type: 'embeddings' }]),
+    { get: (id) => instances.find((each) => each.id === id) as never, configured: () => instances as never },
+    routingOptions({
+      models: {
+        'e-everywhere': {
+          deployments: [
+            { provider: 'chat-only', model: 'e' },
+            { provider: 'full', model: 'e' },
+          ],
+        },
+        'e-chat-only': { deployments: [{ provider: 'chat-only', model: 'e' }] },
+      },
+    }),
+    new ManualClock(),
+  );
+
+  it('leaves out deployments whose adapter cannot serve the request', () => {
+    const plan = router.plan('e-everywhere', 'embeddings');
+    expect(plan.deployments.map((each) => each.deploymentId)).toEqual(['full/e']);
+  });
+
+  it('refuses with a 400 naming the provider when no deployment can serve it', () => {
+    expect(() => router.plan('e-chat-only', 'embeddings')).toThrow(
+      "The model 'e-chat-only' is served by 'chat-only', which does not serve embeddings.",
+    );
   });
 });

@@ -1,0 +1,46 @@
+/**
+ * What the gateway knows of one request while it is served (`request.gateway`): who called, what was
+ * asked, what answered, usage, timings. Set up by plugins/request-state.ts, filled by the routes and
+ * the call runner, read by the access log, metrics and usage.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Identity } from '../identity.js';
+import type { Usage } from '../provider.js';
+import type { Deployment } from '../routing/deployment.js';
+
+export interface RequestState {
+  readonly startedAt: number;
+  identity: Identity | null;
+  /** A provider key the client brought for this request (bring-your-own-key); never logged or cached. */
+  providerApiKey: string | undefined;
+  /** The model the client asked for. */
+  model: string | null;
+  /** The upstream model that answered, and where. */
+  answeredModel: string | null;
+  provider: string | null;
+  deploymentId: string | null;
+  /** The deployment that answered (its catalog entry prices the usage). */
+  deployment: Deployment | null;
+  /** Streams: time from the request to the first event, ms. */
+  timeToFirstByteMs: number | null;
+  attempts: number;
+  /** Time spent waiting on upstreams, ms; the rest of the latency is the gateway's overhead. */
+  upstreamMs: number;
+  usage: Usage | undefined;
+  cache: 'HIT' | 'MISS' | 'BYPASS' | null;
+  stream: boolean;
+  warnings: string[];
+  errorCode: string | null;
+  /** The answer as sent, kept only when bodies are logged (debug). */
+  loggedResponse?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gateway: RequestState;
+  }
+}
+
+export function overheadMs(state: RequestState, now = performance.now()): number {
+  return Math.max(0, now - state.startedAt - state.upstreamMs);
+}
