@@ -1,6 +1,6 @@
 /**
- * Metrics: Prometheus text at GET /metrics (prom-client) and the same figures as JSON at
- * GET /v1/health/metrics. Labels are bounded: route templates (never raw paths), model names the
+ * Metrics: the gateway's figures, kept in a prom-client registry and served by plugins/api/metrics.ts
+ * (Prometheus text at GET /metrics, JSON at GET /v1/health/metrics). Labels are bounded: route templates (never raw paths), model names the
  * gateway knows (catalog ids and routing entries; anything else is `other`), provider instances,
  * deployments of known models, status classes. Never keys, never client-chosen strings.
  *
@@ -13,8 +13,6 @@ import { costOf } from '../src/catalog.js';
 import type { Deployment } from '../src/routing/deployment.js';
 import type { AttemptRecord } from '../src/routing/execute.js';
 import { overheadMs } from './request-state.js';
-
-export type MetricsAccess = 'protected' | 'open' | 'off';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
@@ -141,15 +139,11 @@ declare module 'fastify' {
   }
 }
 
-export interface MetricsPluginOptions {
-  access: MetricsAccess;
-}
-
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
-export const metricsPlugin = fp<MetricsPluginOptions>(
-  async (fastify, options) => {
+export const metricsPlugin = fp(
+  async (fastify) => {
     const metrics = new GatewayMetrics();
     fastify.decorate('gatewayMetrics', metrics);
     const router = fastify.gatewayRouter;
@@ -241,25 +235,6 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
       }
       done();
     });
-
-    if (options.access === 'off') return;
-    const auth = options.access === 'protected';
-    fastify.get(
-      '/metrics',
-      {
-        config: { auth },
-        schema: { tags: ['health'], summary: 'Prometheus metrics (text format)', hide: false },
-      },
-      async (_request, reply) => {
-        const text = await metrics.registry.metrics();
-        return reply.type(metrics.registry.contentType).send(text);
-      },
-    );
-    fastify.get(
-      '/v1/health/metrics',
-      { config: { auth }, schema: { tags: ['health'], summary: 'The /metrics figures as JSON' } },
-      async () => ({ metrics: await metrics.registry.getMetricsAsJSON() }),
-    );
   },
   {
     name: 'llm-gateway-metrics',

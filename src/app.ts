@@ -38,6 +38,8 @@ import { embeddingsRoutes } from '../plugins/api/embeddings.js';
 import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
 import { responsesRoutes } from '../plugins/api/responses.js';
+import { usageRoutes } from '../plugins/api/usage.js';
+import { metricsRoutes } from '../plugins/api/metrics.js';
 
 export interface GatewayPluginOptions extends GatewayOptionsInput {
   /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
@@ -119,7 +121,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     clientTokenLimits: options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),
   });
   await fastify.register(cachePlugin, { ...options.cache });
-  await fastify.register(usagePlugin, { ...options.usage, adminKeys: options.auth.adminKeys });
+  await fastify.register(usagePlugin, { ...options.usage });
   await fastify.register(concurrencyPlugin, { maxConcurrentRequests: options.maxConcurrentRequests });
 
   // ---- providers ---------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     services: { dispatcher, media, unsupportedParameters: options.unsupportedParameters },
   });
   await fastify.register(routingPlugin, { catalog, routing: options.routing });
-  await fastify.register(metricsPlugin, { access: options.metrics.access });
+  await fastify.register(metricsPlugin);
 
   // ---- routes ------------------------------------------------------------------------------------
   await fastify.register(discoveryRoutes);
@@ -145,6 +147,8 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioSpeechRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(responsesRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
+  await fastify.register(metricsRoutes, { access: options.metrics.access });
 };
 
 export default gateway;

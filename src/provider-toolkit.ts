@@ -176,3 +176,31 @@ export function usageFromResponsesApi(usage: ResponsesUsageWire | null | undefin
     cachedTokens: usage.input_tokens_details?.cached_tokens ?? 0,
   };
 }
+
+export interface DataUri {
+  mimeType: string;
+  /** Base64. */
+  data: string;
+}
+
+/**
+ * `data:[<mime>][;params][;base64],<payload>` → MIME type and base64. String operations only: data
+ * URIs can be megabytes long.
+ * @see https://www.rfc-editor.org/rfc/rfc2397
+ */
+export function parseDataUri(uri: string): DataUri | undefined {
+  if (!uri.startsWith('data:')) return undefined;
+  const comma = uri.indexOf(',');
+  if (comma === -1) return undefined;
+  const header = uri.slice(5, comma);
+  const payload = uri.slice(comma + 1);
+  const isBase64 = header.toLowerCase().endsWith(';base64');
+  const mimeType = (header.split(';')[0] ?? '').trim().toLowerCase() || 'text/plain';
+  let data: string;
+  try {
+    data = isBase64 ? payload : Buffer.from(decodeURIComponent(payload), 'utf8').toString('base64');
+  } catch {
+    return undefined;
+  }
+  return { mimeType, data };
+}

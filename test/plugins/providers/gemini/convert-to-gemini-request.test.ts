@@ -6,9 +6,9 @@ import type { ChatCompletionRequest } from '../../../../schemas/chat.js';
 import type { ProviderInstanceOptions } from '../../../../schemas/options.js';
 import {
   convertToGeminiRequest,
-  parseDataUri,
   type GeminiRequestContext,
 } from '../../../../plugins/providers/gemini/convert-to-gemini-request.js';
+import { parseDataUri } from '../../../../src/provider-toolkit.js';
 import { convertToGeminiSchema } from '../../../../plugins/providers/gemini/convert-to-gemini-schema.js';
 import {
   GeminiSettingsSchema,
