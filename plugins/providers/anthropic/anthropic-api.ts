@@ -23,10 +23,11 @@ export function anthropicMessagesPath(pathPrefix: string): string {
 export function buildAnthropicHeaders(
   apiKey: string | undefined,
   betas: readonly string[],
+  stream = false,
 ): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    accept: 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
     'anthropic-version': ANTHROPIC_VERSION,
   };
   if (apiKey) headers['x-api-key'] = apiKey;

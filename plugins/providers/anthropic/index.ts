@@ -100,7 +100,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   async #post(body: AnthropicMessagesRequest, betas: readonly string[], context: CallContext) {
-    const headers = buildAnthropicHeaders(context.apiKey ?? this.#apiKey, betas);
+    const headers = buildAnthropicHeaders(context.apiKey ?? this.#apiKey, betas, body.stream === true);
     const response = await sendUpstream(
       this.#dispatcher,
       { origin: this.#origin, path: this.#path, headers, body: JSON.stringify(body), signal: context.signal },
