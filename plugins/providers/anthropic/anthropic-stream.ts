@@ -32,7 +32,6 @@ import {
 } from './anthropic-thinking-blocks.js';
 import {
   createCompletionId,
-  isCarriedBlock,
   mapAnthropicUsage,
   warnDropped,
   type MappedUsage,
@@ -165,8 +164,9 @@ export class AnthropicStreamTranslator {
         return [this.#chunk({ tool_calls: [call] })];
       }
       default:
+        // Server tools' blocks (server_tool_use, web_search_tool_result, …) and blocks added later.
         this.#blocks.set(index, { kind: 'dropped' });
-        if (!isCarriedBlock(block.type)) this.#dropped.add(String(block.type ?? 'untyped'));
+        this.#dropped.add(String(block.type ?? 'untyped'));
         return [];
     }
   }

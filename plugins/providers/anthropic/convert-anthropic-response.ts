@@ -86,11 +86,6 @@ export function mapAnthropicUsage(
   };
 }
 
-/** Block types a chat completion carries; any other is a server tool's, or added later. */
-export function isCarriedBlock(type: string | null | undefined): boolean {
-  return type === 'text' || type === 'thinking' || type === 'redacted_thinking' || type === 'tool_use';
-}
-
 export function warnDropped(dropped: ReadonlySet<string>, warnings: string[]): void {
   if (dropped.size === 0) return;
   warnings.push(
@@ -152,6 +147,7 @@ function readContent(blocks: readonly AnthropicResponseBlock[], jsonTool: string
         break;
       }
       default:
+        // Server tools' blocks (server_tool_use, web_search_tool_result, …) and blocks added later.
         read.dropped.add(String(block.type ?? 'untyped'));
     }
   }

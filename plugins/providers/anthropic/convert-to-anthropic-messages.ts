@@ -240,7 +240,7 @@ function toolUseBlock(id: string, call: ToolCallLike, param: string): AnthropicT
 function assistantBlocks(
   message: Extract<ChatMessage, { role: 'assistant' }>,
   param: string,
-  calls: Map<string, string>,
+  callIds: Set<string>,
   functionCalls: Map<string, string[]>,
 ): AnthropicRequestBlock[] {
   if (message.audio) {
@@ -269,7 +269,7 @@ function assistantBlocks(
     const where = `${param}.tool_calls[${index}]`;
     const id = call.id ?? '';
     blocks.push(toolUseBlock(id, call, where));
-    calls.set(id, call.function!.name);
+    callIds.add(id);
   });
   if (message.function_call) {
     // The deprecated function protocol has no ids: the call gets one, the result finds it by name.
@@ -304,8 +304,8 @@ export async function convertMessages(
 ): Promise<ConvertedMessages> {
   const system: AnthropicTextBlock[] = [];
   const converted: AnthropicMessage[] = [];
-  // tool_call_id → function name, from the assistant turns seen so far.
-  const calls = new Map<string, string>();
+  // The ids of the tool calls of the assistant turns seen so far.
+  const callIds = new Set<string>();
   // function name → ids of deprecated function calls not answered yet.
   const functionCalls = new Map<string, string[]>();
   const push = (
@@ -353,10 +353,10 @@ export async function convertMessages(
         break;
       }
       case 'assistant':
-        push('assistant', assistantBlocks(message, param, calls, functionCalls), message, param);
+        push('assistant', assistantBlocks(message, param, callIds, functionCalls), message, param);
         break;
       case 'tool': {
-        if (!calls.has(message.tool_call_id)) {
+        if (!callIds.has(message.tool_call_id)) {
           throw invalid(
             `${param}.tool_call_id`,
             `'${param}.tool_call_id' (${JSON.stringify(message.tool_call_id)}) does not match a tool call of an earlier assistant message.`,
