@@ -328,6 +328,8 @@ export async function convertMessages(
     switch (message.role) {
       case 'system':
       case 'developer': {
+        // An empty system prompt says nothing, and Anthropic refuses empty text blocks.
+        if (message.content === '') break;
         const blocks = textBlocks(message.content, `${param}.content`);
         const cacheControl = readCacheControl(message, param);
         if (cacheControl) blocks.at(-1)!.cache_control = cacheControl;

@@ -154,6 +154,7 @@ describe('messages', () => {
     const { body } = await convert({
       messages: [
         { role: 'system', content: 'Rule 1' },
+        { role: 'system', content: '' },
         { role: 'user', content: 'Hello' },
         { role: 'developer', content: [{ type: 'text', text: 'Rule 2' }] },
         { role: 'user', content: [{ type: 'text', text: 'Again' }] },
