@@ -52,6 +52,8 @@ export const CatalogModelSchema = Type.Object(
         input: Type.Optional(Type.Number({ minimum: 0 })),
         output: Type.Optional(Type.Number({ minimum: 0 })),
         cached_input: Type.Optional(Type.Number({ minimum: 0 })),
+        /** Input written to the provider's prompt cache (Anthropic bills it above the input price). */
+        cache_write: Type.Optional(Type.Number({ minimum: 0 })),
         per_minute: Type.Optional(Type.Number({ minimum: 0 })),
         per_million_characters: Type.Optional(Type.Number({ minimum: 0 })),
       },

@@ -67,14 +67,23 @@ export function hasCapability(model: CatalogModel | undefined, capability: Capab
   return model?.capabilities.includes(capability) ?? false;
 }
 
-/** Cost in USD of one call's usage, by the catalog's prices per 1M tokens (cached input at its own price). */
+/**
+ * Cost in USD of one call's usage, by the catalog's prices per 1M tokens: prompt tokens read from a
+ * cache at `cached_input`, written to one at `cache_write` (each at the input price when the
+ * catalog has none), the rest at `input`.
+ */
 export function costOf(model: CatalogModel | undefined, usage: Usage | undefined): number {
   if (!model || !usage) return 0;
   const { input = 0, output = 0 } = model.pricing;
   const cachedPrice = model.pricing.cached_input ?? input;
+  const cacheWritePrice = model.pricing.cache_write ?? input;
   const cached = Math.min(usage.cachedTokens, usage.promptTokens);
+  const written = Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - cached);
   return (
-    ((usage.promptTokens - cached) * input + cached * cachedPrice + usage.completionTokens * output) /
+    ((usage.promptTokens - cached - written) * input +
+      cached * cachedPrice +
+      written * cacheWritePrice +
+      usage.completionTokens * output) /
     1_000_000
   );
 }

@@ -19,7 +19,13 @@ export interface Usage {
   completionTokens: number;
   totalTokens: number;
   reasoningTokens: number;
+  /** Prompt tokens read from the provider's cache (part of `promptTokens`). */
   cachedTokens: number;
+  /**
+   * Prompt tokens written to the provider's cache (part of `promptTokens`), billed at the catalog's
+   * `cache_write` price; absent means none.
+   */
+  cacheWriteTokens?: number;
 }
 
 /** What one call needs besides the request: cancellation, deadline, logging, warnings. */
