@@ -20,7 +20,7 @@ import { Type, type Static } from '@sinclair/typebox';
 /** The keys every provider instance has; its provider's settings schema adds the rest. */
 export const PROVIDER_INSTANCE_KEYS = ['type', 'apiKey', 'baseUrl', 'requiresApiKey', 'enabled'] as const;
 
-const ProviderInstanceOptions = Type.Object(
+export const ProviderInstanceOptionsSchema = Type.Object(
   {
     /** Provider type (the adapter that speaks its wire protocol); defaults to the instance id. */
     type: Type.Optional(Type.String({ minLength: 1 })),
@@ -401,7 +401,7 @@ export const GatewayOptionsSchema = Type.Object(
      * type is the one that provider's environment variables configure (`OPENAI_API_KEY` →
      * `providers.openai.apiKey`).
      */
-    providers: Type.Record(Type.String(), ProviderInstanceOptions, { default: {} }),
+    providers: Type.Record(Type.String(), ProviderInstanceOptionsSchema, { default: {} }),
     /** Model catalog entries; when absent the catalog shipped with the providers is used. */
     models: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
     /** What happens to a request parameter the serving model or provider cannot honour. */
@@ -566,7 +566,7 @@ export const GatewayOptionsSchema = Type.Object(
 export type GatewayOptions = Static<typeof GatewayOptionsSchema>;
 export type ServerOptions = Static<typeof ServerOptionsSchema>;
 export type StandaloneOptions = Static<typeof StandaloneOptionsSchema>;
-export type ProviderInstanceOptions = Static<typeof ProviderInstanceOptions>;
+export type ProviderInstanceOptions = Static<typeof ProviderInstanceOptionsSchema>;
 export type RoutingOptions = Static<typeof RoutingOptionsSchema>;
 export type RouteEntry = Static<typeof RouteEntry>;
 export type DeploymentSpec = Static<typeof DeploymentSpec>;

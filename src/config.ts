@@ -19,6 +19,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   ENVIRONMENTS,
   GatewayOptionsSchema,
+  ProviderInstanceOptionsSchema,
   StandaloneOptionsSchema,
   type GatewayOptions,
   type ServerOptions,
@@ -272,21 +273,30 @@ function providerTree(descriptors: readonly ProviderDescriptor[]): ConvictTree {
   const tree: ConvictTree = {};
   for (const descriptor of descriptors) {
     const branch: ConvictTree = {};
+    // The defaults of the keys every instance has, as this provider sets them.
+    const commonDefaults: Record<string, unknown> = {
+      apiKey: '',
+      baseUrl: descriptor.defaultBaseUrl,
+      requiresApiKey: descriptor.requiresApiKey,
+      enabled: true,
+    };
     for (const variable of descriptor.variables) {
+      const common = (ProviderInstanceOptionsSchema.properties as Record<string, TSchema>)[variable.setting];
       let leaf: ConvictLeaf | undefined;
-      if (variable.setting === 'apiKey') leaf = { doc: variable.doc, format: stringFormat(), default: '' };
-      else if (variable.setting === 'baseUrl') {
+      if (variable.setting === 'baseUrl') {
         leaf = { doc: variable.doc, format: urlFormat(), default: descriptor.defaultBaseUrl };
+      } else if (common) {
+        leaf = leafOf(common, commonDefaults[variable.setting]);
       } else {
         const node = (descriptor.settings.properties as Record<string, TSchema>)[variable.setting];
         leaf = node ? leafOf(node, defaultOfOptional(node)) : undefined;
-        if (!leaf) {
-          throw new ConfigError(
-            `Provider ${descriptor.type} declares ${variable.name} for a setting it does not have a single-value default for: ${variable.setting}`,
-          );
-        }
-        leaf.doc = variable.doc;
       }
+      if (!leaf) {
+        throw new ConfigError(
+          `Provider ${descriptor.type} declares ${variable.name} for a setting it does not have a single-value default for: ${variable.setting}`,
+        );
+      }
+      leaf.doc = variable.doc;
       leaf.env = variable.name;
       if (variable.sensitive) leaf.sensitive = true;
       branch[variable.setting] = leaf;

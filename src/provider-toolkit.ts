@@ -5,6 +5,7 @@
  * It names no provider; each adapter brings only what its provider does differently.
  */
 import type { Dispatcher } from 'undici';
+import { GatewayError } from './errors.js';
 import type { Usage } from './provider.js';
 import {
   UpstreamFailure,
@@ -138,7 +139,7 @@ export interface ChatUsageWire {
   prompt_tokens?: number | null;
   completion_tokens?: number | null;
   total_tokens?: number | null;
-  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+  prompt_tokens_details?: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null;
   completion_tokens_details?: { reasoning_tokens?: number | null } | null;
 }
 
@@ -152,6 +153,8 @@ export function usageFromChatCompletion(usage: ChatUsageWire | null | undefined)
     totalTokens: usage.total_tokens ?? promptTokens + completionTokens,
     reasoningTokens: Number(usage.completion_tokens_details?.reasoning_tokens ?? 0),
     cachedTokens: Number(usage.prompt_tokens_details?.cached_tokens ?? 0),
+    // Written to a provider's prompt cache (Anthropic), priced at the catalog's cache_write rate.
+    cacheWriteTokens: Number(usage.prompt_tokens_details?.cache_write_tokens ?? 0),
   };
 }
 
@@ -203,4 +206,14 @@ export function parseDataUri(uri: string): DataUri | undefined {
     return undefined;
   }
   return { mimeType, data };
+}
+
+/** A part or value the provider cannot take: a 400 naming it, never a silent drop. */
+export function unsupportedContent(param: string, message: string): GatewayError {
+  return new GatewayError('GW_ERR_REQUEST_UNSUPPORTED_CONTENT', { message, param });
+}
+
+/** A malformed value, whatever the provider: a 400 naming it. */
+export function invalidValue(param: string, message: string, code = 'invalid_value'): GatewayError {
+  return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message, param, code });
 }

@@ -8,5 +8,6 @@
 import type { ProviderDescriptor } from '../../src/provider.js';
 import { openaiProvider } from './openai/index.js';
 import { geminiProvider } from './gemini/index.js';
+import { anthropicProvider } from './anthropic/index.js';
 
-export const PROVIDERS: readonly ProviderDescriptor[] = [openaiProvider, geminiProvider];
+export const PROVIDERS: readonly ProviderDescriptor[] = [openaiProvider, geminiProvider, anthropicProvider];

@@ -16,15 +16,12 @@ import type {
   AnthropicTool,
 } from './anthropic-api.js';
 import type { AnthropicSettings } from './anthropic-options.js';
+import { invalidValue } from '../../../src/provider-toolkit.js';
 
 /** The field clients set on a message, a content part or a tool. */
 export const CACHE_CONTROL_FIELD = 'cache_control';
 
 export const MAX_CACHE_BREAKPOINTS = 4;
-
-function invalid(param: string, message: string): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message, param, code: 'invalid_value' });
-}
 
 /**
  * The `cache_control` of an object of the request (undefined when it has none), checked:
@@ -36,14 +33,17 @@ export function readCacheControl(holder: unknown, param: string): AnthropicCache
   if (value === undefined || value === null) return undefined;
   const field = `${param}.${CACHE_CONTROL_FIELD}`;
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw invalid(field, `'${field}' must be an object such as {"type": "ephemeral"}.`);
+    throw invalidValue(field, `'${field}' must be an object such as {"type": "ephemeral"}.`);
   }
   const { type, ttl, ...rest } = value as Record<string, unknown>;
   if (type !== 'ephemeral') {
-    throw invalid(`${field}.type`, `'${field}.type' must be 'ephemeral', the only cache type Anthropic has.`);
+    throw invalidValue(
+      `${field}.type`,
+      `'${field}.type' must be 'ephemeral', the only cache type Anthropic has.`,
+    );
   }
   if (ttl !== undefined && ttl !== '5m' && ttl !== '1h') {
-    throw invalid(`${field}.ttl`, `'${field}.ttl' must be '5m' or '1h'.`);
+    throw invalidValue(`${field}.ttl`, `'${field}.ttl' must be '5m' or '1h'.`);
   }
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined) {

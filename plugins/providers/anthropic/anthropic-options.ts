@@ -7,9 +7,6 @@
  * @see https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import type { ProviderInstanceOptions } from '../../../schemas/options.js';
-import { ProviderConfigError } from '../registry.js';
 
 /** A beta name as Anthropic writes them (`interleaved-thinking-2025-05-14`): no commas or spaces. */
 export const BetaNameSchema = Type.String({ pattern: '^[A-Za-z0-9._-]+$' });
@@ -80,24 +77,6 @@ export const AnthropicSettingsSchema = Type.Object(
 
 export type AnthropicSettings = Static<typeof AnthropicSettingsSchema>;
 export type ThinkingBudgets = Static<typeof ThinkingBudgetsSchema>;
-
-// The keys every instance has, checked by the gateway's own options schema.
-const INSTANCE_KEYS = new Set(['type', 'apiKey', 'baseUrl', 'requiresApiKey']);
-
-/** Picks this provider's settings out of the instance options, fills defaults, and validates them. */
-export function resolveAnthropicSettings(id: string, options: ProviderInstanceOptions): AnthropicSettings {
-  const own: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) if (!INSTANCE_KEYS.has(key)) own[key] = value;
-  const settings = Value.Default(AnthropicSettingsSchema, structuredClone(own)) as AnthropicSettings;
-  const first = Value.Errors(AnthropicSettingsSchema, settings).First();
-  if (first) {
-    const key = first.path.replace(/^\//, '').replace(/\//g, '.');
-    throw new ProviderConfigError(
-      `Invalid configuration: providers.${id}.${key || '(settings)'}: ${first.message}: value was ${JSON.stringify(first.value)}`,
-    );
-  }
-  return Object.freeze(settings);
-}
 
 /** A per-model setting, by catalog id first, then by Anthropic's model name. */
 export function forModel<T>(

@@ -10,8 +10,8 @@
  * message's `reasoning_content`, for reading; only the extension goes back to Anthropic.
  * @see https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#preserving-thinking-blocks
  */
-import { GatewayError } from '../../../src/errors.js';
 import type { AnthropicRedactedThinkingBlock, AnthropicThinkingBlock } from './anthropic-api.js';
+import { invalidValue } from '../../../src/provider-toolkit.js';
 
 export const EXTRA_CONTENT_FIELD = 'extra_content';
 export const PROVIDER_KEY = 'anthropic';
@@ -22,10 +22,6 @@ export type ThinkingBlock = AnthropicThinkingBlock | AnthropicRedactedThinkingBl
 /** `{"anthropic": {"thinking_blocks": [...]}}`, the value of `extra_content`. */
 export function thinkingBlocksExtension(blocks: readonly ThinkingBlock[]): Record<string, unknown> {
   return { [PROVIDER_KEY]: { [THINKING_BLOCKS_FIELD]: blocks.map((block) => ({ ...block })) } };
-}
-
-function invalid(param: string, message: string): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message, param, code: 'invalid_value' });
 }
 
 /**
@@ -40,13 +36,13 @@ export function readThinkingBlocks(message: unknown, param: string): ThinkingBlo
   const field = `${param}.${EXTRA_CONTENT_FIELD}.${PROVIDER_KEY}.${THINKING_BLOCKS_FIELD}`;
   const list = typeof own === 'object' ? (own as Record<string, unknown>)[THINKING_BLOCKS_FIELD] : undefined;
   if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) throw invalid(field, `'${field}' must be the array the gateway returned.`);
+  if (!Array.isArray(list)) throw invalidValue(field, `'${field}' must be the array the gateway returned.`);
   return list.map((item: unknown, index): ThinkingBlock => {
     const block = (item ?? {}) as Record<string, unknown>;
     const where = `${field}[${index}]`;
     if (block['type'] === 'thinking') {
       if (typeof block['thinking'] !== 'string' || typeof block['signature'] !== 'string') {
-        throw invalid(
+        throw invalidValue(
           where,
           `'${where}' needs the 'thinking' text and the 'signature' it was returned with.`,
         );
@@ -55,10 +51,10 @@ export function readThinkingBlocks(message: unknown, param: string): ThinkingBlo
     }
     if (block['type'] === 'redacted_thinking') {
       if (typeof block['data'] !== 'string') {
-        throw invalid(where, `'${where}' needs the 'data' it was returned with.`);
+        throw invalidValue(where, `'${where}' needs the 'data' it was returned with.`);
       }
       return { type: 'redacted_thinking', data: block['data'] };
     }
-    throw invalid(where, `'${where}.type' must be 'thinking' or 'redacted_thinking'.`);
+    throw invalidValue(where, `'${where}.type' must be 'thinking' or 'redacted_thinking'.`);
   });
 }

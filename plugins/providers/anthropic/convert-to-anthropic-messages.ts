@@ -14,7 +14,6 @@
  */
 import mime from 'mime-types';
 import type { ChatMessage } from '../../../schemas/chat.js';
-import { GatewayError } from '../../../src/errors.js';
 import type {
   AnthropicMessage,
   AnthropicRequestBlock,
@@ -23,6 +22,12 @@ import type {
 } from './anthropic-api.js';
 import { readCacheControl, withCacheControl } from './anthropic-cache-control.js';
 import { readThinkingBlocks } from './anthropic-thinking-blocks.js';
+import {
+  invalidValue,
+  parseDataUri,
+  unsupportedContent,
+  type DataUri,
+} from '../../../src/provider-toolkit.js';
 
 /** The image types Claude reads. @see https://docs.anthropic.com/en/docs/build-with-claude/vision */
 export const IMAGE_MEDIA_TYPES: ReadonlySet<string> = new Set([
@@ -52,43 +57,6 @@ export interface ConvertedMessages {
   openToolTurn: { thinks: boolean } | undefined;
 }
 
-function unsupported(param: string, message: string): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_UNSUPPORTED_CONTENT', { message, param });
-}
-
-function invalid(param: string, message: string): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message, param, code: 'invalid_value' });
-}
-
-interface DataUri {
-  mimeType: string;
-  /** Base64. */
-  data: string;
-}
-
-/**
- * `data:[<mime>][;params][;base64],<payload>` → MIME type and base64. String operations only: data
- * URIs can be megabytes long.
- * @see https://www.rfc-editor.org/rfc/rfc2397
- */
-export function parseDataUri(uri: string): DataUri | undefined {
-  if (!uri.startsWith('data:')) return undefined;
-  const comma = uri.indexOf(',');
-  if (comma === -1) return undefined;
-  const header = uri.slice(5, comma);
-  const payload = uri.slice(comma + 1);
-  const isBase64 = header.toLowerCase().endsWith(';base64');
-  const mimeType = (header.split(';')[0] ?? '').trim().toLowerCase() || 'text/plain';
-  try {
-    return {
-      mimeType,
-      data: isBase64 ? payload : Buffer.from(decodeURIComponent(payload), 'utf8').toString('base64'),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
 type TextLike = string | readonly { type: string; text?: string }[];
 
 /** Text content (a string or text parts) → text blocks, each part's cache_control kept. */
@@ -97,7 +65,7 @@ function textBlocks(content: TextLike, param: string): AnthropicTextBlock[] {
   return content.map((part, index) => {
     const where = `${param}[${index}]`;
     if (part.type !== 'text' || typeof part.text !== 'string') {
-      throw unsupported(where, `'${where}' must be a text part.`);
+      throw unsupportedContent(where, `'${where}' must be a text part.`);
     }
     const block: AnthropicTextBlock = { type: 'text', text: part.text };
     const cacheControl = readCacheControl(part, where);
@@ -129,7 +97,7 @@ function inlineBlock(inline: DataUri, param: string, title: string | undefined):
       ...(title ? { title } : {}),
     };
   }
-  throw unsupported(
+  throw unsupportedContent(
     param,
     `'${param}' has the type ${inline.mimeType}; Claude takes images (JPEG, PNG, GIF, WebP), PDF and plain-text documents.`,
   );
@@ -150,9 +118,9 @@ async function convertUserPart(
       const urlParam = `${param}.image_url.url`;
       if (url.startsWith('data:')) {
         const parsed = parseDataUri(url);
-        if (!parsed) throw invalid(urlParam, `'${urlParam}' is not a valid data: URI.`);
+        if (!parsed) throw invalidValue(urlParam, `'${urlParam}' is not a valid data: URI.`);
         if (!IMAGE_MEDIA_TYPES.has(parsed.mimeType)) {
-          throw unsupported(
+          throw unsupportedContent(
             urlParam,
             `'${urlParam}' has the type ${parsed.mimeType}; Claude takes JPEG, PNG, GIF and WebP images.`,
           );
@@ -168,7 +136,7 @@ async function convertUserPart(
           };
         }
       } else {
-        throw unsupported(urlParam, `'${urlParam}' must be an http(s) URL or a data: URI.`);
+        throw unsupportedContent(urlParam, `'${urlParam}' must be an http(s) URL or a data: URI.`);
       }
       break;
     }
@@ -180,7 +148,7 @@ async function convertUserPart(
         else {
           const mimeType = file.filename ? mime.lookup(file.filename) : false;
           if (!mimeType) {
-            throw unsupported(
+            throw unsupportedContent(
               `${param}.file.file_data`,
               `The type of '${param}.file' cannot be told: send file_data as a data: URI, or a filename with an extension.`,
             );
@@ -188,23 +156,26 @@ async function convertUserPart(
           inline = { mimeType, data: file.file_data };
         }
         if (!inline) {
-          throw invalid(`${param}.file.file_data`, `'${param}.file.file_data' is not a valid data: URI.`);
+          throw invalidValue(
+            `${param}.file.file_data`,
+            `'${param}.file.file_data' is not a valid data: URI.`,
+          );
         }
         block = inlineBlock(inline, `${param}.file`, file.filename);
         break;
       }
       if (typeof file.file_id === 'string') {
-        throw unsupported(
+        throw unsupportedContent(
           `${param}.file.file_id`,
           `'${param}.file.file_id' names a stored file, which the gateway cannot pass to Claude; send the file as file_data.`,
         );
       }
-      throw invalid(`${param}.file`, `'${param}.file' needs file_data.`);
+      throw invalidValue(`${param}.file`, `'${param}.file' needs file_data.`);
     }
     case 'input_audio':
-      throw unsupported(param, `Claude does not take audio (${param}).`);
+      throw unsupportedContent(param, `Claude does not take audio (${param}).`);
     default:
-      throw unsupported(param, `Claude does not take '${part.type}' parts (${param}).`);
+      throw unsupportedContent(param, `Claude does not take '${part.type}' parts (${param}).`);
   }
   const cacheControl = readCacheControl(part, param);
   if (cacheControl) withCacheControl(block, cacheControl);
@@ -219,7 +190,7 @@ interface ToolCallLike {
 
 function toolUseBlock(id: string, call: ToolCallLike, param: string): AnthropicToolUseBlock {
   if (call.type !== 'function' || !call.function) {
-    throw unsupported(param, `Claude does not take '${call.type}' tool calls (${param}).`);
+    throw unsupportedContent(param, `Claude does not take '${call.type}' tool calls (${param}).`);
   }
   const argumentsText = call.function.arguments.trim();
   let input: unknown = {};
@@ -227,11 +198,11 @@ function toolUseBlock(id: string, call: ToolCallLike, param: string): AnthropicT
     try {
       input = JSON.parse(argumentsText);
     } catch {
-      throw invalid(`${param}.function.arguments`, `'${param}.function.arguments' is not valid JSON.`);
+      throw invalidValue(`${param}.function.arguments`, `'${param}.function.arguments' is not valid JSON.`);
     }
   }
   if (!input || typeof input !== 'object' || Array.isArray(input)) {
-    throw invalid(`${param}.function.arguments`, `'${param}.function.arguments' must be a JSON object.`);
+    throw invalidValue(`${param}.function.arguments`, `'${param}.function.arguments' must be a JSON object.`);
   }
   return { type: 'tool_use', id, name: call.function.name, input: input as Record<string, unknown> };
 }
@@ -244,7 +215,10 @@ function assistantBlocks(
   functionCalls: Map<string, string[]>,
 ): AnthropicRequestBlock[] {
   if (message.audio) {
-    throw unsupported(`${param}.audio`, `Claude cannot be given earlier audio answers (${param}.audio).`);
+    throw unsupportedContent(
+      `${param}.audio`,
+      `Claude cannot be given earlier audio answers (${param}.audio).`,
+    );
   }
   const blocks: AnthropicRequestBlock[] = [...readThinkingBlocks(message, param)];
   const content = message.content;
@@ -359,7 +333,7 @@ export async function convertMessages(
         break;
       case 'tool': {
         if (!callIds.has(message.tool_call_id)) {
-          throw invalid(
+          throw invalidValue(
             `${param}.tool_call_id`,
             `'${param}.tool_call_id' (${JSON.stringify(message.tool_call_id)}) does not match a tool call of an earlier assistant message.`,
           );
@@ -374,7 +348,7 @@ export async function convertMessages(
       case 'function': {
         const id = functionCalls.get(message.name)?.shift();
         if (!id) {
-          throw invalid(
+          throw invalidValue(
             `${param}.name`,
             `'${param}' answers the function '${message.name}', which no earlier assistant message called.`,
           );
@@ -390,7 +364,7 @@ export async function convertMessages(
     }
   }
   if (converted.length === 0) {
-    throw invalid(
+    throw invalidValue(
       'messages',
       "Claude needs at least one user, assistant or tool message besides the system messages ('messages').",
     );

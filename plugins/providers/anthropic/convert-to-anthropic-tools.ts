@@ -10,9 +10,9 @@
  * @see https://docs.anthropic.com/en/docs/test-and-evaluate/strengthen-guardrails/increase-consistency#specify-the-desired-output-format
  */
 import type { ChatCompletionRequest } from '../../../schemas/chat.js';
-import { GatewayError } from '../../../src/errors.js';
 import type { AnthropicOutputConfig, AnthropicTool, AnthropicToolChoice } from './anthropic-api.js';
 import { readCacheControl } from './anthropic-cache-control.js';
+import { invalidValue, unsupportedContent } from '../../../src/provider-toolkit.js';
 
 export interface ConvertedTools {
   tools: AnthropicTool[];
@@ -25,20 +25,12 @@ export interface ConvertedTools {
   outputFormat: AnthropicOutputConfig['format'];
 }
 
-function unsupported(param: string, message: string): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_UNSUPPORTED_CONTENT', { message, param });
-}
-
-function invalid(param: string, message: string): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message, param, code: 'invalid_value' });
-}
-
 /** A schema Anthropic takes as `input_schema`: a JSON object schema (no parameters: no properties). */
 function inputSchemaOf(schema: Record<string, unknown> | undefined, param: string): Record<string, unknown> {
   if (!schema) return { type: 'object', properties: {} };
   if (schema['type'] === undefined) return { type: 'object', ...schema };
   if (schema['type'] !== 'object') {
-    throw unsupported(
+    throw unsupportedContent(
       param,
       `'${param}' must describe a JSON object ("type": "object"): Claude's tool inputs are objects.`,
     );
@@ -92,7 +84,10 @@ export function convertTools(
   let tools: AnthropicTool[] = [];
   (request.tools ?? []).forEach((tool, index) => {
     if (tool.type !== 'function') {
-      throw unsupported(`tools[${index}]`, `Claude does not take '${tool.type}' tools (tools[${index}]).`);
+      throw unsupportedContent(
+        `tools[${index}]`,
+        `Claude does not take '${tool.type}' tools (tools[${index}]).`,
+      );
     }
     tools.push(convertFunction(tool.function, tool, `tools[${index}].function`, structured, warnings));
   });
@@ -105,7 +100,7 @@ export function convertTools(
   const names = new Set(tools.map((tool) => tool.name));
   const named = (name: string): AnthropicToolChoice => {
     if (!names.has(name)) {
-      throw invalid(param, `'${param}' names the function '${name}', which is not among the tools.`);
+      throw invalidValue(param, `'${param}' names the function '${name}', which is not among the tools.`);
     }
     return { type: 'tool', name };
   };
@@ -133,7 +128,7 @@ export function convertTools(
       tools = tools.filter((tool) => allowed.has(tool.name));
       toolChoice = { type: object.allowed_tools.mode === 'required' ? 'any' : 'auto' };
     } else if (object.type === undefined && typeof object.name === 'string') toolChoice = named(object.name);
-    else throw unsupported(param, `Claude does not take a '${String(object.type)}' ${param}.`);
+    else throw unsupportedContent(param, `Claude does not take a '${String(object.type)}' ${param}.`);
   }
   let forcedBy: ConvertedTools['forcedBy'] =
     toolChoice?.type === 'any' || toolChoice?.type === 'tool' ? 'client' : undefined;

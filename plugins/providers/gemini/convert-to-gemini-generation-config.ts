@@ -9,7 +9,7 @@ import type { Target } from '../../../src/provider.js';
 import type { GeminiGenerationConfig, GeminiThinkingConfig } from './gemini-api.js';
 import type { GeminiRequestContext } from './convert-to-gemini-request.js';
 import { convertToGeminiSchema } from './convert-to-gemini-schema.js';
-import { invalid } from './gemini-request-errors.js';
+import { invalidValue } from '../../../src/provider-toolkit.js';
 
 const THINKING_MODEL = /^(models\/)?gemini-(2\.5|[3-9])/;
 // Gemini 3 and later take a thinking level; 2.5 a token budget.
@@ -86,7 +86,7 @@ export function convertGenerationConfig(
     config.responseLogprobs = true;
     if (request.top_logprobs != null) config.logprobs = request.top_logprobs;
   } else if (request.top_logprobs != null) {
-    throw invalid('top_logprobs', "'top_logprobs' needs 'logprobs' set to true.");
+    throw invalidValue('top_logprobs', "'top_logprobs' needs 'logprobs' set to true.");
   }
 
   const format = request.response_format;

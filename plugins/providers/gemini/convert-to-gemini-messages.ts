@@ -11,10 +11,14 @@
  */
 import mime from 'mime-types';
 import type { ChatMessage } from '../../../schemas/chat.js';
-import { parseDataUri, type DataUri } from '../../../src/provider-toolkit.js';
+import {
+  type DataUri,
+  invalidValue,
+  parseDataUri,
+  unsupportedContent,
+} from '../../../src/provider-toolkit.js';
 import type { GeminiContent, GeminiPart, GeminiRole } from './gemini-api.js';
 import type { GeminiRequestContext } from './convert-to-gemini-request.js';
-import { invalid, unsupported } from './gemini-request-errors.js';
 
 /** The audio formats OpenAI names in `input_audio.format`, as Gemini's MIME types. */
 const AUDIO_FORMATS: Record<string, string> = {
@@ -41,7 +45,7 @@ function textOf(content: string | { type: string; text?: string }[], param: stri
   if (typeof content === 'string') return [{ text: content }];
   return content.map((part, index) => {
     if (part.type !== 'text' || typeof part.text !== 'string') {
-      throw unsupported(`${param}[${index}]`, `'${param}[${index}]' must be a text part.`);
+      throw unsupportedContent(`${param}[${index}]`, `'${param}[${index}]' must be a text part.`);
     }
     return { text: part.text };
   });
@@ -85,9 +89,9 @@ async function convertUserPart(
       const urlParam = `${param}.image_url.url`;
       if (url.startsWith('data:')) {
         const parsed = parseDataUri(url);
-        if (!parsed) throw invalid(urlParam, `'${urlParam}' is not a valid data: URI.`);
+        if (!parsed) throw invalidValue(urlParam, `'${urlParam}' is not a valid data: URI.`);
         if (!geminiTakesMimeType(parsed.mimeType)) {
-          throw unsupported(
+          throw unsupportedContent(
             urlParam,
             `'${urlParam}' has the type ${parsed.mimeType}, which Gemini does not take.`,
           );
@@ -100,7 +104,7 @@ async function convertUserPart(
         const fetched = await context.fetchImage(url, urlParam);
         return { inlineData: { mimeType: fetched.mimeType, data: fetched.data.toString('base64') } };
       }
-      throw unsupported(
+      throw unsupportedContent(
         urlParam,
         `'${urlParam}' must be an http(s) URL, a data: URI or a gs:// or Gemini file URI.`,
       );
@@ -109,7 +113,7 @@ async function convertUserPart(
       const audio = part['input_audio'] as { data: string; format: string };
       const mimeType = AUDIO_FORMATS[audio.format.toLowerCase()];
       if (!mimeType) {
-        throw unsupported(
+        throw unsupportedContent(
           `${param}.input_audio.format`,
           `Gemini does not take audio in the format '${audio.format}' (${param}.input_audio.format); use one of ${Object.keys(AUDIO_FORMATS).join(', ')}.`,
         );
@@ -124,7 +128,7 @@ async function convertUserPart(
         else {
           const mimeType = file.filename ? mime.lookup(file.filename) : false;
           if (!mimeType) {
-            throw unsupported(
+            throw unsupportedContent(
               `${param}.file.file_data`,
               `The type of '${param}.file' cannot be told: send file_data as a data: URI, or a filename with an extension.`,
             );
@@ -132,9 +136,12 @@ async function convertUserPart(
           inline = { mimeType, data: file.file_data };
         }
         if (!inline)
-          throw invalid(`${param}.file.file_data`, `'${param}.file.file_data' is not a valid data: URI.`);
+          throw invalidValue(
+            `${param}.file.file_data`,
+            `'${param}.file.file_data' is not a valid data: URI.`,
+          );
         if (!geminiTakesMimeType(inline.mimeType)) {
-          throw unsupported(
+          throw unsupportedContent(
             `${param}.file`,
             `'${param}.file' has the type ${inline.mimeType}, which Gemini does not take.`,
           );
@@ -147,15 +154,15 @@ async function convertUserPart(
           : file.file_id;
         const fileData = fileDataFromUri(uri, context.fileUriPrefixes);
         if (fileData) return fileData;
-        throw unsupported(
+        throw unsupportedContent(
           `${param}.file.file_id`,
           `'${param}.file.file_id' is not a Gemini file (files/<id> or its URI); Gemini cannot read files stored elsewhere.`,
         );
       }
-      throw invalid(`${param}.file`, `'${param}.file' needs file_data or file_id.`);
+      throw invalidValue(`${param}.file`, `'${param}.file' needs file_data or file_id.`);
     }
     default:
-      throw unsupported(param, `Gemini does not take '${part.type}' parts (${param}).`);
+      throw unsupportedContent(param, `Gemini does not take '${part.type}' parts (${param}).`);
   }
 }
 
@@ -168,7 +175,7 @@ interface ToolCallLike {
 
 function functionCallPart(call: ToolCallLike, param: string): GeminiPart {
   if (call.type !== 'function' || !call.function) {
-    throw unsupported(param, `Gemini does not take '${call.type}' tool calls (${param}).`);
+    throw unsupportedContent(param, `Gemini does not take '${call.type}' tool calls (${param}).`);
   }
   const argumentsText = call.function.arguments.trim();
   let args: unknown = {};
@@ -176,11 +183,11 @@ function functionCallPart(call: ToolCallLike, param: string): GeminiPart {
     try {
       args = JSON.parse(argumentsText);
     } catch {
-      throw invalid(`${param}.function.arguments`, `'${param}.function.arguments' is not valid JSON.`);
+      throw invalidValue(`${param}.function.arguments`, `'${param}.function.arguments' is not valid JSON.`);
     }
   }
   if (!args || typeof args !== 'object' || Array.isArray(args)) {
-    throw invalid(`${param}.function.arguments`, `'${param}.function.arguments' must be a JSON object.`);
+    throw invalidValue(`${param}.function.arguments`, `'${param}.function.arguments' must be a JSON object.`);
   }
   const part: GeminiPart = {
     functionCall: { name: call.function.name, args: args as Record<string, unknown> },
@@ -238,7 +245,7 @@ export async function convertMessages(
       }
       case 'assistant': {
         if (message.audio) {
-          throw unsupported(
+          throw unsupportedContent(
             `${param}.audio`,
             `Gemini cannot be given earlier audio answers (${param}.audio).`,
           );
@@ -272,7 +279,7 @@ export async function convertMessages(
       case 'tool': {
         const name = callNames.get(message.tool_call_id);
         if (!name) {
-          throw invalid(
+          throw invalidValue(
             `${param}.tool_call_id`,
             `'${param}.tool_call_id' (${JSON.stringify(message.tool_call_id)}) does not match a tool call of an earlier assistant message.`,
           );
@@ -288,7 +295,7 @@ export async function convertMessages(
     }
   }
   if (contents.length === 0) {
-    throw invalid(
+    throw invalidValue(
       'messages',
       "Gemini needs at least one user, assistant or tool message besides the system messages ('messages').",
     );

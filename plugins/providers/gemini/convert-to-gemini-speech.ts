@@ -8,11 +8,11 @@
  */
 import type { SpeechRequest } from '../../../schemas/audio.js';
 import type { GatewayOptions } from '../../../schemas/options.js';
-import { GatewayError } from '../../../src/errors.js';
 import { refuseOrDropParameters, type UnsupportedParameter } from '../../../src/parameters.js';
 import type { Target } from '../../../src/provider.js';
 import type { GeminiGenerateContentRequest } from './gemini-api.js';
 import { mergeSafetySettings, type GeminiSettings } from './gemini-options.js';
+import { invalidValue } from '../../../src/provider-toolkit.js';
 
 /**
  * Gemini's prebuilt voices.
@@ -89,14 +89,10 @@ const HONOURED = new Set([
   'stream_format',
 ]);
 
-function invalid(param: string, message: string, code = 'invalid_value'): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message, param, code });
-}
-
 /** The Gemini voice for the request's `voice`: one of Gemini's names (any case) or an OpenAI name. */
 export function mapSpeechVoice(voice: SpeechRequest['voice']): string {
   if (typeof voice !== 'string') {
-    throw invalid(
+    throw invalidValue(
       'voice',
       "Custom voices ({ id }) are not available for Gemini models; name one of Gemini's voices or an OpenAI voice.",
       'unsupported_value',
@@ -105,7 +101,7 @@ export function mapSpeechVoice(voice: SpeechRequest['voice']): string {
   const name = voice.toLowerCase();
   const found = VOICES_BY_LOWER_NAME.get(name) ?? OPENAI_VOICE_MAP[name];
   if (!found) {
-    throw invalid(
+    throw invalidValue(
       'voice',
       `Unknown voice '${voice.slice(0, 64)}' for a Gemini model: use one of Gemini's voices ` +
         `(${GEMINI_VOICES.join(', ')}) or of OpenAI's (${Object.keys(OPENAI_VOICE_MAP).join(', ')}).`,
@@ -138,7 +134,7 @@ export function convertToGeminiSpeech(
 ): SpeechPlan {
   const format = request.response_format ?? 'mp3';
   if (!(GEMINI_SPEECH_FORMATS as readonly string[]).includes(format)) {
-    throw invalid(
+    throw invalidValue(
       'response_format',
       `response_format '${format}' is not available for Gemini models; use one of ${GEMINI_SPEECH_FORMATS.map((each) => `'${each}'`).join(', ')}.`,
       'unsupported_value',

@@ -7,7 +7,7 @@
 import type { ChatCompletionRequest } from '../../../schemas/chat.js';
 import type { GeminiFunctionDeclaration, GeminiToolConfig } from './gemini-api.js';
 import { convertToGeminiSchema, isEmptyObjectSchema } from './convert-to-gemini-schema.js';
-import { invalid, unsupported } from './gemini-request-errors.js';
+import { invalidValue, unsupportedContent } from '../../../src/provider-toolkit.js';
 
 interface FunctionLike {
   name: string;
@@ -52,7 +52,10 @@ export function convertTools(
   let declarations: GeminiFunctionDeclaration[] = [];
   (request.tools ?? []).forEach((tool, index) => {
     if (tool.type !== 'function') {
-      throw unsupported(`tools[${index}]`, `Gemini does not take '${tool.type}' tools (tools[${index}]).`);
+      throw unsupportedContent(
+        `tools[${index}]`,
+        `Gemini does not take '${tool.type}' tools (tools[${index}]).`,
+      );
     }
     declarations.push(convertFunction(tool.function, `tools[${index}].function`, jsonSchema, warnings));
   });
@@ -65,7 +68,7 @@ export function convertTools(
   const names = new Set(declarations.map((declaration) => declaration.name));
   const named = (name: string): GeminiToolConfig => {
     if (!names.has(name))
-      throw invalid(param, `'${param}' names the function '${name}', which is not among the tools.`);
+      throw invalidValue(param, `'${param}' names the function '${name}', which is not among the tools.`);
     return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [name] } };
   };
   let toolConfig: GeminiToolConfig | undefined;
@@ -98,7 +101,7 @@ export function convertTools(
         toolConfig = { functionCallingConfig: { mode: 'AUTO' } };
       }
     } else if (object.type === undefined && typeof object.name === 'string') toolConfig = named(object.name);
-    else throw unsupported(param, `Gemini does not take a '${String(object.type)}' ${param}.`);
+    else throw unsupportedContent(param, `Gemini does not take a '${String(object.type)}' ${param}.`);
   }
   return { declarations, toolConfig };
 }

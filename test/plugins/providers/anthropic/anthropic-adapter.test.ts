@@ -4,22 +4,23 @@
  * produces is checked against OpenAI's published schemas; streams are also put together by the
  * openai SDK's own stream helper, as a client would.
  */
-import Fastify from 'fastify';
 import { ChatCompletionStream } from 'openai/lib/ChatCompletionStream';
 import { pino } from 'pino';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../../../schemas/chat.js';
-import type { ProviderInstanceOptions } from '../../../../schemas/options.js';
+import { anthropicProvider } from '../../../../plugins/providers/anthropic/index.js';
+import { AnthropicAdapter } from '../../../../plugins/providers/anthropic/anthropic-adapter.js';
 import {
-  ANTHROPIC_PROVIDER_TYPE,
-  AnthropicAdapter,
-  anthropicCatalogEntries,
-  anthropicProviderPlugin,
-  createAnthropicAdapter,
-} from '../../../../plugins/providers/anthropic/index.js';
-import { ProviderConfigError, providerRegistryPlugin } from '../../../../plugins/providers/registry.js';
-import { Catalog } from '../../../../src/catalog.js';
+  AnthropicSettingsSchema,
+  type AnthropicSettings,
+} from '../../../../plugins/providers/anthropic/anthropic-options.js';
+import {
+  ProviderConfigError,
+  ProviderRegistry,
+  resolveInstanceSettings,
+} from '../../../../src/provider-registry.js';
+import { Catalog, loadShippedCatalog, normalizeCatalogEntry } from '../../../../src/catalog.js';
 import type { CallContext, StreamEvent, Target } from '../../../../src/provider.js';
 import { RemoteMedia } from '../../../../src/remote-media.js';
 import { UpstreamFailure } from '../../../../src/upstream.js';
@@ -43,6 +44,7 @@ const MEDIA_OPTIONS = { maxBytes: 1024 * 1024, timeoutMs: 2000, maxRedirects: 2,
 let upstream: FakeUpstream;
 let dispatcher: Agent;
 let media: RemoteMedia;
+const anthropicCatalogEntries = () => loadShippedCatalog([anthropicProvider]).map(normalizeCatalogEntry);
 const catalog = new Catalog(anthropicCatalogEntries());
 
 beforeAll(async () => {
@@ -63,16 +65,15 @@ function adapterWith(
   settings: Record<string, unknown> = {},
   unsupportedParameters: 'drop' | 'reject' = 'drop',
 ) {
-  return createAnthropicAdapter(
+  return new AnthropicAdapter(
     {
       id: 'anthropic',
-      type: ANTHROPIC_PROVIDER_TYPE,
+      type: 'anthropic',
       baseUrl: upstream.origin,
       apiKey: ANTHROPIC_KEY,
-      options: { baseUrl: upstream.origin, ...settings } as ProviderInstanceOptions,
-      dispatcher,
+      settings: resolveInstanceSettings<AnthropicSettings>(AnthropicSettingsSchema, 'anthropic', settings),
     },
-    { media, unsupportedParameters },
+    { dispatcher, media, unsupportedParameters },
   );
 }
 
@@ -523,41 +524,32 @@ describe('the adapter and its plugin', () => {
     expect('speech' in adapter).toBe(false);
   });
 
-  it('registers a factory the registry builds instances with, checking their settings', async () => {
-    const build = async (providers: Record<string, unknown>) => {
-      const app = Fastify();
-      await app.register(providerRegistryPlugin, { providers: providers as never, dispatcher });
-      await app.register(anthropicProviderPlugin, { media: MEDIA_OPTIONS });
-      await app.ready();
-      return app;
-    };
-    const app = await build({
-      claude: { type: 'anthropic', apiKey: ANTHROPIC_KEY, baseUrl: upstream.origin },
-    });
-    try {
-      app.gatewayProviders.instantiate();
-      const instance = app.gatewayProviders.get('claude')!;
-      expect(instance.adapter).toBeInstanceOf(AnthropicAdapter);
-      expect(instance.apiKeyVariable).toBe('ANTHROPIC_API_KEY');
-      await instance.adapter.chat(request({}), target('claude-sonnet-4-5'), callContext());
-      expect(upstream.last().headers['x-api-key']).toBe(ANTHROPIC_KEY);
-    } finally {
-      await app.close();
-    }
-    const wrong = await build({
-      claude: {
-        type: 'anthropic',
-        apiKey: ANTHROPIC_KEY,
-        baseUrl: upstream.origin,
-        promptCaching: { system: 'yes' },
+  it('is built by the registry from its descriptor, which checks the instance settings', async () => {
+    const services = { dispatcher, media, unsupportedParameters: 'drop' as const };
+    const registry = await ProviderRegistry.build(
+      [anthropicProvider],
+      { claude: { type: 'anthropic', apiKey: ANTHROPIC_KEY, baseUrl: upstream.origin } },
+      services,
+    );
+    const instance = registry.get('claude')!;
+    expect(instance.adapter).toBeInstanceOf(AnthropicAdapter);
+    expect(registry.get('anthropic')?.apiKeyVariable).toBe('ANTHROPIC_API_KEY');
+    await instance.adapter.chat(request({}), target('claude-sonnet-4-5'), callContext());
+    expect(upstream.last().headers['x-api-key']).toBe(ANTHROPIC_KEY);
+    const wrong = ProviderRegistry.build(
+      [anthropicProvider],
+      {
+        claude: {
+          type: 'anthropic',
+          apiKey: ANTHROPIC_KEY,
+          baseUrl: upstream.origin,
+          promptCaching: { system: 'yes' },
+        } as never,
       },
-    });
-    try {
-      expect(() => wrong.gatewayProviders.instantiate()).toThrow(ProviderConfigError);
-      expect(() => wrong.gatewayProviders.instantiate()).toThrow(/providers\.claude\.promptCaching\.system/);
-    } finally {
-      await wrong.close();
-    }
+      services,
+    );
+    await expect(wrong).rejects.toThrow(ProviderConfigError);
+    await expect(wrong).rejects.toThrow(/providers\.claude\.promptCaching\.system/);
   });
 
   it('ships catalog entries that pass the catalog schema, with cache prices', () => {

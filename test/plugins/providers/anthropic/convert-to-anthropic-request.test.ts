@@ -3,11 +3,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ChatCompletionRequest } from '../../../../schemas/chat.js';
-import type { ProviderInstanceOptions } from '../../../../schemas/options.js';
-import { loadAnthropicCatalog } from '../../../../plugins/providers/anthropic/anthropic-catalog.js';
+import { anthropicProvider } from '../../../../plugins/providers/anthropic/index.js';
 import { claudeVersion } from '../../../../plugins/providers/anthropic/anthropic-models.js';
 import {
-  resolveAnthropicSettings,
+  AnthropicSettingsSchema,
   type AnthropicSettings,
 } from '../../../../plugins/providers/anthropic/anthropic-options.js';
 import {
@@ -15,13 +14,13 @@ import {
   convertToAnthropicRequest,
   type AnthropicRequestContext,
 } from '../../../../plugins/providers/anthropic/convert-to-anthropic-request.js';
-import { parseDataUri } from '../../../../plugins/providers/anthropic/convert-to-anthropic-messages.js';
-import { ProviderConfigError } from '../../../../plugins/providers/registry.js';
-import { Catalog } from '../../../../src/catalog.js';
+import { parseDataUri } from '../../../../src/provider-toolkit.js';
+import { ProviderConfigError, resolveInstanceSettings } from '../../../../src/provider-registry.js';
+import { Catalog, loadShippedCatalog } from '../../../../src/catalog.js';
 import { GatewayError } from '../../../../src/errors.js';
 import type { Target } from '../../../../src/provider.js';
 
-const catalog = new Catalog(loadAnthropicCatalog());
+const catalog = new Catalog(loadShippedCatalog([anthropicProvider]));
 
 function target(model: string): Target {
   const entry = catalog.get(model);
@@ -29,7 +28,7 @@ function target(model: string): Target {
 }
 
 function settingsOf(options: Record<string, unknown> = {}): AnthropicSettings {
-  return resolveAnthropicSettings('anthropic', { baseUrl: 'x', ...options } as ProviderInstanceOptions);
+  return resolveInstanceSettings<AnthropicSettings>(AnthropicSettingsSchema, 'anthropic', options);
 }
 
 function context(
