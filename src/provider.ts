@@ -152,8 +152,46 @@ export interface StoredResponseOperation {
   readonly query: string;
 }
 
+/**
+ * A request in an API an inbound door speaks (the Anthropic Messages API, the Gemini API), for an
+ * adapter whose provider speaks that API itself: the door hands it over as the client sent it, and
+ * the answer comes back as the provider sent it (design: doors and rooms; the bytes pass through,
+ * only `model` is replaced and usage read).
+ */
+export interface NativeRequest {
+  /** The API, as doors and adapters name it: `anthropic-messages`, `gemini`. */
+  readonly api: string;
+  /** The API's own operation: `messages`, `count_tokens`, `generateContent`, `streamGenerateContent`, … */
+  readonly operation: string;
+  /** The client's body, parsed; the adapter sends it with the upstream model name in place. */
+  readonly body: Record<string, unknown>;
+  readonly stream: boolean;
+  /** Request headers of the API that go along (`anthropic-version`, `anthropic-beta`), lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A native stream: the provider's server-sent events, each as its `event` name and `data` text, unchanged. */
+export interface NativeStreamResult {
+  readonly contentType: string;
+  readonly events: AsyncIterable<{ readonly event: string | undefined; readonly data: string }>;
+  /** The model that answered, as the upstream named it (or the requested one). */
+  readonly model: string;
+}
+
 export interface ProviderAdapter {
   readonly type: string;
+  /** APIs besides OpenAI's that this adapter's provider speaks, so a door of that API passes through. */
+  readonly nativeApis?: ReadonlySet<string>;
+  /**
+   * A request in one of `nativeApis`, passed through. A unary answer's body is the provider's bytes
+   * (with its usage read); a stream's events are the provider's. Rejects with the upstream's error
+   * as the other methods do.
+   */
+  native?(
+    request: NativeRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | NativeStreamResult>;
   /**
    * The chat request parameters this adapter honours, or 'all' when it passes the request through
    * (unknown parameters included). Anything else is dropped with a warning or refused (design rule 9).
