@@ -69,6 +69,11 @@ describe('docker-compose.yml (quick start)', () => {
   const gateway = compose.services['gateway']!;
   const redis = compose.services['redis']!;
 
+  it("uses only top-level keys Debian's docker-compose 1.x accepts (no `name`)", () => {
+    const keys = Object.keys(compose).filter((key) => !key.startsWith('x-'));
+    for (const key of keys) expect(['services', 'volumes', 'networks', 'secrets', 'configs']).toContain(key);
+  });
+
   it('runs the gateway image and Redis', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'redis']);
     expect(gateway.build).toEqual({ context: '.', target: 'runtime' });
@@ -77,11 +82,21 @@ describe('docker-compose.yml (quick start)', () => {
   });
 
   it('serves on :8080, configured from .env', () => {
-    expect(gateway.ports).toEqual(['8080:8080']);
+    expect(gateway.ports).toHaveLength(1);
+    expect(interpolate(gateway.ports![0]!, envValues)).toBe('8080:8080');
     expect(gateway.env_file).toBe('.env');
     expect(gateway.environment?.['GATEWAY_PORT']).toBe(8080);
     expect(gateway.environment?.['GATEWAY_HOST']).toBe('0.0.0.0');
     expect(gateway.environment?.['NODE_ENV']).toBe('production');
+  });
+
+  it('publishes on another host port, or on a free loopback port per replica, when .env says so', () => {
+    const published = (value: string) =>
+      interpolate(gateway.ports![0]!, new Map([['GATEWAY_PUBLISHED_PORT', value]]));
+    expect(published('127.0.0.1:8081')).toBe('127.0.0.1:8081:8080');
+    // Docker's [IP:][HOST_PORT:]CONTAINER_PORT with an empty host port: any free one, per container.
+    expect(published('127.0.0.1:')).toBe('127.0.0.1::8080');
+    expect(envNames).toContain('GATEWAY_PUBLISHED_PORT');
   });
 
   it('points the gateway at the Redis service unless .env names another one', () => {

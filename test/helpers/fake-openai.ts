@@ -47,7 +47,7 @@ export function openaiError(
   };
 }
 
-export async function startFakeOpenAI(): Promise<FakeUpstream> {
+export async function startFakeOpenAI(host?: string): Promise<FakeUpstream> {
   const fake = new FakeUpstream();
   fake.route('POST', '/v1/chat/completions', (request) => {
     const body = request.json as
@@ -64,7 +64,7 @@ export async function startFakeOpenAI(): Promise<FakeUpstream> {
   fake.route('POST', '/v1/responses', responsesAnswer);
   fake.route('GET', `/v1/responses/${STORED_RESPONSE_ID}`, () => unaryChat(RESPONSE));
   fake.route('DELETE', `/v1/responses/${STORED_RESPONSE_ID}`, () => unaryChat(RESPONSE_DELETED));
-  return fake.listen();
+  return fake.listen(host);
 }
 
 /** A deterministic embedding for `text`, so tests can tell which input produced which vector. */

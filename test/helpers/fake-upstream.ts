@@ -74,9 +74,10 @@ export class FakeUpstream {
     });
   }
 
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    this.#origin = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  /** On a free port of `host`: loopback, or an address a container can reach (test/deploy/check-image.ts). */
+  async listen(host = '127.0.0.1'): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, host, resolve));
+    this.#origin = `http://${host}:${(this.#server.address() as AddressInfo).port}`;
     return this;
   }
 
