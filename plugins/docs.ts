@@ -3,9 +3,45 @@
  * /openapi.json, and Swagger UI at /docs. Registered before the routes so it sees all of them.
  */
 import fp from 'fastify-plugin';
+import type { FastifySchema } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { PACKAGE_VERSION } from '../src/package-root.js';
+
+/** The order of the sections of Swagger UI: the model endpoints first, then the gateway's own. */
+const TAGS = [
+  { name: 'chat', description: 'Chat completions' },
+  { name: 'embeddings', description: 'Embeddings' },
+  { name: 'audio', description: 'Transcription, translation and speech' },
+  { name: 'responses', description: 'The Responses API' },
+  { name: 'models', description: 'The models this gateway serves' },
+  { name: 'usage', description: 'Usage and cost per key' },
+  { name: 'health', description: 'Health, readiness and metrics' },
+  { name: 'discovery', description: 'What this gateway is' },
+];
+
+/** A trailing wildcard shown as the named parameter it stands for (route config `wildcardParam`). */
+function nameWildcard({
+  schema,
+  url,
+  route,
+}: {
+  schema: FastifySchema;
+  url: string;
+  route: { config?: { wildcardParam?: string } };
+}): { schema: FastifySchema; url: string } {
+  const name = route.config?.wildcardParam;
+  if (!name || !url.endsWith('*')) return { schema, url };
+  const params = schema?.params as { properties?: Record<string, unknown> } | undefined;
+  const wildcard = params?.properties?.['*'];
+  return {
+    schema: {
+      ...schema,
+      params: { type: 'object', properties: { [name]: wildcard ?? { type: 'string' } }, required: [name] },
+    },
+    url: `${url.slice(0, -1)}{${name}}`,
+  };
+}
 
 export const docsPlugin = fp<{ enabled: boolean }>(
   async (fastify, options) => {
@@ -27,7 +63,9 @@ export const docsPlugin = fp<{ enabled: boolean }>(
           },
         },
         security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],
+        tags: TAGS,
       },
+      transform: nameWildcard as never,
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`),
       },

@@ -189,7 +189,7 @@ export class ProviderRegistry {
     return this.list().filter((instance) => instance.configured);
   }
 
-  /** Configured instances that serve real models (not the built-in echo): what makes the gateway ready. */
+  /** Configured instances that serve real models (no built-in provider): what makes the gateway ready. */
   serving(): ProviderInstance[] {
     return this.configured().filter((instance) => !instance.descriptor.builtin);
   }

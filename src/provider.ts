@@ -277,7 +277,7 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   /** How people name it (`OpenAI`), for messages and documents. */
   readonly displayName: string;
   readonly defaultBaseUrl: string;
-  /** Whether an instance needs a key to serve (false: a local server, or the built-in echo). */
+  /** Whether an instance needs a key to serve (false: a local server, or a provider built into the gateway). */
   readonly requiresApiKey: boolean;
   /** The environment variables that configure the instance named after the type. */
   readonly variables: readonly ProviderVariable[];
@@ -286,7 +286,7 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   /** Its catalog entries: a YAML file with a `models` list (schemas/catalog.ts), in its folder. */
   readonly catalog?: URL;
   /**
-   * Serves no real model (the built-in echo): it does not make the gateway ready, and is not
+   * Serves no real model (a provider built into the gateway): it does not make the gateway ready, and is not
    * offered as a provider to configure in messages.
    */
   readonly builtin?: boolean;

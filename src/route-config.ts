@@ -13,5 +13,10 @@ declare module 'fastify' {
     cacheable?: boolean;
     /** Whether the request takes a slot of MAX_CONCURRENT_REQUESTS (model calls do). */
     concurrencyLimited?: boolean;
+    /**
+     * The name the OpenAPI document gives a route's trailing wildcard (`/v1/models/*` is documented
+     * as `/v1/models/{model}`): a wildcard takes ids with slashes, which a named parameter cannot.
+     */
+    wildcardParam?: string;
   }
 }

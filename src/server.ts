@@ -14,7 +14,7 @@ import { PROVIDERS } from '../plugins/providers/index.js';
 import { gateway } from './app.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
 import { loggerOptions, requestIdFrom } from './logger.js';
-import { PACKAGE_ROOT } from './package-root.js';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from './package-root.js';
 import { summarizeInstances } from './provider-registry.js';
 
 export interface BuildServerOptions {
@@ -39,6 +39,15 @@ function bufferedStdout(): ReturnType<typeof pino.destination> {
   return stream;
 }
 
+/**
+ * In development at a terminal, log lines are made readable (pino-pretty, loaded only then);
+ * anywhere else they are JSON, one object a line, for machines to read.
+ */
+async function prettyStdout(): Promise<NodeJS.WritableStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true });
+}
+
 export async function buildServer(
   config: LoadedConfig,
   extra: BuildServerOptions = {},
@@ -47,7 +56,9 @@ export async function buildServer(
   // Log lines are buffered and written in batches (at 4 KB, or every second, and on close) rather
   // than one synchronous write per request: a write per line cost as much CPU as the rest of the
   // access-log path (docs/performance.md).
-  const destination = extra.logStream ?? bufferedStdout();
+  const destination =
+    extra.logStream ??
+    (config.environment === 'development' && process.stdout.isTTY ? await prettyStdout() : bufferedStdout());
   const server = Fastify({
     logger: { ...logger, stream: destination },
     // The gateway writes its own single access-log line per request (plugins/request-state.ts).
@@ -75,6 +86,44 @@ function loadDotEnv(environment: NodeJS.ProcessEnv): void {
   for (const [name, value] of Object.entries(values)) {
     if (environment[name] === undefined) environment[name] = value;
   }
+}
+
+/**
+ * What the start-up lines say: where the gateway listens, which providers serve and how to configure
+ * the others, and a first request to try (a model of a configured provider, from the catalog).
+ */
+export function describeStartup(config: LoadedConfig, url: string): string[] {
+  const instances = summarizeInstances(PROVIDERS, config.gateway.providers);
+  const variableOf = (type: string) =>
+    PROVIDERS.find((descriptor) => descriptor.type === type)?.variables.find(
+      (variable) => variable.setting === 'apiKey',
+    )?.name;
+  const providers = instances
+    .map((instance) =>
+      instance.configured
+        ? `${instance.id} (${instance.builtin ? 'built in' : 'configured'})`
+        : `${instance.id} (set ${variableOf(instance.type) ?? 'its key'})`,
+    )
+    .join(', ');
+  const serving = new Map(
+    instances.filter((instance) => instance.configured).map((instance) => [instance.id, instance]),
+  );
+  const chatModels = (config.gateway.models ?? []).filter(
+    (model) => serving.has(String(model['provider'])) && (model['type'] ?? 'chat') === 'chat',
+  );
+  const tryModel =
+    chatModels.find((model) => !serving.get(String(model['provider']))?.builtin) ?? chatModels[0];
+  const lines = [`LLM gateway ${PACKAGE_VERSION} listening on ${url}`, `Providers: ${providers}`];
+  const keyed = config.gateway.auth.apiKeys.length > 0 || config.gateway.auth.clients.length > 0;
+  const auth = keyed ? ` -H "authorization: Bearer $GATEWAY_API_KEY"` : '';
+  if (tryModel) {
+    const body = JSON.stringify({ model: tryModel['id'], messages: [{ role: 'user', content: 'Hello!' }] });
+    lines.push(
+      `Try it: curl ${url}/v1/chat/completions${auth} -H 'content-type: application/json' -d '${body}'`,
+    );
+  } else lines.push(`Try it: curl ${url}/v1/models${auth}`);
+  if (config.gateway.docs.enabled) lines.push(`API reference and Try it out: ${url}/docs`);
+  return lines;
 }
 
 function announce(server: FastifyInstance, config: LoadedConfig): void {
@@ -155,6 +204,12 @@ export async function main(): Promise<void> {
     server.log.error({ err: error }, 'cannot listen');
     process.exit(1);
   }
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const host = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(config.server.host)
+    ? 'localhost'
+    : config.server.host;
+  for (const line of describeStartup(config, `http://${host}:${port}`)) server.log.info(line);
 }
 
 const invokedDirectly =

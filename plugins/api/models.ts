@@ -79,6 +79,7 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
   fastify.get(
     '/v1/models/*',
     {
+      config: { wildcardParam: 'model' },
       schema: {
         tags: ['models'],
         summary: 'Retrieve a model',

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROVIDERS } from '../../plugins/providers/index.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 
 function sourceFiles(folder: string): string[] {
@@ -21,7 +22,12 @@ function sourceFiles(folder: string): string[] {
 /** Code lines (comments left out) of every TypeScript file of the gateway, with where they are. */
 function codeLines(): { where: string; line: string }[] {
   const lines: { where: string; line: string }[] = [];
-  for (const file of [...sourceFiles('src'), ...sourceFiles('plugins'), ...sourceFiles('schemas')]) {
+  for (const file of [
+    ...sourceFiles('src'),
+    ...sourceFiles('plugins'),
+    ...sourceFiles('schemas'),
+    ...sourceFiles('scripts'),
+  ]) {
     readFileSync(join(PACKAGE_ROOT, file), 'utf8')
       .split('\n')
       .forEach((line, index) => {
@@ -33,20 +39,80 @@ function codeLines(): { where: string; line: string }[] {
   return lines;
 }
 
+/** Every provider type of the manifest, and the other names its provider goes by. */
+const PROVIDER_NAMES = [
+  ...new Set([...PROVIDERS.map((provider) => provider.type.toLowerCase()), 'google', 'claude']),
+];
+
+/**
+ * Where a name is data, not dispatch: a door of an inbound API is named after the API it speaks
+ * (plugins/api/<api>/), never after the provider that serves a request.
+ */
+const ALLOWED: readonly { folder: string; names: readonly string[] }[] = [
+  { folder: 'plugins/api/anthropic-messages/', names: ['anthropic', 'claude'] },
+  { folder: 'plugins/api/gemini/', names: ['gemini', 'google'] },
+];
+
+function allowed(where: string, name: string): boolean {
+  return ALLOWED.some((entry) => where.startsWith(entry.folder) && entry.names.includes(name));
+}
+
+/**
+ * The provider names a code line uses as a name: in an identifier, an object key, an environment
+ * variable or a one-word string (`openaiProvider`, `openai:`, `OPENAI_API_KEY`, `'openai'`), each
+ * where a word of the token starts and ends. Strings with spaces are prose (messages, descriptions)
+ * and are not read.
+ */
+function providerNamesIn(line: string): string[] {
+  const code = line.replace(/(['"`])(?:\\.|(?!\1).)*\1/g, (quoted) => (/\s/.test(quoted) ? '""' : quoted));
+  const found = new Set<string>();
+  for (const token of code.match(/[A-Za-z0-9_$-]+/g) ?? []) {
+    const lower = token.toLowerCase();
+    for (const name of PROVIDER_NAMES) {
+      let at = lower.indexOf(name);
+      while (at !== -1) {
+        const before = at === 0 ? '' : token[at - 1]!;
+        const first = token[at]!;
+        const after = token[at + name.length] ?? '';
+        const starts =
+          before === '' || /[_$-]/.test(before) || (/[a-z0-9]/.test(before) && /[A-Z]/.test(first));
+        const ends = after === '' || /[_$0-9.-]/.test(after) || /[A-Z]/.test(after);
+        if (starts && ends) found.add(name);
+        at = lower.indexOf(name, at + 1);
+      }
+    }
+  }
+  return [...found];
+}
+
 describe('house rules', () => {
   const lines = codeLines();
 
-  it('names no provider outside plugins/providers/ (routes and the router go through the registry)', () => {
-    const named = lines.filter(
-      ({ where, line }) =>
-        !where.startsWith('plugins/providers/') && /(['"`])(openai|gemini|google)\1/i.test(line),
-    );
-    expect(named.map(({ where, line }) => `${where}: ${line.trim()}`)).toEqual([]);
+  it('names no provider outside plugins/providers/, in any form (routes and the router go through the registry)', () => {
+    const named = lines
+      .filter(({ where }) => !where.startsWith('plugins/providers/'))
+      .flatMap(({ where, line }) =>
+        providerNamesIn(line)
+          .filter((name) => !allowed(where, name))
+          .map((name) => `${where}: ${name}: ${line.trim()}`),
+      );
+    expect(named).toEqual([]);
   });
 
-  it('reads process.env only in src/server.ts and src/config.ts', () => {
+  it('catches a provider named as a key, an identifier, a variable or a type string', () => {
+    expect(providerNamesIn('const settings = { openai: { apiKey } };')).toEqual(['openai']);
+    expect(providerNamesIn('import { geminiProviderPlugin } from "x";')).toEqual(['gemini']);
+    expect(providerNamesIn('const key = env.ANTHROPIC_API_KEY;')).toEqual(['anthropic']);
+    expect(providerNamesIn("if (instance.type === 'echo') return;")).toEqual(['echo']);
+    expect(providerNamesIn('class OpenAIAdapter {}')).toEqual(['openai']);
+    // Prose in a message or description, and words that only begin like a name, are not names.
+    expect(providerNamesIn("throw new Error('served by an OpenAI-compatible server');")).toEqual([]);
+    expect(providerNamesIn('const echoed = request.id;')).toEqual([]);
+  });
+
+  it('reads process.env only in the shells: src/server.ts, src/config.ts and the scripts', () => {
     const readers = lines.filter(
-      ({ where, line }) => /process\.env/.test(line) && !/^src\/(server|config)\.ts:/.test(where),
+      ({ where, line }) => /process\.env/.test(line) && !/^(src\/(server|config)\.ts|scripts\/)/.test(where),
     );
     expect(readers.map(({ where }) => where)).toEqual([]);
   });

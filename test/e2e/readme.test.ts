@@ -91,3 +91,26 @@ describe('README examples', () => {
     }
   });
 });
+
+describe('README quick start', () => {
+  const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('### Providers'));
+  const commands = [...quickStart.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((match) => match[1]!.replace(/\\\n\s*/g, ' ').split('\n'))
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('curl '));
+  let keyless: TestApp;
+
+  beforeAll(async () => {
+    // What `npm start` gives a newcomer: no key of any kind, protected mode, the built-in model.
+    keyless = await buildTestApp({ env: { GATEWAY_API_KEYS: '' } });
+    await keyless.listen();
+  });
+  afterAll(() => keyless.close());
+
+  it('tries the built-in model with no key of any kind', async () => {
+    expect(commands).toHaveLength(1);
+    const local = commands[0]!.replaceAll('http://localhost:8080', keyless.url);
+    const { stdout } = await run('bash', ['-c', local.replace(/^curl /, 'curl --fail-with-body -sS ')]);
+    expect(JSON.parse(stdout).choices[0].message.content).toBe('Hello!');
+  });
+});

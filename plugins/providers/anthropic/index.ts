@@ -6,7 +6,7 @@
 import { defineProvider } from '../../../src/provider.js';
 import { AnthropicSettingsSchema, type AnthropicSettings } from './anthropic-options.js';
 
-export const anthropicProvider = defineProvider<AnthropicSettings>({
+export default defineProvider<AnthropicSettings>({
   type: 'anthropic',
   displayName: 'Anthropic',
   defaultBaseUrl: 'https://api.anthropic.com',

@@ -6,7 +6,7 @@
 import { defineProvider } from '../../../src/provider.js';
 import { GeminiSettingsSchema, type GeminiSettings } from './gemini-options.js';
 
-export const geminiProvider = defineProvider<GeminiSettings>({
+export default defineProvider<GeminiSettings>({
   type: 'gemini',
   displayName: 'Google Gemini',
   defaultBaseUrl: 'https://generativelanguage.googleapis.com',

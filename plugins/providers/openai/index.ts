@@ -6,7 +6,7 @@
 import { defineProvider } from '../../../src/provider.js';
 import { OpenAISettingsSchema, type OpenAISettings } from './openai-options.js';
 
-export const openaiProvider = defineProvider<OpenAISettings>({
+export default defineProvider<OpenAISettings>({
   type: 'openai',
   displayName: 'OpenAI',
   defaultBaseUrl: 'https://api.openai.com/v1',

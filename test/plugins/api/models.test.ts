@@ -4,16 +4,19 @@ import { assertOpenAISchema } from '../../helpers/openai-schemas.js';
 
 let gateway: TestApp;
 let bare: TestApp;
+let withoutEcho: TestApp;
 
 beforeAll(async () => {
   gateway = await buildTestApp({
     env: { OPENAI_API_KEY: 'sk-models', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
   });
   bare = await buildTestApp();
+  withoutEcho = await buildTestApp({ env: { ECHO_ENABLED: 'false' } });
 });
 afterAll(async () => {
   await gateway.close();
   await bare.close();
+  await withoutEcho.close();
 });
 
 describe('GET /v1/models', () => {
@@ -70,9 +73,11 @@ describe('GET /v1/models', () => {
     }
   });
 
-  it('lists nothing without a configured provider', async () => {
+  it('lists only the built-in echo model without a configured provider, and nothing once it is off', async () => {
     const response = await bare.app.inject({ url: '/v1/models', headers: authHeaders() });
-    expect(response.json()).toEqual({ object: 'list', data: [] });
+    expect(response.json().data.map((model: { id: string }) => model.id)).toEqual(['gateway/echo']);
+    const off = await withoutEcho.app.inject({ url: '/v1/models', headers: authHeaders() });
+    expect(off.json()).toEqual({ object: 'list', data: [] });
   });
 
   it('retrieves one model, ids with a slash included, and 404s an unknown one', async () => {

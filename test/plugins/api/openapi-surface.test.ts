@@ -59,3 +59,22 @@ describe('the OpenAPI document of the audio and Responses endpoints', () => {
     );
   });
 });
+
+describe('the OpenAPI document as Swagger UI shows it', () => {
+  it('lists the model endpoints first', () => {
+    const tags = (document as unknown as { tags: { name: string }[] }).tags.map((tag) => tag.name);
+    expect(tags.slice(0, 5)).toEqual(['chat', 'embeddings', 'audio', 'responses', 'models']);
+  });
+
+  it('shows /v1/models/{model} with a named parameter, not a wildcard', () => {
+    const paths = Object.keys(document.paths);
+    expect(paths).toContain('/v1/models/{model}');
+    expect(paths.filter((path) => path.includes('*'))).toEqual([]);
+    const parameters = (
+      document.paths['/v1/models/{model}']?.['get'] as unknown as {
+        parameters: { name: string; in: string }[];
+      }
+    ).parameters;
+    expect(parameters).toEqual([expect.objectContaining({ name: 'model', in: 'path' })]);
+  });
+});

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../../../schemas/chat.js';
-import { anthropicProvider } from '../../../../plugins/providers/anthropic/index.js';
+import anthropicProvider from '../../../../plugins/providers/anthropic/index.js';
 import { AnthropicAdapter } from '../../../../plugins/providers/anthropic/anthropic-adapter.js';
 import {
   AnthropicSettingsSchema,

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ChatCompletionRequest } from '../../../../schemas/chat.js';
-import { anthropicProvider } from '../../../../plugins/providers/anthropic/index.js';
+import anthropicProvider from '../../../../plugins/providers/anthropic/index.js';
 import { claudeVersion } from '../../../../plugins/providers/anthropic/anthropic-models.js';
 import {
   AnthropicSettingsSchema,
