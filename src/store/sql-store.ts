@@ -138,6 +138,7 @@ export class SqlStore implements Store {
   readonly #driver: SqlDriver;
   readonly #now: () => Date;
   readonly #listeners = new Set<(change: KeyChange) => void>();
+  #closing: Promise<void> | null = null;
 
   constructor(
     driver: SqlDriver,
@@ -569,9 +570,11 @@ export class SqlStore implements Store {
     await this.#driver.query('SELECT 1 AS ok');
   }
 
-  async close(): Promise<void> {
+  /** Closes the connections; closing again does nothing. */
+  close(): Promise<void> {
     this.#listeners.clear();
-    await this.#driver.close();
+    this.#closing ??= this.#driver.close();
+    return this.#closing;
   }
 
   async #refuseDuplicates<T>(message: string, work: () => Promise<T>): Promise<T> {
