@@ -5,13 +5,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/store/sql-store.js';
-import {
-  StoreError,
-  statusOfKey,
-  type KeyChange,
-  type SpendEntry,
-  type SpendRow,
-} from '../../../src/store/store.js';
+import { StoreError, statusOfKey, type KeyChange, type SpendRow } from '../../../src/store/store.js';
+import { spendEntry } from './spend-samples.js';
 import { BACKENDS, type TestBackend } from './store-backends.js';
 
 function hashOf(secret: string): string {
@@ -21,34 +16,6 @@ function hashOf(secret: string): string {
 /** A label unique to one test, so tests sharing a database never see each other's rows. */
 function unique(label: string): string {
   return `${label}-${randomUUID().slice(0, 8)}`;
-}
-
-function spendEntry(overrides: Partial<SpendEntry> = {}): SpendEntry {
-  return {
-    id: randomUUID(),
-    at: new Date('2026-03-01T10:00:00.000Z'),
-    requestId: randomUUID(),
-    keyId: 'key-a',
-    teamId: null,
-    route: '/v1/chat/completions',
-    requestedModel: 'gpt-4o',
-    model: 'gpt-4o-2024-08-06',
-    provider: 'openai',
-    deployment: 'openai/gpt-4o-2024-08-06',
-    promptTokens: 100,
-    completionTokens: 20,
-    reasoningTokens: 0,
-    cachedTokens: 10,
-    cacheWriteTokens: 0,
-    costUsd: 0.5,
-    latencyMs: 812.5,
-    overheadMs: 1.25,
-    status: 200,
-    cacheResult: 'miss',
-    outcome: 'completed',
-    estimated: false,
-    ...overrides,
-  };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<StoreError> {
