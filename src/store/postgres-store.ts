@@ -142,6 +142,10 @@ class PostgresDriver implements SqlDriver {
 
   async transaction<T>(work: (connection: SqlConnection) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
+    // A connection lent by the pool reports its loss (a server restart) as an 'error' event, which
+    // would end the process unheard; the query in flight fails on its own.
+    const onError = () => undefined;
+    client.on('error', onError);
     let result: T;
     try {
       await client.query('BEGIN');
@@ -150,13 +154,16 @@ class PostgresDriver implements SqlDriver {
     } catch (error) {
       try {
         await client.query('ROLLBACK');
+        client.off('error', onError);
         client.release();
       } catch (rollbackError) {
         // The connection is broken: the pool drops it instead of lending it again.
+        client.off('error', onError);
         client.release(rollbackError as Error);
       }
       throw error;
     }
+    client.off('error', onError);
     client.release();
     return result;
   }

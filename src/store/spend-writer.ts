@@ -61,7 +61,8 @@ type WriteResult = 'written' | 'outage' | 'refused';
 
 export class SpendWriter {
   readonly #store: Pick<Store, 'writeSpend' | 'ping'>;
-  readonly #options: Required<Pick<SpendWriterOptions, keyof typeof SPEND_WRITER_DEFAULTS>> & SpendWriterOptions;
+  readonly #options: Required<Pick<SpendWriterOptions, keyof typeof SPEND_WRITER_DEFAULTS>> &
+    SpendWriterOptions;
   readonly #timer: NodeJS.Timeout;
   #queue: SpendEntry[] = [];
   #written = 0;
@@ -86,7 +87,12 @@ export class SpendWriter {
   }
 
   get counters(): SpendWriterCounters {
-    return { queued: this.#queue.length, written: this.#written, dropped: this.#dropped, batches: this.#batches };
+    return {
+      queued: this.#queue.length,
+      written: this.#written,
+      dropped: this.#dropped,
+      batches: this.#batches,
+    };
   }
 
   /** Whether the database is failing to take rows right now. */
