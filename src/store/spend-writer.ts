@@ -33,7 +33,7 @@ export interface SpendWriterOptions {
   onOutage?: (event: { error: unknown; queued: number }) => void;
   /** The database takes rows again. */
   onRecovery?: (event: { dropped: number; queued: number; durationMs: number }) => void;
-  /** Rows the database refused, one by one, while it answered: dropped. */
+  /** Rows of a batch that the database refused one by one, while it answered: dropped (once per batch). */
   onRefused?: (event: { error: unknown; rows: number }) => void;
 }
 
@@ -191,16 +191,21 @@ export class SpendWriter {
   }
 
   async #writeOneByOne(batch: SpendEntry[]): Promise<void> {
+    let refused = 0;
+    let firstError: unknown;
     for (const entry of batch) {
       try {
         await this.#store.writeSpend([entry]);
         this.#written++;
         this.#batches++;
       } catch (error) {
-        this.#dropped++;
-        this.#tell('onRefused', { error, rows: 1 });
+        refused++;
+        firstError ??= error;
       }
     }
+    if (refused === 0) return;
+    this.#dropped += refused;
+    this.#tell('onRefused', { error: firstError, rows: refused });
   }
 
   #failed(error: unknown): void {
