@@ -1,8 +1,9 @@
 /**
- * What only the embedded store does: its folder and file made on first start, in WAL mode.
+ * What only the embedded store does: its folder and file made on first start, in WAL mode, in a
+ * thread of its own.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -33,4 +34,11 @@ it('creates the data folder and the database file on first start, in WAL mode', 
   } finally {
     database.close();
   }
+});
+
+it('reports a file it cannot open, and ends its thread', async () => {
+  folder = await mkdtemp(join(tmpdir(), 'llm-gateway-sqlite-'));
+  // A folder where the database file should be.
+  await mkdir(join(folder, DEFAULT_SQLITE_FILE));
+  await expect(openSqliteStore({ dataDir: folder })).rejects.toThrow(/unable to open/);
 });
