@@ -751,9 +751,17 @@ function rollupsOf(rows: readonly SqlValue[][]): SqlValue[][] {
   const at = (values: SqlValue[], column: (typeof SPEND_COLUMNS)[number]) =>
     values[SPEND_COLUMN_INDEX[column]];
   const byGroup = new Map<string, SqlValue[]>();
+  // Rows of one batch nearly all fall on one day: its text is made once.
+  let dayNumber = Number.NaN;
+  let day = '';
   for (const values of rows) {
+    const time = (at(values, 'at') as Date).getTime();
+    if (Math.floor(time / 86_400_000) !== dayNumber) {
+      dayNumber = Math.floor(time / 86_400_000);
+      day = dayOf(new Date(time));
+    }
     const group = [
-      dayOf(at(values, 'at') as Date),
+      day,
       at(values, 'key_id') ?? '',
       at(values, 'team_id') ?? '',
       at(values, 'model') ?? at(values, 'requested_model') ?? '',
