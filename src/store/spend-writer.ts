@@ -121,7 +121,7 @@ export class SpendWriter {
     }
   }
 
-  /** Writes what is queued now (unless the database is failing); never rejects. */
+  /** Writes what is queued now, even during an outage (one try); never rejects. */
   flush(): Promise<void> {
     return this.#pump(true);
   }
