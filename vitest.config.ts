@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -23,12 +23,17 @@ export default defineConfig({
             'test/deploy/**/*.test.ts',
             'test/bench/**/*.test.ts',
           ],
+          exclude: [...configDefaults.exclude, 'test/src/store/**'],
         },
       },
       {
         extends: true,
-        // The gateway over HTTP against loopback fake providers (and the real Redis where needed).
-        test: { name: 'integration', include: ['test/plugins/**/*.test.ts', 'test/e2e/**/*.test.ts'] },
+        // The gateway over HTTP against loopback fake providers (and the real Redis where needed), and
+        // the store against real databases (a SQLite file, PostgreSQL).
+        test: {
+          name: 'integration',
+          include: ['test/plugins/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/src/store/**/*.test.ts'],
+        },
       },
     ],
   },
