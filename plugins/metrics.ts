@@ -7,6 +7,7 @@
  * The registry is the gateway's own, so an application that embeds the gateway keeps its default
  * registry untouched.
  */
+import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { costOf } from '../src/catalog.js';
@@ -208,16 +209,15 @@ export const metricsPlugin = fp(
       if (record.retry) retries(label).inc();
     });
 
-    fastify.addHook('onResponse', (request, reply, done) => {
+    fastify.gatewayOnRequestEnd((request, end) => {
       const state = request.gateway;
-      if (!state) return done();
       const route = request.routeOptions.url ?? 'not_found';
-      const status = reply.statusCode;
+      const status = end.status;
       const statusClass = STATUS_CLASSES[Math.floor(status / 100)] ?? 'other';
       const model = modelLabel(state.model);
       const provider = state.provider ?? 'none';
       requests(route, request.method, statusClass, model, provider).inc();
-      requestDuration(route, statusClass).observe(reply.elapsedTime / 1000);
+      requestDuration(route, statusClass).observe((performance.now() - state.startedAt) / 1000);
       if (state.model !== null) overhead(route).observe(overheadMs(state) / 1000);
       if (state.cache) cache(route, state.cache.toLowerCase()).inc();
       if (status === 429 && state.errorCode !== 'GW_ERR_UPSTREAM_ERROR') rateLimited(route).inc();
@@ -233,7 +233,6 @@ export const metricsPlugin = fp(
         const usd = costOf(state.deployment?.model, usage);
         if (usd > 0) cost(provider, model).inc(usd);
       }
-      done();
     });
   },
   {

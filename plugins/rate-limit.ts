@@ -17,7 +17,6 @@ import type {
   FastifyReply,
   FastifyRequest,
   onRequestAsyncHookHandler,
-  onResponseAsyncHookHandler,
 } from 'fastify';
 import type { GatewayOptions } from '../schemas/options.js';
 import { GatewayError } from '../src/errors.js';
@@ -62,11 +61,15 @@ export const rateLimitPlugin = fp<RateLimitPluginOptions>(
         keyGenerator: (request: FastifyRequest) =>
           request.gateway.identity?.rateLimitKeys[rateClass] ?? `ip:${request.ip}:${rateClass}`,
       };
-      if (tokens) {
-        route.onRequest = appendHook(route.onRequest, tokens.check);
-        route.onResponse = appendHook(route.onResponse, tokens.record);
-      }
+      if (tokens) route.onRequest = appendHook(route.onRequest, tokens.check);
     });
+    // Tokens are counted at the end of every request, an aborted stream's included.
+    if (tokens) {
+      fastify.gatewayOnRequestEnd((request) => {
+        const rateClass = request.routeOptions.config?.rateLimitClass;
+        if (rateClass && rateClass !== 'default') tokens.record(request);
+      });
+    }
 
     await fastify.register(fastifyRateLimit, {
       global: false,
@@ -95,7 +98,7 @@ export const rateLimitPlugin = fp<RateLimitPluginOptions>(
 function createTokenLimits(
   options: GatewayOptions['rateLimit'],
   fastify: { gatewayRedis: ConstructorParameters<typeof RedisTokenCounter>[0] | null },
-): { check: onRequestAsyncHookHandler; record: onResponseAsyncHookHandler } {
+): { check: onRequestAsyncHookHandler; record: (request: FastifyRequest) => void } {
   const local = new MemoryTokenCounter();
   const redis = fastify.gatewayRedis;
   const shared: TokenCounter = redis ? new RedisTokenCounter(redis) : local;
@@ -132,16 +135,14 @@ function createTokenLimits(
     }
   };
 
-  const record: onResponseAsyncHookHandler = async (request: FastifyRequest) => {
+  const record = (request: FastifyRequest): void => {
     const tokensUsed = request.gateway.usage?.totalTokens ?? 0;
     if (tokensUsed <= 0 || limitOf(request) <= 0) return;
     const scope = request.gateway.identity!.scope;
     const window = currentTokenWindow();
-    try {
-      await shared.add(scope, window, tokensUsed);
-    } catch {
-      if (options.onRedisError === 'local') await local.add(scope, window, tokensUsed);
-    }
+    shared.add(scope, window, tokensUsed).catch(() => {
+      if (options.onRedisError === 'local') return local.add(scope, window, tokensUsed);
+    });
   };
 
   return { check, record };

@@ -1,16 +1,69 @@
 /**
- * Per-request state and the access log: every request gets `request.gateway` (who called, what was
- * asked, what answered, usage, timings), its id echoed as `x-request-id`, and one log line when it
- * ends: request id, key id, model asked and answered, provider, status, latency, overhead, tokens,
- * cost, cache status, attempts. The line holds no key, and no prompt or completion unless
- * LOG_BODIES is set for debugging.
+ * Per-request state and the end of every request: each request gets `request.gateway` (who called,
+ * what was asked, what answered, usage, timings) and its id echoed as `x-request-id`, and ends
+ * exactly once, however it ends: answered, refused, failed, or left by its client mid-way (Fastify
+ * runs `onResponse` only for an answer that was sent whole; the response's `close` before it finished
+ * says the client went away). At its end the accounting listeners run (usage and budgets, token limits, metrics), with
+ * the tokens seen so far (estimated, and marked so, when a stream was cut before its usage came),
+ * then one access-log line is written: request id, key id, model asked and answered, provider,
+ * status, outcome, latency, overhead, tokens, cost, cache status, attempts. The line holds no key, and
+ * no prompt or completion unless LOG_BODIES is set for debugging.
  */
 import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { costOf } from '../src/catalog.js';
-import { overheadMs, type RequestState } from '../src/http/request-state.js';
+import { overheadMs, type RequestOutcome, type RequestState } from '../src/http/request-state.js';
+import { estimateTokens } from '../src/tokens.js';
 
 export { overheadMs, type RequestState };
+
+/** How a request ended, as the accounting listeners see it. */
+export interface RequestEnd {
+  readonly outcome: RequestOutcome;
+  /** The status the client got; 499 when it left before any was sent. */
+  readonly status: number;
+}
+
+export type RequestEndListener = (request: FastifyRequest, end: RequestEnd) => void;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Runs `listener` once at the end of every request of the gateway, however it ends. */
+    gatewayOnRequestEnd(listener: RequestEndListener): void;
+  }
+}
+
+/** Status a client that left before any answer is logged with (nginx's "client closed request"). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+function outcomeOf(state: RequestState, status: number, aborted: boolean): RequestOutcome {
+  if (aborted) return 'client_closed';
+  const code = state.errorCode;
+  if (code === 'GW_ERR_CLIENT_CLOSED') return 'client_closed';
+  if (code === 'GW_ERR_UPSTREAM_TIMEOUT') return 'timeout';
+  if (code?.startsWith('GW_ERR_UPSTREAM_')) return 'upstream_error';
+  if (code !== null || status >= 400) return status >= 500 ? 'upstream_error' : 'rejected';
+  return 'completed';
+}
+
+/**
+ * A model call that ended before its provider reported usage: the prompt as estimated from its
+ * length, and the completion from the text the client was sent (about four characters a token).
+ */
+function estimateUsage(state: RequestState): void {
+  if (state.usage || state.deployment === null) return;
+  const promptTokens = state.promptTokensEstimate;
+  const completionTokens = estimateTokens(state.streamedCharacters);
+  state.usage = {
+    promptTokens,
+    completionTokens,
+    totalTokens: promptTokens + completionTokens,
+    reasoningTokens: 0,
+    cachedTokens: 0,
+    estimated: true,
+  };
+}
 
 export interface RequestStatePluginOptions {
   /** Debug only: put request bodies and unary answers in the access log (prompts and completions). */
@@ -60,19 +113,55 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
         stream: false,
         warnings: [],
         errorCode: null,
+        promptTokensEstimate: 0,
+        streamedCharacters: 0,
+        outcome: null,
       };
       reply.header('x-request-id', request.id);
+      // A client that goes away before its answer is complete (a chat UI's stop button) ends its
+      // request here: the response never finishes, so onResponse does not run for it.
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) endRequest(request, reply, true);
+      });
       done();
     });
 
-    fastify.addHook('onResponse', (request, reply, done) => {
+    const listeners: RequestEndListener[] = [];
+    fastify.decorate('gatewayOnRequestEnd', (listener: RequestEndListener) => {
+      listeners.push(listener);
+    });
+
+    const endRequest = (request: FastifyRequest, reply: FastifyReply, aborted: boolean) => {
       const state = request.gateway;
-      if (!state) return done();
+      if (!state || state.outcome !== null) return;
+      const status = aborted && !reply.raw.headersSent ? CLIENT_CLOSED_STATUS : reply.statusCode;
+      const outcome = outcomeOf(state, status, aborted);
+      state.outcome = outcome;
+      if (outcome !== 'completed' && outcome !== 'rejected') estimateUsage(state);
+      const end: RequestEnd = { outcome, status };
+      for (const listener of listeners) {
+        try {
+          listener(request, end);
+        } catch (error) {
+          request.log.error({ err: error }, 'request accounting failed');
+        }
+      }
+      writeAccessLine(request, end);
+    };
+
+    fastify.addHook('onResponse', (request, reply, done) => {
+      endRequest(request, reply, false);
+      done();
+    });
+
+    function writeAccessLine(request: FastifyRequest, end: RequestEnd): void {
+      const state = request.gateway;
       const now = performance.now();
       const line: Record<string, unknown> = {
         method: request.method,
         route: request.routeOptions.url ?? 'not_found',
-        status: reply.statusCode,
+        status: end.status,
+        outcome: end.outcome,
         latencyMs: Math.round((now - state.startedAt) * 100) / 100,
         key: state.identity?.id ?? null,
       };
@@ -88,6 +177,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
           line['completionTokens'] = state.usage.completionTokens;
           if (state.usage.reasoningTokens) line['reasoningTokens'] = state.usage.reasoningTokens;
           if (state.usage.cachedTokens) line['cachedTokens'] = state.usage.cachedTokens;
+          if (state.usage.estimated) line['usageEstimated'] = true;
           line['costUsd'] = costOf(state.deployment?.model, state.usage);
         }
         if (state.cache) line['cache'] = state.cache;
@@ -98,8 +188,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
         if (state.loggedResponse !== undefined) line['responseBody'] = state.loggedResponse;
       }
       request.log.info(line, 'request completed');
-      done();
-    });
+    }
   },
   { name: 'llm-gateway-request-state', fastify: '5.x' },
 );

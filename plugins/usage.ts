@@ -71,9 +71,9 @@ export const usagePlugin = fp<UsagePluginOptions>(
       checkBudget(identity, reply).then(() => done(), done);
     });
 
-    fastify.addHook('onResponse', (request, _reply, done) => {
+    fastify.gatewayOnRequestEnd((request) => {
       const state = request.gateway;
-      if (!state?.usage || !state.identity) return done();
+      if (!state.usage || !state.identity) return;
       const model = state.deployment?.model?.id ?? state.answeredModel ?? state.model ?? 'unknown';
       store
         .record({
@@ -84,7 +84,6 @@ export const usagePlugin = fp<UsagePluginOptions>(
           at: new Date(),
         })
         .catch((error: unknown) => request.log.debug({ err: error }, 'usage not recorded'));
-      done();
     });
   },
   { name: 'llm-gateway-usage', fastify: '5.x', dependencies: ['llm-gateway-request-state'] },

@@ -26,6 +26,8 @@ export interface Usage {
    * `cache_write` price; absent means none.
    */
   cacheWriteTokens?: number;
+  /** The figures are the gateway's estimate (a stream cut before its provider reported usage). */
+  estimated?: boolean;
 }
 
 /** What one call needs besides the request: cancellation, deadline, logging, warnings. */

@@ -12,6 +12,7 @@ import { commonErrorResponses } from '../../schemas/common.js';
 import type { GatewayOptions } from '../../schemas/options.js';
 import { renderError } from '../../src/errors.js';
 import { callModel, callModelStream } from '../../src/http/model-call.js';
+import { streamedCharacters } from '../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
 import { usageFromChatCompletion, type ChatUsageWire } from '../../src/provider-toolkit.js';
@@ -66,8 +67,10 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       const state = request.gateway;
       state.model = body.model;
       state.stream = body.stream === true;
+      const requirements = chatRequirements(body);
+      state.promptTokensEstimate = requirements.estimate.promptTokens;
       const plan = fastify.gatewayRouter.plan(body.model, 'chat', {
-        requirements: chatRequirements(body),
+        requirements,
         strategy: request.headers['x-gateway-strategy'],
       });
       authorizeModel(request, body.model, plan);
@@ -128,6 +131,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         onEvent(event) {
           if (event.mayCarryUsage !== false && event.chunk.usage)
             state.usage = usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
+          else if (!event.hidden) state.streamedCharacters += streamedCharacters(event);
           recorder?.add(event);
         },
         onComplete() {

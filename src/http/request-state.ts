@@ -33,7 +33,22 @@ export interface RequestState {
   errorCode: string | null;
   /** The answer as sent, kept only when bodies are logged (debug). */
   loggedResponse?: string;
+  /**
+   * What the prompt is likely to cost in tokens (from its length), for a request that ends before
+   * its provider reported usage.
+   */
+  promptTokensEstimate: number;
+  /** Characters of text and tool arguments streamed so far, to estimate a cut stream's completion. */
+  streamedCharacters: number;
+  /** Set once, when the request ends (plugins/request-state.ts). */
+  outcome: RequestOutcome | null;
 }
+
+/**
+ * How a request ended, whatever ended it: answered (`completed`), refused before or by a provider
+ * (`rejected`, `upstream_error`, `timeout`), or left by its client (`client_closed`).
+ */
+export type RequestOutcome = 'completed' | 'rejected' | 'upstream_error' | 'timeout' | 'client_closed';
 
 declare module 'fastify' {
   interface FastifyRequest {
