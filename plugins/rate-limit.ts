@@ -13,11 +13,7 @@
  */
 import fp from 'fastify-plugin';
 import fastifyRateLimit from '@fastify/rate-limit';
-import type {
-  FastifyReply,
-  FastifyRequest,
-  onRequestAsyncHookHandler,
-} from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { GatewayOptions } from '../schemas/options.js';
 import { GatewayError } from '../src/errors.js';
 import type { RateLimitClass } from '../src/route-config.js';
