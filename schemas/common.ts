@@ -10,7 +10,13 @@ export function DiscriminatedUnion<T extends TSchema[]>(
   variants: [...T],
   options = {},
 ) {
-  return Type.Unsafe<Static<TUnion<T>>>({ ...options, oneOf: variants, discriminator: { propertyName } });
+  // `type: object` first: a list or a string is refused as the wrong type, whatever its items.
+  return Type.Unsafe<Static<TUnion<T>>>({
+    ...options,
+    type: 'object',
+    oneOf: variants,
+    discriminator: { propertyName },
+  });
 }
 
 /** `T | null`, as OpenAI writes nullable fields. */

@@ -262,6 +262,56 @@ const MediaOptionsSchema = Type.Object(
       default: 5,
       description: 'Redirects followed per media download',
     }),
+    /** Media URLs one request may name (image_url and file parts with an http(s) URL). */
+    maxFilesPerRequest: Type.Integer({
+      minimum: 0,
+      default: 50,
+      env: 'MEDIA_MAX_FILES_PER_REQUEST',
+      description: 'Media URLs one request may name',
+    }),
+    /** Bytes the gateway downloads for one request in all, whatever the number of files. */
+    maxBytesPerRequest: Type.Integer({
+      minimum: 1,
+      default: 64 * 1024 * 1024,
+      env: 'MEDIA_MAX_BYTES_PER_REQUEST',
+      description: 'Media bytes downloaded for one request in all',
+    }),
+    /** Downloads of one request under way at once. */
+    concurrency: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 4,
+      description: 'Media downloads of one request at once',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** Bounds of a request body, checked before anything reads it. */
+const LimitsOptionsSchema = Type.Object(
+  {
+    /** How deep objects and arrays may nest in a JSON body (deeper is a 400, before anything walks it). */
+    jsonDepth: Type.Integer({
+      minimum: 8,
+      maximum: 1000,
+      default: 64,
+      env: 'LIMIT_JSON_DEPTH',
+      description: 'Nesting depth allowed in a JSON body',
+    }),
+    /** Messages one chat request may hold. */
+    messages: Type.Integer({
+      minimum: 1,
+      default: 2048,
+      env: 'LIMIT_MESSAGES',
+      description: 'Messages one chat request may hold',
+    }),
+    /** Content parts one chat request may hold, over all its messages. */
+    contentParts: Type.Integer({
+      minimum: 1,
+      default: 2048,
+      env: 'LIMIT_CONTENT_PARTS',
+      description: 'Content parts one chat request may hold, over all its messages',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -559,6 +609,7 @@ export const GatewayOptionsSchema = Type.Object(
     routing: RoutingOptionsSchema,
     /** Media the gateway downloads for providers that take only bytes (image URLs). */
     media: MediaOptionsSchema,
+    limits: LimitsOptionsSchema,
   },
   { additionalProperties: false },
 );
@@ -572,6 +623,7 @@ export type RouteEntry = Static<typeof RouteEntry>;
 export type DeploymentSpec = Static<typeof DeploymentSpec>;
 export type Strategy = (typeof STRATEGIES)[number];
 export type MediaOptions = Static<typeof MediaOptionsSchema>;
+export type LimitsOptions = Static<typeof LimitsOptionsSchema>;
 export type ClientKeyOptions = Static<typeof ClientKeyOptions>;
 
 /** Deep partial, for callers that give only what differs from the defaults. */

@@ -12,6 +12,7 @@ import { sharedSchemas } from '../schemas/index.js';
 import { PROVIDERS } from '../plugins/providers/index.js';
 import { Catalog, loadShippedCatalog } from './catalog.js';
 import { GatewayError, renderError } from './errors.js';
+import { inspectBody } from './inspect-body.js';
 import { GatewayOptionsError, resolveGatewayOptions } from './options.js';
 import { RemoteMedia } from './remote-media.js';
 import { createUpstreamAgent } from './upstream.js';
@@ -69,6 +70,16 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   for (const schema of sharedSchemas) fastify.addSchema(schema);
   // JSON endpoints take JSON only: a text/plain body is a 415, not a string to fail validation on.
   fastify.removeContentTypeParser('text/plain');
+  // Before validation or anything else walks a body: bounded nesting, numbers relayed exactly.
+  const jsonDepth = options.limits.jsonDepth;
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    try {
+      inspectBody(request.body, jsonDepth);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
   fastify.setErrorHandler((error, request, reply) => {
     const rendered = renderError(error, request.body);
     const allows = request.gateway?.identity?.allowsModel;
@@ -142,6 +153,8 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(chatCompletionsRoutes, {
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
+    limits: options.limits,
+    media: options.media,
   });
   await fastify.register(embeddingsRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });

@@ -118,6 +118,13 @@ export const ERRORS = {
     code: 'media_too_large',
     message: 'The media at the URL is larger than the gateway downloads.',
   },
+  GW_ERR_MEDIA_TOO_MANY: {
+    status: 400,
+    type: 'validation_error',
+    code: 'media_too_many',
+    message:
+      'The request names more media URLs, or more media bytes, than the gateway downloads for one request.',
+  },
   GW_ERR_MEDIA_UNSUPPORTED_TYPE: {
     status: 400,
     type: 'validation_error',

@@ -11,7 +11,7 @@ import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat
 import type { EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { ResponsesRequest } from '../schemas/responses.js';
 import type { TObject } from '@sinclair/typebox';
-import type { FetchedMedia, FetchMediaRequest } from './remote-media.js';
+import type { FetchedMedia, FetchMediaRequest, MediaScope } from './remote-media.js';
 
 /** Token usage in the gateway's own terms, whatever the provider called it. */
 export interface Usage {
@@ -42,6 +42,8 @@ export interface CallContext {
   readonly warnings: string[];
   /** A provider key the client brought for this request only; never logged or cached. */
   readonly apiKey?: string;
+  /** The request's media downloads, shared by its attempts (pass it to `services.media.fetch`). */
+  readonly mediaScope?: MediaScope;
 }
 
 /** Which upstream model one attempt calls, and what the catalog knows of it. */

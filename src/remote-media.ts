@@ -65,11 +65,23 @@ export interface FetchedMedia {
   data: Buffer;
 }
 
+/**
+ * The downloads of one request, shared by its attempts: a URL is downloaded once however many
+ * deployments the request is tried on, at most `media.concurrency` at a time, and within
+ * `media.maxBytesPerRequest` in all. One object per call (CallContext.mediaScope); its signal is the
+ * call's, so an abandoned attempt does not cancel a download the next one will use.
+ */
+export interface MediaScope {
+  readonly signal: AbortSignal;
+}
+
 export interface FetchMediaRequest {
   /** The request field that holds the URL, named in errors (`messages[0].content[1].image_url.url`). */
   param: string;
   /** The call's signal: a client that goes away or a deadline stops the download too. */
   signal: AbortSignal;
+  /** The request's downloads, when the caller has one (adapters pass CallContext.mediaScope). */
+  scope?: MediaScope;
   /** Whether a content type (lower case, no parameters) is acceptable for this part. */
   accepts(mimeType: string): boolean;
   /** What the part accepts, for the error message (`an image`). */
@@ -126,7 +138,16 @@ function findCause<T>(error: unknown, type: new (...args: never[]) => T): T | un
   return undefined;
 }
 
+interface ScopeState {
+  readonly downloads: Map<string, Promise<FetchedMedia>>;
+  active: number;
+  readonly waiting: (() => void)[];
+  /** Bytes received so far for the request, over all its downloads. */
+  bytes: number;
+}
+
 export class RemoteMedia {
+  readonly #scopes = new WeakMap<MediaScope, ScopeState>();
   readonly #options: MediaOptions;
   readonly #resolve: ResolveHost;
   readonly #allowAddress: (address: string) => boolean;
@@ -197,8 +218,63 @@ export class RemoteMedia {
     }
   }
 
-  /** Downloads `rawUrl`, following up to `maxRedirects` redirects, each hop checked. */
-  async fetch(rawUrl: string, request: FetchMediaRequest): Promise<FetchedMedia> {
+  /**
+   * Downloads `rawUrl` (once per request scope: a second ask for the same URL gets the same bytes),
+   * following up to `maxRedirects` redirects, each hop checked.
+   */
+  fetch(rawUrl: string, request: FetchMediaRequest): Promise<FetchedMedia> {
+    const scope = request.scope;
+    if (!scope) return this.#download(rawUrl, request, undefined);
+    let state = this.#scopes.get(scope);
+    if (!state) {
+      state = { downloads: new Map(), active: 0, waiting: [], bytes: 0 };
+      this.#scopes.set(scope, state);
+    }
+    const known = state.downloads.get(rawUrl);
+    if (known) return known.then((media) => this.#accept(media, request));
+    if (state.downloads.size >= this.#options.maxFilesPerRequest) {
+      return Promise.reject(
+        new GatewayError('GW_ERR_MEDIA_TOO_MANY', {
+          message: `The request names more than ${this.#options.maxFilesPerRequest} media URLs (MEDIA_MAX_FILES_PER_REQUEST).`,
+          param: request.param,
+        }),
+      );
+    }
+    const pending = this.#inTurn(state, () =>
+      this.#download(rawUrl, { ...request, signal: scope.signal }, state),
+    );
+    state.downloads.set(rawUrl, pending);
+    return pending;
+  }
+
+  /** Runs `download` when fewer than `media.concurrency` downloads of the request are under way. */
+  async #inTurn<T>(state: ScopeState, download: () => Promise<T>): Promise<T> {
+    if (state.active >= this.#options.concurrency) {
+      await new Promise<void>((resolve) => state.waiting.push(resolve));
+    }
+    state.active++;
+    try {
+      return await download();
+    } finally {
+      state.active--;
+      state.waiting.shift()?.();
+    }
+  }
+
+  /** A download made for another part of the request, checked against what this part accepts. */
+  #accept(media: FetchedMedia, request: FetchMediaRequest): FetchedMedia {
+    if (request.accepts(media.mimeType)) return media;
+    throw new GatewayError('GW_ERR_MEDIA_UNSUPPORTED_TYPE', {
+      message: `The URL in '${request.param}' answered with content type '${media.mimeType || 'none'}', not ${request.expected}.`,
+      param: request.param,
+    });
+  }
+
+  async #download(
+    rawUrl: string,
+    request: FetchMediaRequest,
+    state: ScopeState | undefined,
+  ): Promise<FetchedMedia> {
     const { param } = request;
     let url: URL;
     try {
@@ -227,7 +303,7 @@ export class RemoteMedia {
           url = new URL(String(response.headers['location']), url);
           continue;
         }
-        return await this.#read(response, url, request);
+        return await this.#read(response, url, request, state);
       }
       throw fetchFailed(param, url, `more than ${this.#options.maxRedirects} redirects`);
     } catch (error) {
@@ -247,6 +323,7 @@ export class RemoteMedia {
     response: Dispatcher.ResponseData,
     url: URL,
     request: FetchMediaRequest,
+    state: ScopeState | undefined,
   ): Promise<FetchedMedia> {
     const { param } = request;
     if (response.statusCode < 200 || response.statusCode > 299) {
@@ -273,13 +350,29 @@ export class RemoteMedia {
       response.body.on('error', () => {}).destroy();
       throw tooLarge();
     }
+    const budget = this.#options.maxBytesPerRequest;
+    const overBudget = () =>
+      new GatewayError('GW_ERR_MEDIA_TOO_MANY', {
+        message:
+          `The media URLs of this request come to more than the ${budget} bytes the gateway downloads for ` +
+          `one request (MEDIA_MAX_BYTES_PER_REQUEST); the URL in '${param}' passed it.`,
+        param,
+      });
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
+      const length = (chunk as Buffer).length;
+      size += length;
       if (size > limit) {
         response.body.on('error', () => {}).destroy();
         throw tooLarge();
+      }
+      if (state) {
+        state.bytes += length;
+        if (state.bytes > budget) {
+          response.body.on('error', () => {}).destroy();
+          throw overBudget();
+        }
       }
       chunks.push(chunk as Buffer);
     }

@@ -16,6 +16,7 @@ import { streamedCharacters } from '../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
 import { usageFromChatCompletion, type ChatUsageWire } from '../../src/provider-toolkit.js';
+import { checkChatLimits } from '../../src/request-limits.js';
 import { chatRequirements } from '../../src/routing/requirements.js';
 import type { Deployment } from '../../src/routing/deployment.js';
 import { SSE_HEADERS, withFirst, writeChatStream } from '../../src/sse.js';
@@ -24,6 +25,8 @@ import { ClientClosed } from '../../src/upstream.js';
 export interface ChatRouteOptions {
   requestTimeout: number;
   unsupportedParameters: GatewayOptions['unsupportedParameters'];
+  limits: GatewayOptions['limits'];
+  media: Pick<GatewayOptions['media'], 'maxFilesPerRequest'>;
 }
 
 export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async (instance, options) => {
@@ -67,6 +70,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       const state = request.gateway;
       state.model = body.model;
       state.stream = body.stream === true;
+      checkChatLimits(body, options.limits, options.media);
       const requirements = chatRequirements(body);
       state.promptTokensEstimate = requirements.estimate.promptTokens;
       const plan = fastify.gatewayRouter.plan(body.model, 'chat', {

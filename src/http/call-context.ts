@@ -33,6 +33,7 @@ export function startCall(
     warnings,
     // The client's own provider key, when it brought one (plugins/auth.ts), is used for this call only.
     apiKey: apiKey ?? request.gateway?.providerApiKey,
+    mediaScope: { signal: controller.signal },
   };
   return {
     context,

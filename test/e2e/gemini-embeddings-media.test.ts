@@ -182,6 +182,37 @@ describe('image URLs', () => {
   });
 });
 
+describe('image URLs over retries and failover', () => {
+  it('downloads an image once per request, however many attempts are made', async () => {
+    const relaxed = await start({ MEDIA_ALLOW_PRIVATE_NETWORKS: 'true' });
+    try {
+      // The first attempt is refused with a 503 and retried: the image is not downloaded again.
+      upstream.enqueue('POST', geminiPath('gemini-2.5-flash', 'generateContent'), {
+        status: 503,
+        json: { error: { code: 503, message: 'overloaded', status: 'UNAVAILABLE' } },
+      });
+      const completion = await relaxed.client.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is this?' },
+              { type: 'image_url', image_url: { url: `${upstream.origin}/media/cat.png` } },
+            ],
+          },
+        ],
+      });
+      assertOpenAISchema('CreateChatCompletionResponse', completion);
+      const paths = upstream.requests.map((request) => request.path);
+      expect(paths.filter((path) => path === '/media/cat.png')).toHaveLength(1);
+      expect(paths.filter((path) => path.endsWith(':generateContent'))).toHaveLength(2);
+    } finally {
+      await relaxed.gateway.close();
+    }
+  });
+});
+
 describe('settings', () => {
   it('refuses bad Gemini settings at start, naming the key', async () => {
     await expect(

@@ -17,6 +17,10 @@ let server: Server;
 let port = 0;
 const hits: string[] = [];
 let rebindCalls = 0;
+let slowActive = 0;
+let slowPeak = 0;
+let releaseSlow!: () => void;
+const slowRelease = new Promise<void>((resolve) => (releaseSlow = resolve));
 
 const DNS: Record<string, () => string> = {
   'media.test': () => '127.0.0.1',
@@ -32,7 +36,15 @@ async function resolve(hostname: string): Promise<LookupAddress[]> {
 }
 
 const media = new RemoteMedia(
-  { maxBytes: 64, timeoutMs: 400, allowPrivateNetworks: false, maxRedirects: 2 },
+  {
+    maxBytes: 64,
+    timeoutMs: 400,
+    allowPrivateNetworks: false,
+    maxRedirects: 2,
+    maxFilesPerRequest: 3,
+    maxBytesPerRequest: 100,
+    concurrency: 2,
+  },
   { resolve, allowAddress: (address) => address === '127.0.0.1' },
 );
 
@@ -71,6 +83,16 @@ beforeAll(async () => {
       response.writeHead(200, { 'content-type': 'image/png' });
       for (let index = 0; index < 10; index++) response.write(Buffer.alloc(16));
       response.end();
+    } else if (path.startsWith('/sixty-')) {
+      response.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.alloc(60));
+    } else if (path.startsWith('/slow-')) {
+      slowActive++;
+      slowPeak = Math.max(slowPeak, slowActive);
+      response.writeHead(200, { 'content-type': 'image/png' });
+      void slowRelease.then(() => {
+        slowActive--;
+        response.end(PNG);
+      });
     } else if (path === '/missing.png') {
       response.writeHead(404).end();
     } else if (path === '/redirect') {
@@ -171,5 +193,46 @@ describe('redirects and names are checked at every hop', () => {
     expect(error.gatewayCode).toBe('GW_ERR_MEDIA_URL_FORBIDDEN');
     expect(error.message).toContain('169.254.169.254');
     expect(hits).toEqual([]);
+  });
+});
+
+describe('the downloads of one request', () => {
+  it('downloads a URL once however many attempts ask for it', async () => {
+    const scope = { signal: new AbortController().signal };
+    const before = hits.filter((hit) => hit === '/cat.png').length;
+    const [first, second] = await Promise.all([
+      media.fetch(`http://media.test:${port}/cat.png`, request({ scope })),
+      media.fetch(`http://media.test:${port}/cat.png`, request({ scope })),
+    ]);
+    expect(first.data).toEqual(PNG);
+    expect(second).toBe(first);
+    expect(hits.filter((hit) => hit === '/cat.png').length - before).toBe(1);
+  });
+
+  it('stops at the number of files and the bytes one request may download', async () => {
+    const scope = { signal: new AbortController().signal };
+    await media.fetch(`http://media.test:${port}/cat.png`, request({ scope }));
+    await media.fetch(`http://media.test:${port}/sixty-1.png`, request({ scope }));
+    const overBudget = await media
+      .fetch(`http://media.test:${port}/sixty-2.png`, request({ scope }))
+      .catch((error: unknown) => error as GatewayError);
+    expect((overBudget as GatewayError).gatewayCode).toBe('GW_ERR_MEDIA_TOO_MANY');
+    expect((overBudget as GatewayError).message).toContain('100 bytes');
+    const tooMany = await media
+      .fetch(`http://media.test:${port}/redirect`, request({ scope }))
+      .catch((error: unknown) => error as GatewayError);
+    expect((tooMany as GatewayError).gatewayCode).toBe('GW_ERR_MEDIA_TOO_MANY');
+    expect((tooMany as GatewayError).message).toContain('more than 3 media URLs');
+  });
+
+  it('keeps at most media.concurrency downloads of a request under way', async () => {
+    const scope = { signal: new AbortController().signal };
+    const downloads = [1, 2, 3].map((index) =>
+      media.fetch(`http://media.test:${port}/slow-${index}.png`, request({ scope })),
+    );
+    await expect.poll(() => slowActive).toBe(2);
+    releaseSlow();
+    await Promise.all(downloads);
+    expect(slowPeak).toBe(2);
   });
 });

@@ -8,7 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { RemoteMedia, classifyAddress, isAddressAllowed } from '../../src/remote-media.js';
 
-const OPTIONS = { maxBytes: 1024, timeoutMs: 1000, allowPrivateNetworks: false, maxRedirects: 2 };
+const OPTIONS = {
+  maxBytes: 1024,
+  timeoutMs: 1000,
+  allowPrivateNetworks: false,
+  maxRedirects: 2,
+  maxFilesPerRequest: 50,
+  maxBytesPerRequest: 1024 * 1024,
+  concurrency: 4,
+};
 
 const DNS: Record<string, string[]> = {
   localhost: ['127.0.0.1', '::1'],

@@ -71,6 +71,7 @@ export class AnthropicAdapter implements ProviderAdapter {
         this.#services.media.fetch(url, {
           param,
           signal: context.signal,
+          scope: context.mediaScope,
           accepts: (mimeType) => IMAGE_MEDIA_TYPES.has(mimeType),
           expected: 'a JPEG, PNG, GIF or WebP image',
         }),

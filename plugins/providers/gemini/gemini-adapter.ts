@@ -118,6 +118,7 @@ export class GeminiAdapter implements ProviderAdapter {
         this.#media.fetch(url, {
           param,
           signal: context.signal,
+          scope: context.mediaScope,
           accepts: (mimeType) => mimeType.startsWith('image/'),
           expected: 'an image',
         }),

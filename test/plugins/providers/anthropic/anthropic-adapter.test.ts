@@ -39,7 +39,15 @@ import {
 import { FakeUpstream } from '../../../helpers/fake-upstream.js';
 import { assertOpenAISchema } from '../../../helpers/openai-schemas.js';
 
-const MEDIA_OPTIONS = { maxBytes: 1024 * 1024, timeoutMs: 2000, maxRedirects: 2, allowPrivateNetworks: true };
+const MEDIA_OPTIONS = {
+  maxBytes: 1024 * 1024,
+  timeoutMs: 2000,
+  maxRedirects: 2,
+  allowPrivateNetworks: true,
+  maxFilesPerRequest: 50,
+  maxBytesPerRequest: 64 * 1024 * 1024,
+  concurrency: 4,
+};
 
 let upstream: FakeUpstream;
 let dispatcher: Agent;
