@@ -37,7 +37,7 @@ import { chatCompletionsRoutes } from '../plugins/api/chat-completions.js';
 import { embeddingsRoutes } from '../plugins/api/embeddings.js';
 import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
-import { responsesRoutes } from '../plugins/api/responses.js';
+import { responsesRoutes } from '../plugins/api/responses/index.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
 

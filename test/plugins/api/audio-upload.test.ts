@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { receiveAudioUpload } from '../../../src/http/audio-upload.js';
 import { audioTranscriptionRoutes } from '../../../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../../../plugins/api/audio-speech.js';
-import { responsesRoutes } from '../../../plugins/api/responses.js';
+import { responsesRoutes } from '../../../plugins/api/responses/index.js';
 import { renderError } from '../../../src/errors.js';
 import { createSerializerCompiler } from '../../../src/validation.js';
 import { sharedSchemas } from '../../../schemas/index.js';
