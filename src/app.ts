@@ -146,7 +146,11 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(embeddingsRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioSpeechRoutes, { requestTimeout: options.requestTimeout });
-  await fastify.register(responsesRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(responsesRoutes, {
+    requestTimeout: options.requestTimeout,
+    unsupportedParameters: options.unsupportedParameters,
+    responses: options.responses,
+  });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });
 };
