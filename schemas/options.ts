@@ -606,6 +606,29 @@ export const GatewayOptionsSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** State the Responses API keeps for the responses the gateway itself answers (docs/inbound/responses.md). */
+    responses: Type.Object(
+      {
+        /**
+         * How long a stored response (and the conversation it continues) is kept for GET, DELETE and
+         * `previous_response_id`, in seconds; OpenAI keeps its own for 30 days.
+         */
+        retentionSeconds: Type.Integer({
+          minimum: 60,
+          default: 30 * 86_400,
+          env: 'RESPONSES_RETENTION',
+          description: 'How long stored Responses API responses are kept, s',
+        }),
+        /** Bound of the in-memory store when there is no Redis (UTF-16 code units ≈ bytes). */
+        maxMemoryBytes: Type.Integer({
+          minimum: 1024,
+          default: 16 * 1024 * 1024,
+          env: 'RESPONSES_MAX_MEMORY_BYTES',
+          description: 'Bound of the in-memory store of Responses API responses, bytes',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     routing: RoutingOptionsSchema,
     /** Media the gateway downloads for providers that take only bytes (image URLs). */
     media: MediaOptionsSchema,

@@ -38,7 +38,7 @@ import { chatCompletionsRoutes } from '../plugins/api/chat-completions.js';
 import { embeddingsRoutes } from '../plugins/api/embeddings.js';
 import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
-import { responsesRoutes } from '../plugins/api/responses.js';
+import { responsesRoutes } from '../plugins/api/responses/index.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
 
@@ -159,7 +159,11 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(embeddingsRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioSpeechRoutes, { requestTimeout: options.requestTimeout });
-  await fastify.register(responsesRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(responsesRoutes, {
+    requestTimeout: options.requestTimeout,
+    unsupportedParameters: options.unsupportedParameters,
+    responses: options.responses,
+  });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });
 };

@@ -99,6 +99,12 @@ export const ERRORS = {
     code: 'unsupported_content',
     message: 'A message part is not supported by the model that would serve this request.',
   },
+  GW_ERR_REQUEST_UNSUPPORTED_TOOL: {
+    status: 400,
+    type: 'validation_error',
+    code: 'unsupported_tool',
+    message: 'A tool is not supported by the model that would serve this request.',
+  },
   GW_ERR_MEDIA_URL_FORBIDDEN: {
     status: 400,
     type: 'validation_error',
@@ -173,6 +179,24 @@ export const ERRORS = {
     type: 'validation_error',
     code: 'model_not_supported',
     message: 'This model cannot serve this endpoint.',
+  },
+  GW_ERR_RESPONSE_NOT_FOUND: {
+    status: 404,
+    type: 'not_found',
+    code: 'response_not_found',
+    message: 'No stored response with this id exists for this API key.',
+  },
+  GW_ERR_RESPONSE_PREVIOUS_NOT_FOUND: {
+    status: 404,
+    type: 'not_found',
+    code: 'previous_response_not_found',
+    message: 'The previous response does not exist for this API key, or is no longer kept.',
+  },
+  GW_ERR_RESPONSE_STORE_UNAVAILABLE: {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'response_store_unavailable',
+    message: 'The store of Responses API responses is unreachable; retry shortly.',
   },
   GW_ERR_ROUTING_NO_CAPABLE_DEPLOYMENT: {
     status: 400,

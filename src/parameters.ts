@@ -17,6 +17,12 @@ export function applyParameterPolicy(
   supported: ReadonlySet<string> | 'all',
   policy: GatewayOptions['unsupportedParameters'],
   warnings: string[],
+  /**
+   * How the client named each chat field, for a door whose API calls it something else (the
+   * Responses API's `max_output_tokens` is chat's `max_completion_tokens`): warnings and errors
+   * then name the field the client sent.
+   */
+  clientNames?: Readonly<Record<string, string>>,
 ): ChatCompletionRequest {
   const refusedByModel = target.model?.unsupported_parameters ?? [];
   if (supported === 'all' && refusedByModel.length === 0) return request;
@@ -32,7 +38,7 @@ export function applyParameterPolicy(
   if (!unsupported) return request;
 
   refuseOrDropParameters(
-    unsupported.map((key) => ({ param: key })),
+    unsupported.map((key) => ({ param: clientNames?.[key] ?? key })),
     target,
     policy,
     warnings,

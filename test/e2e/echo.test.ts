@@ -87,6 +87,26 @@ describe('the echo provider', () => {
     expect(floats.data[0]?.embedding).toHaveLength(8);
   });
 
+  it('answers the Responses API, unary and streamed, through the Responses door', async () => {
+    const response = await client.responses.create({ model: 'gateway/echo', input: 'Echo me, Responses.' });
+    assertOpenAISchema('Response', response);
+    expect(response.output_text).toBe('Echo me, Responses.');
+    const stream = await client.responses.create({
+      model: 'gateway/echo',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'Streamed back.' }] }],
+      stream: true,
+    });
+    let text = '';
+    let completed = false;
+    for await (const event of stream) {
+      assertOpenAISchema('ResponseStreamEvent', event);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') completed = true;
+    }
+    expect(text).toBe('Streamed back.');
+    expect(completed).toBe(true);
+  });
+
   it('is listed by /v1/models, and does not make the gateway ready', async () => {
     const models = await client.models.list();
     expect(models.data.map((model) => model.id)).toContain('gateway/echo');

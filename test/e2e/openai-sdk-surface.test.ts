@@ -137,7 +137,8 @@ describe('the Responses API through the openai SDK', () => {
     expect(text).toBe('The capital of France is Paris.');
   });
 
-  it('client.responses.retrieve and client.responses.delete', async () => {
+  it('client.responses.retrieve and client.responses.delete, for the key that created the response', async () => {
+    await client.responses.create({ model: 'o3-pro', input: 'Capital of France?' });
     const stored = await client.responses.retrieve(STORED_RESPONSE_ID);
     expect(stored.id).toBe(JSON.parse(RESPONSE).id);
     await client.responses.delete(STORED_RESPONSE_ID);

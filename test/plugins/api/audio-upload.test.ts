@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { receiveAudioUpload } from '../../../src/http/audio-upload.js';
 import { audioTranscriptionRoutes } from '../../../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../../../plugins/api/audio-speech.js';
-import { responsesRoutes } from '../../../plugins/api/responses.js';
+import { responsesRoutes } from '../../../plugins/api/responses/index.js';
 import { renderError } from '../../../src/errors.js';
 import { createSerializerCompiler } from '../../../src/validation.js';
 import { sharedSchemas } from '../../../schemas/index.js';
@@ -97,7 +97,7 @@ describe('the AudioUpload an adapter receives', () => {
 });
 
 describe('route policy', () => {
-  it("puts the audio routes in rate-limit class 'audio', none of the new routes cacheable", async () => {
+  it("puts the audio routes in rate-limit class 'audio', the Responses API's in 'chat', none cacheable", async () => {
     const app = Fastify();
     app.setSerializerCompiler(createSerializerCompiler());
     for (const schema of sharedSchemas) app.addSchema(schema);
@@ -107,7 +107,11 @@ describe('route policy', () => {
     });
     await app.register(audioTranscriptionRoutes, { requestTimeout: 1000 });
     await app.register(audioSpeechRoutes, { requestTimeout: 1000 });
-    await app.register(responsesRoutes, { requestTimeout: 1000 });
+    await app.register(responsesRoutes, {
+      requestTimeout: 1000,
+      unsupportedParameters: 'drop',
+      responses: { retentionSeconds: 3600, maxMemoryBytes: 1024 * 1024 },
+    });
     await app.ready();
     const policy = Object.fromEntries(
       routes
@@ -123,8 +127,8 @@ describe('route policy', () => {
       'POST /v1/audio/translations': { rateLimitClass: 'audio', cacheable: false, concurrencyLimited: true },
       'POST /v1/audio/speech': { rateLimitClass: 'audio', cacheable: false, concurrencyLimited: true },
       'POST /v1/responses': { rateLimitClass: 'chat', cacheable: false, concurrencyLimited: true },
-      'GET /v1/responses/:id': { rateLimitClass: 'default', cacheable: false, concurrencyLimited: true },
-      'DELETE /v1/responses/:id': { rateLimitClass: 'default', cacheable: false, concurrencyLimited: true },
+      'GET /v1/responses/:id': { rateLimitClass: 'chat', cacheable: false, concurrencyLimited: true },
+      'DELETE /v1/responses/:id': { rateLimitClass: 'chat', cacheable: false, concurrencyLimited: true },
     });
     await app.close();
   });

@@ -1,5 +1,9 @@
+/**
+ * The Responses API passed through to a provider that speaks it (the fake OpenAI): bodies and events
+ * unchanged, and the stored responses it keeps reachable only by the key that created them.
+ */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeUpstream } from '../../helpers/fake-upstream.js';
+import type { FakeUpstream } from '../../../helpers/fake-upstream.js';
 import {
   RESPONSE,
   RESPONSE_DELETED,
@@ -9,20 +13,23 @@ import {
   openaiError,
   startFakeOpenAI,
   streamChat,
-} from '../../helpers/fake-openai.js';
-import { OPENAI_KEY, authHeaders, buildTestApp, type TestApp } from '../../helpers/build-app.js';
-import { assertOpenAISchema } from '../../helpers/openai-schemas.js';
+} from '../../../helpers/fake-openai.js';
+import { OPENAI_KEY, TEST_KEY, authHeaders, buildTestApp, type TestApp } from '../../../helpers/build-app.js';
+import { assertOpenAISchema } from '../../../helpers/openai-schemas.js';
+import { formatKeyHash } from '../../../../src/identity.js';
 
 let upstream: FakeUpstream;
 let gateway: TestApp;
 
 const ask = { model: 'o3-pro', input: 'What is the capital of France?' };
 
-function post(body: unknown) {
+const OTHER_KEY = 'gw-test-other-key-9876543210';
+
+function post(body: unknown, key?: string) {
   return gateway.app.inject({
     method: 'POST',
     url: '/v1/responses',
-    headers: { ...authHeaders(), 'content-type': 'application/json' },
+    headers: { ...authHeaders(key), 'content-type': 'application/json' },
     payload: JSON.stringify(body),
   });
 }
@@ -44,7 +51,12 @@ function frames(payload: string): { event: string; data: unknown }[] {
 beforeAll(async () => {
   upstream = await startFakeOpenAI();
   gateway = await buildTestApp({
-    env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${upstream.origin}/v1`, REQUEST_TIMEOUT: '3000' },
+    env: {
+      GATEWAY_API_KEYS: `${TEST_KEY},${OTHER_KEY}`,
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: `${upstream.origin}/v1`,
+      REQUEST_TIMEOUT: '3000',
+    },
   });
 });
 
@@ -150,12 +162,17 @@ describe('POST /v1/responses, passed through', () => {
 });
 
 describe('GET and DELETE /v1/responses/{id}', () => {
-  it('retrieves a stored response from the default instance, passing the query through', async () => {
-    const response = await gateway.app.inject({
-      method: 'GET',
-      url: `/v1/responses/${STORED_RESPONSE_ID}?include[]=message.output_text.logprobs`,
-      headers: authHeaders(),
-    });
+  function stored(method: 'GET' | 'DELETE', url: string, key?: string) {
+    return gateway.app.inject({ method, url, headers: authHeaders(key) });
+  }
+
+  it('retrieves a response its key created, from the instance that made it, passing the query through', async () => {
+    await post(ask);
+    upstream.reset();
+    const response = await stored(
+      'GET',
+      `/v1/responses/${STORED_RESPONSE_ID}?include[]=message.output_text.logprobs`,
+    );
     expect(response.statusCode).toBe(200);
     expect(response.body).toBe(RESPONSE);
     assertOpenAISchema('Response', response.json());
@@ -167,35 +184,84 @@ describe('GET and DELETE /v1/responses/{id}', () => {
     expect(response.headers['x-gateway-provider']).toBe('openai');
   });
 
-  it('deletes through the instance of the model named in the query, which is not sent on', async () => {
-    const response = await gateway.app.inject({
-      method: 'DELETE',
-      url: `/v1/responses/${STORED_RESPONSE_ID}?model=o3-pro`,
-      headers: authHeaders(),
-    });
+  it('deletes at the provider, leaving out the gateway’s own model parameter, and forgets the id', async () => {
+    await post(ask);
+    const response = await stored('DELETE', `/v1/responses/${STORED_RESPONSE_ID}?model=o3-pro`);
     expect(response.statusCode).toBe(200);
     expect(response.body).toBe(RESPONSE_DELETED);
     expect(upstream.last().url).toBe(`/v1/responses/${STORED_RESPONSE_ID}`);
+    upstream.reset();
+    expect((await stored('GET', `/v1/responses/${STORED_RESPONSE_ID}`)).statusCode).toBe(404);
+    expect(upstream.requests).toHaveLength(0);
   });
 
-  it('passes a 404 for an unknown id through', async () => {
-    const response = await gateway.app.inject({
-      method: 'GET',
-      url: '/v1/responses/resp_missing',
-      headers: authHeaders(),
+  it('answers 404 itself for an id no request of this key created, asking no provider', async () => {
+    await post(ask);
+    upstream.reset();
+    for (const [method, key] of [
+      ['GET', undefined],
+      ['GET', OTHER_KEY],
+      ['DELETE', OTHER_KEY],
+    ] as const) {
+      const url = `/v1/responses/${key ? STORED_RESPONSE_ID : 'resp_missing'}`;
+      const response = await stored(method, url, key);
+      expect(response.statusCode).toBe(404);
+      expect(response.json().error).toMatchObject({ type: 'not_found', code: 'response_not_found' });
+      assertOpenAISchema('ErrorResponse', response.json());
+    }
+    const continued = await post({ ...ask, previous_response_id: STORED_RESPONSE_ID }, OTHER_KEY);
+    expect(continued.statusCode).toBe(404);
+    expect(continued.json().error).toMatchObject({
+      code: 'previous_response_not_found',
+      param: 'previous_response_id',
     });
-    expect(response.statusCode).toBe(404);
-    expect(response.json().error.type).toBe('provider_error');
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('records nothing for a response the provider does not keep (store: false)', async () => {
+    await post({ ...ask, store: false }, OTHER_KEY);
+    expect((await stored('GET', `/v1/responses/${STORED_RESPONSE_ID}`, OTHER_KEY)).statusCode).toBe(404);
   });
 
   it('refuses an id that is not one', async () => {
-    const response = await gateway.app.inject({
-      method: 'GET',
-      url: '/v1/responses/..%2Fmodels',
-      headers: authHeaders(),
-    });
+    const response = await stored('GET', '/v1/responses/..%2Fmodels');
     expect(response.statusCode).toBe(400);
     expect(response.json().error.param).toBe('id');
     expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe('a client key that brings its own provider key', () => {
+  const BYOK_KEY = 'gwk_byok-client-key-never-logged-02';
+  const OWN_PROVIDER_KEY = 'sk-client-own-provider-key-never-logged';
+
+  it('reaches, with that key, the responses it made at the provider outside the gateway', async () => {
+    const byok = await buildTestApp({
+      env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${upstream.origin}/v1` },
+      configure: (config) => {
+        config.gateway.auth.clients = [
+          { id: 'byok-team', name: 'BYOK team', keyHash: formatKeyHash(BYOK_KEY), byok: true },
+        ];
+      },
+    });
+    try {
+      const headers = { authorization: `Bearer ${BYOK_KEY}`, 'x-provider-api-key': OWN_PROVIDER_KEY };
+      const response = await byok.app.inject({
+        method: 'GET',
+        url: `/v1/responses/${STORED_RESPONSE_ID}`,
+        headers,
+      });
+      expect(response.statusCode).toBe(200);
+      expect(upstream.last().headers['authorization']).toBe(`Bearer ${OWN_PROVIDER_KEY}`);
+      const withoutOwnKey = await byok.app.inject({
+        method: 'GET',
+        url: `/v1/responses/${STORED_RESPONSE_ID}`,
+        headers: { authorization: `Bearer ${BYOK_KEY}` },
+      });
+      expect(withoutOwnKey.statusCode).toBe(404);
+      expect(upstream.requests).toHaveLength(1);
+    } finally {
+      await byok.close();
+    }
   });
 });
