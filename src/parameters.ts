@@ -11,12 +11,19 @@ import type { Target } from './provider.js';
 // Parameters every adapter must accept: they are how the gateway itself is addressed.
 const ALWAYS = new Set(['model', 'messages', 'stream']);
 
+/**
+ * Drops (with a warning) or refuses the parameters of `request` the target does not honour.
+ * `names` gives a parameter the name the client used for it, when the request was converted from
+ * another API (a door's `stop_sequences` became `stop`): messages and `param` then speak the
+ * client's terms.
+ */
 export function applyParameterPolicy(
   request: ChatCompletionRequest,
   target: Target,
   supported: ReadonlySet<string> | 'all',
   policy: GatewayOptions['unsupportedParameters'],
   warnings: string[],
+  names?: Readonly<Record<string, string>>,
 ): ChatCompletionRequest {
   const refusedByModel = target.model?.unsupported_parameters ?? [];
   if (supported === 'all' && refusedByModel.length === 0) return request;
@@ -32,7 +39,7 @@ export function applyParameterPolicy(
   if (!unsupported) return request;
 
   refuseOrDropParameters(
-    unsupported.map((key) => ({ param: key })),
+    unsupported.map((key) => ({ param: names?.[key] ?? key })),
     target,
     policy,
     warnings,
