@@ -38,6 +38,7 @@ import { embeddingsRoutes } from '../plugins/api/embeddings.js';
 import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
 import { responsesRoutes } from '../plugins/api/responses.js';
+import { anthropicMessagesRoutes } from '../plugins/api/anthropic-messages/index.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
 
@@ -147,6 +148,10 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioSpeechRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(responsesRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(anthropicMessagesRoutes, {
+    requestTimeout: options.requestTimeout,
+    unsupportedParameters: options.unsupportedParameters,
+  });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });
 };
