@@ -13,8 +13,9 @@
  *   convert-chat-stream.ts).
  * Keys (`x-api-key` or `Authorization: Bearer`), rate limits, budgets, the call runner (retries,
  * failover, circuit breakers), usage, metrics and the access log apply as on every model route.
- * Errors are in Anthropic's envelope (render-messages-error.ts). The response cache is not used:
- * its entries are chat completions, which an Anthropic answer passed through is not.
+ * Errors are in Anthropic's envelope (render-messages-error.ts). The response cache keeps the door's
+ * own answers (Anthropic messages, whichever way they were served) under the API's name, and replays
+ * them unary or as a stream (convert-message-to-events.ts).
  * @see https://docs.anthropic.com/en/api/messages
  */
 import { Readable } from 'node:stream';
@@ -41,6 +42,8 @@ import { SSE_HEADERS, withFirst } from '../../../src/sse.js';
 import { ClientClosed } from '../../../src/upstream.js';
 import { convertChatCompletion, type ChatCompletionWire } from './convert-chat-completion.js';
 import { convertChatStream, type MessagesStreamEvent } from './convert-chat-stream.js';
+import { MessageEventCollector } from './convert-events-to-message.js';
+import { convertMessageToEvents } from './convert-message-to-events.js';
 import { convertToChatRequest, fitChatRequest, type ChatConversion } from './convert-to-chat-request.js';
 import { mergeMessagesUsage, usageFromMessages, type MessagesUsageWire } from './convert-usage.js';
 import { estimateInputTokens } from './count-message-tokens.js';
@@ -88,6 +91,23 @@ function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> 
     if (value !== undefined) forwarded[name] = Array.isArray(value) ? value.join(',') : value;
   }
   return forwarded;
+}
+
+/**
+ * What changes a Messages answer, for the cache key: the request (the cache leaves out `model`,
+ * `stream`, `metadata`, … as for chat requests) and the headers that change what Anthropic answers.
+ */
+function cacheFields(
+  body: Record<string, unknown>,
+  headers: Record<string, string>,
+): Record<string, unknown> {
+  const fields: Record<string, unknown> = { ...body };
+  for (const name of FORWARDED_HEADERS) fields[`header ${name}`] = headers[name];
+  return fields;
+}
+
+async function* replay(events: MessagesStreamEvent[]): AsyncGenerator<MessagesStreamEvent, void, undefined> {
+  yield* events;
 }
 
 function isStreamResult(result: UnaryResult | NativeStreamResult): result is NativeStreamResult {
@@ -150,7 +170,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
   fastify.post(
     '/v1/messages',
     {
-      config: { rateLimitClass: 'chat', cacheable: false, concurrencyLimited: true },
+      config: { rateLimitClass: 'chat', cacheable: true, concurrencyLimited: true },
       schema: {
         tags: ['anthropic'],
         summary: 'Create a message (Anthropic Messages API)',
@@ -191,6 +211,22 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
       });
       authorizeModel(request, body.model, plan);
       const headers = forwardedHeaders(request.headers);
+      const cache = await fastify.gatewayCache.lookupAnswer(
+        request,
+        reply,
+        plan,
+        MESSAGES_API,
+        cacheFields(body, headers),
+      );
+      if (cache.hit !== undefined) {
+        if (!state.stream) return reply.type('application/json').send(cache.hit);
+        const frames = writeMessagesStream(
+          replay(convertMessageToEvents(JSON.parse(cache.hit) as Record<string, unknown>)),
+          { keepAliveMs, onEvent() {}, onError: () => '{}', onEnd() {} },
+        );
+        reply.headers(SSE_HEADERS);
+        return reply.send(Readable.from(frames, { objectMode: false }));
+      }
 
       // Each form is made once, on the first attempt that needs it.
       let conversion: ChatConversion | undefined;
@@ -240,7 +276,14 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         answer.call.dispose();
         answer.release();
         state.usage = answer.value.usage;
-        return reply.type(answer.value.contentType).send(answer.value.body);
+        const sent = answer.value.body;
+        if (cache.storing && answer.value.contentType.startsWith('application/json')) {
+          cache.store(
+            typeof sent === 'string' ? sent : sent.toString('utf8'),
+            answer.value.usage !== undefined,
+          );
+        }
+        return reply.type(answer.value.contentType).send(sent);
       }
 
       const started = await callModelStream(
@@ -261,6 +304,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         callOptions,
       );
       let usage: MessagesUsageWire | undefined;
+      const collector = cache.storing ? new MessageEventCollector() : undefined;
       const streamingSince = performance.now();
       let ended = false;
       const end = () => {
@@ -276,6 +320,12 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
       const frames = writeMessagesStream(withFirst(started.value.first, started.value.iterator), {
         keepAliveMs,
         onEvent(event) {
+          if (collector) {
+            collector.push(event.data);
+            // Kept before message_stop goes out: a client that has it may ask again at once.
+            const message = event.event === 'message_stop' ? collector.message() : undefined;
+            if (message) cache.store(JSON.stringify(message), state.usage !== undefined);
+          }
           if (event.usage !== undefined) {
             if (event.usage !== null) state.usage = event.usage;
             return;
