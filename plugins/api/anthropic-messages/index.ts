@@ -396,7 +396,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         };
         const counting = {
           ...plan,
-          deployments: plan.deployments.filter((d) => speaksMessages(d.instance.adapter)),
+          deployments: plan.deployments.filter((deployment) => speaksMessages(deployment.instance.adapter)),
         };
         const answer = await callModel(
           router,

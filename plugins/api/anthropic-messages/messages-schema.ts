@@ -72,8 +72,7 @@ function ContentBlock(known: Readonly<Record<string, TSchema>>) {
       if: { properties: { type: { const: type } }, required: ['type'] },
       then: schema,
     })),
-    description:
-      'text, image, document, tool_use, tool_result, thinking, redacted_thinking, or another block type of the Messages API',
+    description: `${Object.keys(known).join(', ')}, or another block type of the Messages API`,
   });
 }
 
