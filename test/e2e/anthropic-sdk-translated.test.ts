@@ -348,6 +348,40 @@ describe('through Gemini', () => {
     expect(gemini.last().path).toBe(geminiPath('gemini-2.5-flash', 'streamGenerateContent'));
   });
 
+  it('sends thinking as Gemini’s thinking budget, and images inline; counts tokens by estimate', async () => {
+    await client.messages.create({
+      model: 'gemini-2.5-flash',
+      max_tokens: 20000,
+      thinking: { type: 'enabled', budget_tokens: 6000 },
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } },
+            { type: 'text', text: 'What is this?' },
+          ],
+        },
+      ],
+    });
+    const sent = gemini.last().json as {
+      contents: { parts: Record<string, unknown>[] }[];
+      generationConfig: Record<string, unknown>;
+    };
+    // 6000 tokens is `medium`, which Gemini 2.5 takes as a budget of 8192.
+    expect(sent.generationConfig).toMatchObject({
+      maxOutputTokens: 20000,
+      thinkingConfig: { thinkingBudget: 8192 },
+    });
+    expect(sent.contents[0]!.parts).toEqual([
+      { inlineData: { mimeType: 'image/png', data: PNG } },
+      { text: 'What is this?' },
+    ]);
+    const { response } = await client.messages
+      .countTokens({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    expect(response.headers.get('x-gateway-token-count')).toBe('estimated');
+  });
+
   it('round-trips the thought signature of a tool call over two turns', async () => {
     gemini.enqueue(
       'POST',
