@@ -39,6 +39,7 @@ import { embeddingsRoutes } from '../plugins/api/embeddings.js';
 import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
 import { responsesRoutes } from '../plugins/api/responses/index.js';
+import { anthropicMessagesRoutes } from '../plugins/api/anthropic-messages/index.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
 
@@ -163,6 +164,10 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
     responses: options.responses,
+  });
+  await fastify.register(anthropicMessagesRoutes, {
+    requestTimeout: options.requestTimeout,
+    unsupportedParameters: options.unsupportedParameters,
   });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });

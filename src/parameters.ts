@@ -11,6 +11,12 @@ import type { Target } from './provider.js';
 // Parameters every adapter must accept: they are how the gateway itself is addressed.
 const ALWAYS = new Set(['model', 'messages', 'stream']);
 
+/**
+ * Drops (with a warning) or refuses the parameters of `request` the target does not honour.
+ * `names` gives a parameter the name the client used for it, when the request was converted from
+ * another API (a door's `stop_sequences` became `stop`): messages and `param` then speak the
+ * client's terms.
+ */
 export function applyParameterPolicy(
   request: ChatCompletionRequest,
   target: Target,

@@ -44,6 +44,16 @@ export async function exceedsTokenLimit(
   return enc.encode(text).length > limit;
 }
 
+/**
+ * The number of tokens in `text` by a tokenizer the gateway has (`cl100k_base`, `o200k_base`), or
+ * undefined when it has not that one.
+ */
+export async function countTokens(text: string, tokenizer: string): Promise<number | undefined> {
+  const enc = await encoder(tokenizer);
+  // Special-token text (`<|endoftext|>`) in a prompt is counted as the plain text it is, not refused.
+  return enc?.encode(text, [], []).length;
+}
+
 /** A rough count for routing decisions (about four characters a token in English). */
 export function estimateTokens(characters: number): number {
   return Math.ceil(characters / 4);

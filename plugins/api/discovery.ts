@@ -14,6 +14,8 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
       'POST /v1/responses',
       'GET /v1/responses/{id}',
       'DELETE /v1/responses/{id}',
+      'POST /v1/messages',
+      'POST /v1/messages/count_tokens',
       'GET /v1/models',
       'GET /v1/models/{model}',
       'GET /v1/usage',

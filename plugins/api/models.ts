@@ -1,7 +1,9 @@
 /**
  * GET /v1/models and GET /v1/models/{model}: the OpenAI list format plus the catalog's metadata.
- * Only models whose provider is configured are listed unless `?all=true`.
+ * Only models whose provider is configured are listed unless `?all=true`. A request that carries
+ * `anthropic-version` (Anthropic's SDKs, coding agents) gets Anthropic's shape instead, paged.
  * @see https://platform.openai.com/docs/api-reference/models/list
+ * @see https://docs.anthropic.com/en/api/models-list
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -10,6 +12,7 @@ import { commonErrorResponses } from '../../schemas/common.js';
 import { ModelListQuerySchema, type ModelObject } from '../../schemas/models.js';
 import type { CatalogModel } from '../../src/catalog.js';
 import { GatewayError } from '../../src/errors.js';
+import { convertToModelInfo, convertToModelPage } from './anthropic-messages/convert-model-list.js';
 import { availableModels } from '../../src/routing/deployment.js';
 import type { Router } from '../../src/routing/router.js';
 
@@ -72,7 +75,9 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
         .routes()
         .filter((route) => allows(route.name))
         .map(toRouteObject);
-      return { object: 'list' as const, data: [...routes, ...models] };
+      const data = [...routes, ...models];
+      if (request.headers['anthropic-version'] !== undefined) return convertToModelPage(data, request.query);
+      return { object: 'list' as const, data };
     },
   );
 
@@ -92,7 +97,8 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
       // A key with an allow-list is told of the others what it is told of unknown names.
       const allowed = request.gateway.identity?.allowsModel?.(id) ?? true;
       const route = allowed ? fastify.gatewayRouter.routes().find((entry) => entry.name === id) : undefined;
-      if (route) return toRouteObject(route);
+      const messagesShape = request.headers['anthropic-version'] !== undefined;
+      if (route) return messagesShape ? convertToModelInfo(toRouteObject(route)) : toRouteObject(route);
       const model = allowed ? fastify.gatewayCatalog.get(id) : undefined;
       const configured = model ? fastify.gatewayProviders.get(model.provider)?.configured === true : false;
       if (!model) {
@@ -102,7 +108,7 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
           details: { available_models: availableModels(fastify.gatewayCatalog, fastify.gatewayProviders) },
         });
       }
-      return toModelObject(model, configured);
+      return messagesShape ? convertToModelInfo(model) : toModelObject(model, configured);
     },
   );
 };

@@ -1,7 +1,8 @@
 /**
- * The exact-match response cache for chat completions and embeddings (docs/caching.md). Routes call
- * it at two points: `lookup…` after the model is resolved and before the router runs (a hit answers
- * the request there), and the returned ticket after a successful call (the answer is stored).
+ * The exact-match response cache for chat completions, embeddings and the answers of inbound doors
+ * (docs/caching.md). Routes call it at two points: `lookup…` after the model is resolved and before
+ * the router runs (a hit answers the request there), and the returned ticket after a successful call
+ * (the answer is stored).
  *
  * Entries are scoped per key unless `cache.scope` is `global`. A request that brings its own provider
  * key is never served from or stored in the cache. Every answer of a cacheable route says what the
@@ -46,6 +47,23 @@ export interface StreamRecorder {
   complete(): void;
 }
 
+/**
+ * A door's ticket (an inbound API besides OpenAI's): the door's own answer stored for the request,
+ * if any, and how to keep a fresh one. The door replays a stored answer in its own forms (unary, or
+ * its stream grammar).
+ */
+export interface AnswerCacheTicket {
+  /** The stored answer (the door's unary answer, JSON text) on a hit; undefined otherwise. */
+  readonly hit: string | undefined;
+  /** Whether `store` keeps anything (a stream need not be collected otherwise). */
+  readonly storing: boolean;
+  /**
+   * Keeps a complete answer (JSON text); returns at once (the write is not awaited). An answer
+   * without the provider's usage is not kept: a hit must stand in for a full answer.
+   */
+  store(answer: string, hasUsage: boolean): void;
+}
+
 export interface EmbeddingsCacheTicket {
   readonly answered: boolean;
   /** What to send upstream: the client's request, or only the inputs the cache did not have. */
@@ -61,6 +79,8 @@ const NO_CHAT_TICKET: ChatCacheTicket = Object.freeze({
 });
 
 const ANSWERED_CHAT: ChatCacheTicket = Object.freeze({ ...NO_CHAT_TICKET, answered: true });
+
+const NO_ANSWER_TICKET: AnswerCacheTicket = Object.freeze({ hit: undefined, storing: false, store() {} });
 
 function ignoreFailure(): void {
   // A failed write only means the next request misses; Redis health is reported by plugins/redis.ts.
@@ -175,6 +195,64 @@ export class ResponseCache {
       Readable.from(writeChatStream(fromArray(events), { onError: errorEnvelope }), { objectMode: false }),
     );
     return true;
+  }
+
+  /**
+   * The cache of a door: `fields` are what changes the door's answer (its request's fields, and the
+   * headers that change it), hashed as chat requests are, with the same fields left out
+   * (cache-key.ts); entries are kept under the door's API name (`anthropic-messages:…`), so they
+   * never meet the chat completions' entries. On a hit the gateway's headers and `X-Cache: HIT` are
+   * set; the door sends the answer.
+   */
+  async lookupAnswer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    plan: PlanTargets,
+    api: string,
+    fields: Record<string, unknown>,
+  ): Promise<AnswerCacheTicket> {
+    if (!this.enabled) return NO_ANSWER_TICKET;
+    const directives = this.#directivesFor(request, reply);
+    if (!directives) return NO_ANSWER_TICKET;
+    const state = request.gateway;
+    const key = `${api}:${this.#scopeOf(state)}:${chatAnswerDigest(fields, resolvedModelOf(targetsOf(plan)))}`;
+    if (directives.read) {
+      let text: string | undefined;
+      try {
+        text = await this.#store!.get(key);
+      } catch {
+        markCache(reply, state, 'BYPASS');
+        return NO_ANSWER_TICKET;
+      }
+      const entry = text === undefined ? undefined : decodeCacheEntry(text);
+      if (entry?.kind === 'unary') {
+        state.provider = entry.provider;
+        state.answeredModel = entry.model;
+        state.attempts = 0;
+        markCache(reply, state, 'HIT');
+        setGatewayHeaders(reply, state);
+        return { ...NO_ANSWER_TICKET, hit: entry.payload };
+      }
+      markCache(reply, state, 'MISS');
+    } else markCache(reply, state, 'BYPASS');
+    if (!directives.write) return NO_ANSWER_TICKET;
+    const store = this.#store!;
+    const ttl = directives.ttlSeconds;
+    const maxEntryBytes = this.#options.maxEntryBytes;
+    return {
+      hit: undefined,
+      storing: true,
+      store(answer, hasUsage) {
+        if (!hasUsage || answer.length > maxEntryBytes) return;
+        const entry = {
+          kind: 'unary' as const,
+          provider: state.provider,
+          model: state.answeredModel,
+          hasUsage,
+        };
+        store.set(key, encodeCacheEntry({ ...entry, payload: answer }), ttl).catch(ignoreFailure);
+      },
+    };
   }
 
   async lookupEmbeddings(

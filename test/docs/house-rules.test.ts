@@ -46,15 +46,23 @@ const PROVIDER_NAMES = [
 
 /**
  * Where a name is data, not dispatch: a door of an inbound API is named after the API it speaks
- * (plugins/api/<api>/), never after the provider that serves a request.
+ * (plugins/api/<api>/), never after the provider that serves a request; outside its folder only the
+ * door itself (its folder and plugin) and the API's own header names may be named.
  */
-const ALLOWED: readonly { folder: string; names: readonly string[] }[] = [
+const ALLOWED_FOLDERS: readonly { folder: string; names: readonly string[] }[] = [
   { folder: 'plugins/api/anthropic-messages/', names: ['anthropic', 'claude'] },
   { folder: 'plugins/api/gemini/', names: ['gemini', 'google'] },
 ];
+const ALLOWED_TOKENS: readonly RegExp[] = [
+  /^anthropic-?[Mm]essages(Routes)?$/, // the Anthropic Messages door
+  /^anthropic-(version|beta)$/, // headers of the Anthropic Messages API
+];
 
-function allowed(where: string, name: string): boolean {
-  return ALLOWED.some((entry) => where.startsWith(entry.folder) && entry.names.includes(name));
+function allowed(where: string, name: string, token: string): boolean {
+  return (
+    ALLOWED_FOLDERS.some((entry) => where.startsWith(entry.folder) && entry.names.includes(name)) ||
+    ALLOWED_TOKENS.some((pattern) => pattern.test(token))
+  );
 }
 
 /**
@@ -64,8 +72,13 @@ function allowed(where: string, name: string): boolean {
  * and are not read.
  */
 function providerNamesIn(line: string): string[] {
+  return [...new Set(providerNameTokens(line).map(({ name }) => name))];
+}
+
+/** Each provider name a line uses, with the token it is in (`openaiProvider`, `'openai'`). */
+function providerNameTokens(line: string): { name: string; token: string }[] {
   const code = line.replace(/(['"`])(?:\\.|(?!\1).)*\1/g, (quoted) => (/\s/.test(quoted) ? '""' : quoted));
-  const found = new Set<string>();
+  const found: { name: string; token: string }[] = [];
   for (const token of code.match(/[A-Za-z0-9_$-]+/g) ?? []) {
     const lower = token.toLowerCase();
     for (const name of PROVIDER_NAMES) {
@@ -77,12 +90,12 @@ function providerNamesIn(line: string): string[] {
         const starts =
           before === '' || /[_$-]/.test(before) || (/[a-z0-9]/.test(before) && /[A-Z]/.test(first));
         const ends = after === '' || /[_$0-9.-]/.test(after) || /[A-Z]/.test(after);
-        if (starts && ends) found.add(name);
+        if (starts && ends) found.push({ name, token });
         at = lower.indexOf(name, at + 1);
       }
     }
   }
-  return [...found];
+  return found;
 }
 
 describe('house rules', () => {
@@ -92,9 +105,9 @@ describe('house rules', () => {
     const named = lines
       .filter(({ where }) => !where.startsWith('plugins/providers/'))
       .flatMap(({ where, line }) =>
-        providerNamesIn(line)
-          .filter((name) => !allowed(where, name))
-          .map((name) => `${where}: ${name}: ${line.trim()}`),
+        providerNameTokens(line)
+          .filter(({ name, token }) => !allowed(where, name, token))
+          .map(({ name }) => `${where}: ${name}: ${line.trim()}`),
       );
     expect(named).toEqual([]);
   });

@@ -10,14 +10,22 @@ import type { ChatCompletionRequest } from '../../../schemas/chat.js';
 import type {
   CallContext,
   ChatStream,
+  NativeRequest,
+  NativeStreamResult,
   ProviderAdapter,
   ProviderInstanceConfig,
   ProviderServices,
   Target,
   UnaryResult,
 } from '../../../src/provider.js';
-import { expectEventStream, readJsonObject } from '../../../src/provider-toolkit.js';
-import { originOf, sendUpstream } from '../../../src/upstream.js';
+import { GatewayError } from '../../../src/errors.js';
+import {
+  MAX_ANSWER_BYTES,
+  expectEventStream,
+  parseJsonObject,
+  readJsonObject,
+} from '../../../src/provider-toolkit.js';
+import { originOf, readBody, sendUpstream } from '../../../src/upstream.js';
 import {
   anthropicMessagesPath,
   buildAnthropicHeaders,
@@ -26,8 +34,15 @@ import {
 } from './anthropic-api.js';
 import { readAnthropicError } from './anthropic-error.js';
 import type { AnthropicSettings } from './anthropic-options.js';
+import {
+  MESSAGES_API,
+  buildNativeHeaders,
+  nativeBody,
+  nativePath,
+  readNativeStream,
+} from './anthropic-native.js';
 import { AnthropicStreamTranslator, readAnthropicStream } from './anthropic-stream.js';
-import { convertAnthropicResponse } from './convert-anthropic-response.js';
+import { convertAnthropicResponse, mapAnthropicUsage } from './convert-anthropic-response.js';
 import { IMAGE_MEDIA_TYPES } from './convert-to-anthropic-messages.js';
 import {
   ANTHROPIC_CHAT_PARAMETERS,
@@ -38,8 +53,11 @@ import {
 export class AnthropicAdapter implements ProviderAdapter {
   readonly type = 'anthropic';
   readonly chatParameters = ANTHROPIC_CHAT_PARAMETERS;
+  /** Anthropic speaks the Messages API itself: that door's requests pass through (anthropic-native.ts). */
+  readonly nativeApis: ReadonlySet<string> = new Set([MESSAGES_API]);
   readonly #id: string;
   readonly #origin: string;
+  readonly #pathPrefix: string;
   readonly #path: string;
   readonly #apiKey: string | undefined;
   readonly #dispatcher: Dispatcher;
@@ -50,6 +68,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     this.#id = config.id;
     const { origin, pathPrefix } = originOf(config.baseUrl);
     this.#origin = origin;
+    this.#pathPrefix = pathPrefix;
     this.#path = anthropicMessagesPath(pathPrefix);
     this.#apiKey = config.apiKey;
     this.#dispatcher = services.dispatcher;
@@ -122,5 +141,55 @@ export class AnthropicAdapter implements ProviderAdapter {
       warnings: context.warnings,
     });
     return readAnthropicStream(response, translator, context.signal, this.#id, this.#secrets(context));
+  }
+
+  /**
+   * A Messages API request passed through (`messages` unary or streamed, `count_tokens`): the body as
+   * the client wrote it with the upstream model, the answer's bytes or events unchanged, the usage
+   * read from the message (unary) or left to the door (streams: message_start and message_delta).
+   */
+  async native(
+    request: NativeRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | NativeStreamResult> {
+    const path = request.api === MESSAGES_API ? nativePath(this.#pathPrefix, request.operation) : undefined;
+    if (path === undefined) {
+      throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
+        message: `The provider ${this.#id} does not serve ${request.api} ${request.operation}.`,
+      });
+    }
+    const apiKey = context.apiKey ?? this.#apiKey;
+    const response = await sendUpstream(
+      this.#dispatcher,
+      {
+        origin: this.#origin,
+        path,
+        headers: buildNativeHeaders(apiKey, request, target, this.#settings),
+        body: nativeBody(request, target),
+        signal: context.signal,
+      },
+      this.#id,
+    );
+    if (response.statusCode < 200 || response.statusCode > 299) {
+      throw await readAnthropicError(response, context.signal, this.#id, this.#secrets(context));
+    }
+    if (request.stream) {
+      expectEventStream(response, this.#id);
+      return {
+        contentType: String(response.headers['content-type']),
+        events: readNativeStream(response, context.signal, this.#id, this.#secrets(context)),
+        model: target.upstreamModel,
+      };
+    }
+    const bytes = await readBody(response, context.signal, this.#id, MAX_ANSWER_BYTES);
+    const answer = parseJsonObject<AnthropicMessageResponse>(bytes.toString('utf8'), this.#id);
+    const thought = answer.content?.some((block) => block?.type === 'thinking') ?? false;
+    return {
+      body: bytes,
+      contentType: String(response.headers['content-type'] ?? 'application/json'),
+      usage: request.operation === 'messages' ? mapAnthropicUsage(answer.usage, thought)?.gateway : undefined,
+      model: answer.model || target.upstreamModel,
+    };
   }
 }
