@@ -100,11 +100,15 @@ export function summarizeInstances(
     const descriptor = byType.get(instance.type ?? id);
     if (!descriptor || instance.enabled === false) return [];
     const requiresApiKey = instance.requiresApiKey ?? descriptor.requiresApiKey;
+    const configured =
+      Boolean(instance.apiKey) ||
+      requiresApiKey === false ||
+      descriptor.hasCredentials?.(instance as Record<string, unknown>) === true;
     return [
       {
         id,
         type: descriptor.type,
-        configured: Boolean(instance.apiKey) || requiresApiKey === false,
+        configured,
         builtin: descriptor.builtin === true,
       },
     ];
@@ -154,7 +158,9 @@ export class ProviderRegistry {
       const settings = resolveInstanceSettings(descriptor.settings, id, instance as Record<string, unknown>);
       const apiKey = instance.apiKey ? instance.apiKey : undefined;
       const configured =
-        apiKey !== undefined || (instance.requiresApiKey ?? descriptor.requiresApiKey) === false;
+        apiKey !== undefined ||
+        (instance.requiresApiKey ?? descriptor.requiresApiKey) === false ||
+        descriptor.hasCredentials?.(settings) === true;
       const apiKeyVariable =
         id === type
           ? descriptor.variables.find((variable) => variable.setting === 'apiKey')?.name

@@ -279,6 +279,13 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   readonly defaultBaseUrl: string;
   /** Whether an instance needs a key to serve (false: a local server, or a provider built into the gateway). */
   readonly requiresApiKey: boolean;
+  /**
+   * Whether an instance without `apiKey` still has what it needs to serve, for a provider that
+   * authenticates otherwise (a cloud's signed requests or service accounts): given the instance's
+   * own settings as configured (possibly incomplete, defaults not filled). Absent: the key alone
+   * decides.
+   */
+  hasCredentials?(settings: Readonly<Partial<Settings>>): boolean;
   /** The environment variables that configure the instance named after the type. */
   readonly variables: readonly ProviderVariable[];
   /** The provider's own instance settings besides the keys every instance has; unknown keys are refused. */
