@@ -167,7 +167,11 @@ export class ProviderRegistry {
           : undefined;
       const adapter = configured
         ? await descriptor.create({ id, type, baseUrl, apiKey, settings }, services)
-        : unconfiguredAdapter(type, id, apiKeyVariable);
+        : unconfiguredAdapter(
+            type,
+            id,
+            id === type ? (descriptor.configuredBy ?? apiKeyVariable) : undefined,
+          );
       const health: ProviderHealth = { lastError: null, lastSuccessAt: null };
       registry.#instances.set(id, {
         id,

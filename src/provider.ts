@@ -286,6 +286,12 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
    * decides.
    */
   hasCredentials?(settings: Readonly<Partial<Settings>>): boolean;
+  /**
+   * What to set to configure the instance named after the type, when it is more than its key
+   * variable (`AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or …`): named when one of its models is
+   * asked for while it is not configured.
+   */
+  readonly configuredBy?: string;
   /** The environment variables that configure the instance named after the type. */
   readonly variables: readonly ProviderVariable[];
   /** The provider's own instance settings besides the keys every instance has; unknown keys are refused. */

@@ -15,6 +15,7 @@ export default defineProvider<BedrockSettings>({
   defaultBaseUrl: DEFAULT_BEDROCK_BASE_URL,
   requiresApiKey: true,
   hasCredentials: hasSigningKeys,
+  configuredBy: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_BEARER_TOKEN_BEDROCK',
   variables: [
     {
       name: 'AWS_ACCESS_KEY_ID',

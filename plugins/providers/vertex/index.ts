@@ -15,6 +15,7 @@ export default defineProvider<VertexSettings>({
   defaultBaseUrl: DEFAULT_VERTEX_BASE_URL,
   requiresApiKey: true,
   hasCredentials: hasVertexCredentials,
+  configuredBy: 'GOOGLE_APPLICATION_CREDENTIALS or GOOGLE_CLOUD_PROJECT',
   variables: [
     {
       name: 'GOOGLE_CLOUD_PROJECT',
