@@ -13,12 +13,13 @@ import { Value } from '@sinclair/typebox/value';
 import { PROVIDER_INSTANCE_KEYS, type ProviderInstanceOptions } from '../schemas/options.js';
 import { GatewayError } from './errors.js';
 import { describeOptionValue, describeRule } from './options.js';
-import type {
-  ProviderAdapter,
-  ProviderDescriptor,
-  ProviderHealth,
-  ProviderInstance,
-  ProviderServices,
+import {
+  configurationHint,
+  type ProviderAdapter,
+  type ProviderDescriptor,
+  type ProviderHealth,
+  type ProviderInstance,
+  type ProviderServices,
 } from './provider.js';
 
 export class ProviderConfigError extends Error {
@@ -208,11 +209,7 @@ export class ProviderRegistry {
   keyVariables(): string[] {
     return this.descriptors
       .filter((descriptor) => !descriptor.builtin)
-      .flatMap((descriptor) =>
-        descriptor.variables
-          .filter((variable) => variable.setting === 'apiKey')
-          .map((variable) => variable.name),
-      );
+      .flatMap((descriptor) => configurationHint(descriptor) ?? []);
   }
 
   async close(): Promise<void> {

@@ -307,6 +307,13 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   create(instance: ProviderInstanceConfig<Settings>, services: ProviderServices): Promise<ProviderAdapter>;
 }
 
+/** What configures the instance a provider's environment sets up: `configuredBy`, else its key variable. */
+export function configurationHint(descriptor: ProviderDescriptor): string | undefined {
+  return (
+    descriptor.configuredBy ?? descriptor.variables.find((variable) => variable.setting === 'apiKey')?.name
+  );
+}
+
 /** Types a descriptor by its settings (`Static` of its schema), and erases that type for the manifest's list. */
 export function defineProvider<Settings>(descriptor: ProviderDescriptor<Settings>): ProviderDescriptor {
   return descriptor as unknown as ProviderDescriptor;
