@@ -34,7 +34,7 @@ export function toAnthropicUsage(usage: BedrockUsage | null | undefined): Anthro
   };
 }
 
-function toAnthropicBlock(block: BedrockResponseBlock): AnthropicResponseBlock {
+function toAnthropicBlock(block: BedrockResponseBlock): AnthropicResponseBlock | undefined {
   if (typeof block.text === 'string') return { type: 'text', text: block.text };
   if (block.toolUse) {
     return {
@@ -54,8 +54,8 @@ function toAnthropicBlock(block: BedrockResponseBlock): AnthropicResponseBlock {
   }
   if (typeof reasoning?.redactedContent === 'string')
     return { type: 'redacted_thinking', data: reasoning.redactedContent };
-  // Blocks a chat completion cannot carry (citations, guard content, images, …): named by their key.
-  return { type: Object.keys(block)[0] ?? 'untyped' };
+  // Blocks a chat completion cannot carry (citations, guard content, images, …).
+  return undefined;
 }
 
 export interface BedrockResponseOptions extends ResponseOptions {
@@ -76,10 +76,23 @@ export function convertBedrockResponse(
   }
   const explanation = explainBedrockStopReason(wire.stopReason);
   if (explanation) options.warnings.push(explanation);
+  const blocks: AnthropicResponseBlock[] = [];
+  const dropped = new Set<string>();
+  for (const block of content) {
+    if (!block || typeof block !== 'object') continue;
+    const converted = toAnthropicBlock(block);
+    if (converted) blocks.push(converted);
+    else dropped.add(Object.keys(block)[0] ?? 'untyped');
+  }
+  if (dropped.size > 0) {
+    options.warnings.push(
+      `dropped Bedrock's ${[...dropped].join(', ')} block(s): chat completions cannot carry them (the text around them is kept)`,
+    );
+  }
   const message: AnthropicMessageResponse = {
     id: options.requestId ?? null,
     model,
-    content: content.filter((block) => block && typeof block === 'object').map(toAnthropicBlock),
+    content: blocks,
     stop_reason: mapBedrockStopReason(wire.stopReason),
     usage: toAnthropicUsage(wire.usage) ?? null,
   };

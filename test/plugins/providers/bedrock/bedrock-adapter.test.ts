@@ -474,6 +474,28 @@ describe('answers', () => {
     expect(result.usage).toMatchObject({ promptTokens: 160, cachedTokens: 100, cacheWriteTokens: 50 });
   });
 
+  it('blocks a chat completion cannot carry are dropped with a warning, the text kept', async () => {
+    upstream.enqueue(
+      'POST',
+      CONVERSE,
+      unaryBedrock({
+        output: {
+          message: {
+            role: 'assistant',
+            content: [{ text: 'Paris.' }, { citationsContent: { citations: [] } }],
+          },
+        },
+        stopReason: 'end_turn',
+        usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 },
+      }),
+    );
+    const { completion, warnings } = await chat({});
+    expect(completion.choices[0]!.message.content).toBe('Paris.');
+    expect(warnings).toEqual([
+      "dropped Bedrock's citationsContent block(s): chat completions cannot carry them (the text around them is kept)",
+    ]);
+  });
+
   it('a guardrail stopping the answer is content_filter, with a warning', async () => {
     upstream.enqueue(
       'POST',
