@@ -232,7 +232,7 @@ export const RoutingOptionsSchema = Type.Object(
   { additionalProperties: false, default: {}, configOpen: true },
 );
 
-const MediaOptionsSchema = Type.Object(
+export const MediaOptionsSchema = Type.Object(
   {
     /** Largest media file the gateway downloads for a client's URL (an image_url), in bytes. */
     maxBytes: Type.Integer({

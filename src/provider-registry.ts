@@ -13,12 +13,13 @@ import { Value } from '@sinclair/typebox/value';
 import { PROVIDER_INSTANCE_KEYS, type ProviderInstanceOptions } from '../schemas/options.js';
 import { GatewayError } from './errors.js';
 import { describeOptionValue, describeRule } from './options.js';
-import type {
-  ProviderAdapter,
-  ProviderDescriptor,
-  ProviderHealth,
-  ProviderInstance,
-  ProviderServices,
+import {
+  configurationHint,
+  type ProviderAdapter,
+  type ProviderDescriptor,
+  type ProviderHealth,
+  type ProviderInstance,
+  type ProviderServices,
 } from './provider.js';
 
 export class ProviderConfigError extends Error {
@@ -100,11 +101,15 @@ export function summarizeInstances(
     const descriptor = byType.get(instance.type ?? id);
     if (!descriptor || instance.enabled === false) return [];
     const requiresApiKey = instance.requiresApiKey ?? descriptor.requiresApiKey;
+    const configured =
+      Boolean(instance.apiKey) ||
+      requiresApiKey === false ||
+      descriptor.hasCredentials?.(instance as Record<string, unknown>) === true;
     return [
       {
         id,
         type: descriptor.type,
-        configured: Boolean(instance.apiKey) || requiresApiKey === false,
+        configured,
         builtin: descriptor.builtin === true,
       },
     ];
@@ -154,14 +159,20 @@ export class ProviderRegistry {
       const settings = resolveInstanceSettings(descriptor.settings, id, instance as Record<string, unknown>);
       const apiKey = instance.apiKey ? instance.apiKey : undefined;
       const configured =
-        apiKey !== undefined || (instance.requiresApiKey ?? descriptor.requiresApiKey) === false;
+        apiKey !== undefined ||
+        (instance.requiresApiKey ?? descriptor.requiresApiKey) === false ||
+        descriptor.hasCredentials?.(settings) === true;
       const apiKeyVariable =
         id === type
           ? descriptor.variables.find((variable) => variable.setting === 'apiKey')?.name
           : undefined;
       const adapter = configured
         ? await descriptor.create({ id, type, baseUrl, apiKey, settings }, services)
-        : unconfiguredAdapter(type, id, apiKeyVariable);
+        : unconfiguredAdapter(
+            type,
+            id,
+            id === type ? (descriptor.configuredBy ?? apiKeyVariable) : undefined,
+          );
       const health: ProviderHealth = { lastError: null, lastSuccessAt: null };
       registry.#instances.set(id, {
         id,
@@ -198,11 +209,7 @@ export class ProviderRegistry {
   keyVariables(): string[] {
     return this.descriptors
       .filter((descriptor) => !descriptor.builtin)
-      .flatMap((descriptor) =>
-        descriptor.variables
-          .filter((variable) => variable.setting === 'apiKey')
-          .map((variable) => variable.name),
-      );
+      .flatMap((descriptor) => configurationHint(descriptor) ?? []);
   }
 
   async close(): Promise<void> {

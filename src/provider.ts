@@ -283,6 +283,19 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   readonly defaultBaseUrl: string;
   /** Whether an instance needs a key to serve (false: a local server, or a provider built into the gateway). */
   readonly requiresApiKey: boolean;
+  /**
+   * Whether an instance without `apiKey` still has what it needs to serve, for a provider that
+   * authenticates otherwise (a cloud's signed requests or service accounts): given the instance's
+   * own settings as configured (possibly incomplete, defaults not filled). Absent: the key alone
+   * decides.
+   */
+  hasCredentials?(settings: Readonly<Partial<Settings>>): boolean;
+  /**
+   * What to set to configure the instance named after the type, when it is more than its key
+   * variable (`AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or …`): named when one of its models is
+   * asked for while it is not configured.
+   */
+  readonly configuredBy?: string;
   /** The environment variables that configure the instance named after the type. */
   readonly variables: readonly ProviderVariable[];
   /** The provider's own instance settings besides the keys every instance has; unknown keys are refused. */
@@ -296,6 +309,13 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   readonly builtin?: boolean;
   /** Builds the adapter of one configured instance (loading the provider's code on first use). */
   create(instance: ProviderInstanceConfig<Settings>, services: ProviderServices): Promise<ProviderAdapter>;
+}
+
+/** What configures the instance a provider's environment sets up: `configuredBy`, else its key variable. */
+export function configurationHint(descriptor: ProviderDescriptor): string | undefined {
+  return (
+    descriptor.configuredBy ?? descriptor.variables.find((variable) => variable.setting === 'apiKey')?.name
+  );
 }
 
 /** Types a descriptor by its settings (`Static` of its schema), and erases that type for the manifest's list. */

@@ -15,6 +15,7 @@ import { gateway } from './app.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
 import { loggerOptions, requestIdFrom } from './logger.js';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from './package-root.js';
+import { configurationHint } from './provider.js';
 import { summarizeInstances } from './provider-registry.js';
 
 export interface BuildServerOptions {
@@ -94,10 +95,10 @@ function loadDotEnv(environment: NodeJS.ProcessEnv): void {
  */
 export function describeStartup(config: LoadedConfig, url: string): string[] {
   const instances = summarizeInstances(PROVIDERS, config.gateway.providers);
-  const variableOf = (type: string) =>
-    PROVIDERS.find((descriptor) => descriptor.type === type)?.variables.find(
-      (variable) => variable.setting === 'apiKey',
-    )?.name;
+  const variableOf = (type: string) => {
+    const descriptor = PROVIDERS.find((candidate) => candidate.type === type);
+    return descriptor ? configurationHint(descriptor) : undefined;
+  };
   const providers = instances
     .map((instance) =>
       instance.configured
@@ -138,10 +139,8 @@ function announce(server: FastifyInstance, config: LoadedConfig): void {
   }
   const instances = summarizeInstances(PROVIDERS, config.gateway.providers);
   if (!instances.some((instance) => instance.configured && !instance.builtin)) {
-    const variables = PROVIDERS.filter((descriptor) => !descriptor.builtin).flatMap((descriptor) =>
-      descriptor.variables
-        .filter((variable) => variable.setting === 'apiKey')
-        .map((variable) => variable.name),
+    const variables = PROVIDERS.filter((descriptor) => !descriptor.builtin).flatMap(
+      (descriptor) => configurationHint(descriptor) ?? [],
     );
     server.log.warn(
       `No provider key is set (${variables.join(', ')}): model calls will answer 404 until one is.`,

@@ -11,5 +11,7 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   (await import('./openai/index.js')).default,
   (await import('./gemini/index.js')).default,
   (await import('./anthropic/index.js')).default,
+  (await import('./bedrock/index.js')).default,
+  (await import('./vertex/index.js')).default,
   (await import('./echo/index.js')).default,
 ];

@@ -198,7 +198,13 @@ export function resolvePlan(
       });
     }
     const variables = [...dead.unconfigured]
-      .map((id) => providers.get(id)?.apiKeyVariable)
+      .map((id) => {
+        const instance = providers.get(id);
+        // The instance its environment configures: what configures it, when more than a key does.
+        return instance?.id === instance?.type
+          ? (instance?.descriptor.configuredBy ?? instance?.apiKeyVariable)
+          : instance?.apiKeyVariable;
+      })
       .filter((variable): variable is string => Boolean(variable));
     throw new GatewayError('GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED', {
       message:

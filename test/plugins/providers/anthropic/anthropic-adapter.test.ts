@@ -38,16 +38,14 @@ import {
 } from '../../../helpers/fake-anthropic.js';
 import { FakeUpstream } from '../../../helpers/fake-upstream.js';
 import { assertOpenAISchema } from '../../../helpers/openai-schemas.js';
+import { mediaOptions } from '../../../helpers/media-options.js';
 
-const MEDIA_OPTIONS = {
+const MEDIA_OPTIONS = mediaOptions({
   maxBytes: 1024 * 1024,
   timeoutMs: 2000,
   maxRedirects: 2,
   allowPrivateNetworks: true,
-  maxFilesPerRequest: 50,
-  maxBytesPerRequest: 64 * 1024 * 1024,
-  concurrency: 4,
-};
+});
 
 let upstream: FakeUpstream;
 let dispatcher: Agent;
