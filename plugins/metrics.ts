@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { costOf } from '../src/catalog.js';
+import { costOf, pricingOf } from '../src/catalog.js';
 import type { Deployment } from '../src/routing/deployment.js';
 import type { AttemptRecord } from '../src/routing/execute.js';
 import { overheadMs } from './request-state.js';
@@ -230,7 +230,7 @@ export const metricsPlugin = fp(
         tokens(provider, model, 'completion').inc(usage.completionTokens);
         if (usage.reasoningTokens) tokens(provider, model, 'reasoning').inc(usage.reasoningTokens);
         if (usage.cachedTokens) tokens(provider, model, 'cached').inc(usage.cachedTokens);
-        const usd = costOf(state.deployment?.model, usage);
+        const usd = costOf(pricingOf(state.deployment), usage);
         if (usd > 0) cost(provider, model).inc(usd);
       }
     });

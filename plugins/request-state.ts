@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { costOf } from '../src/catalog.js';
+import { costOf, pricingOf } from '../src/catalog.js';
 import { overheadMs, type RequestOutcome, type RequestState } from '../src/http/request-state.js';
 import { estimateTokens } from '../src/tokens.js';
 
@@ -178,7 +178,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
           if (state.usage.reasoningTokens) line['reasoningTokens'] = state.usage.reasoningTokens;
           if (state.usage.cachedTokens) line['cachedTokens'] = state.usage.cachedTokens;
           if (state.usage.estimated) line['usageEstimated'] = true;
-          line['costUsd'] = costOf(state.deployment?.model, state.usage);
+          line['costUsd'] = costOf(pricingOf(state.deployment), state.usage);
         }
         if (state.cache) line['cache'] = state.cache;
       }

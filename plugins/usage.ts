@@ -9,7 +9,7 @@
  */
 import fp from 'fastify-plugin';
 import type { FastifyReply } from 'fastify';
-import { costOf } from '../src/catalog.js';
+import { costOf, pricingOf } from '../src/catalog.js';
 import { GatewayError } from '../src/errors.js';
 import type { Identity } from '../src/identity.js';
 import { readBudget } from '../src/usage/budgets.js';
@@ -80,7 +80,7 @@ export const usagePlugin = fp<UsagePluginOptions>(
           identity: state.identity.id,
           model,
           usage: state.usage,
-          costUsd: costOf(state.deployment?.model, state.usage),
+          costUsd: costOf(pricingOf(state.deployment), state.usage),
           at: new Date(),
         })
         .catch((error: unknown) => request.log.debug({ err: error }, 'usage not recorded'));

@@ -18,7 +18,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** The keys every provider instance has; its provider's settings schema adds the rest. */
-export const PROVIDER_INSTANCE_KEYS = ['type', 'apiKey', 'baseUrl', 'requiresApiKey', 'enabled'] as const;
+export const PROVIDER_INSTANCE_KEYS = ['type', 'apiKey', 'baseUrl', 'requiresApiKey', 'enabled', 'pricing'] as const;
 
 export const ProviderInstanceOptionsSchema = Type.Object(
   {
@@ -31,6 +31,21 @@ export const ProviderInstanceOptionsSchema = Type.Object(
     requiresApiKey: Type.Optional(Type.Boolean()),
     /** When false the instance is not built at all. */
     enabled: Type.Optional(Type.Boolean()),
+    /**
+     * USD per 1M tokens of the models this instance serves that the catalog does not price (called
+     * as `<instance>/<model>`): without it such a model costs nothing, and keys with a budget may not
+     * call it.
+     */
+    pricing: Type.Optional(
+      Type.Object(
+        {
+          input: Type.Number({ minimum: 0 }),
+          output: Type.Number({ minimum: 0 }),
+          cached_input: Type.Optional(Type.Number({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: true },
 );

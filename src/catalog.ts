@@ -67,23 +67,48 @@ export function hasCapability(model: CatalogModel | undefined, capability: Capab
   return model?.capabilities.includes(capability) ?? false;
 }
 
+export type Pricing = CatalogModel['pricing'];
+
+/** Whether a price list prices anything (an all-empty list is no price at all). */
+export function hasPrice(pricing: Pricing | undefined): pricing is Pricing {
+  return pricing !== undefined && Object.values(pricing).some((price) => typeof price === 'number');
+}
+
 /**
- * Cost in USD of one call's usage, by the catalog's prices per 1M tokens: prompt tokens read from a
- * cache at `cached_input`, written to one at `cache_write` (each at the input price when the
- * catalog has none), the rest at `input`.
+ * The prices of what a deployment serves: its catalog entry's, else the default prices of its
+ * provider instance (`providers.<id>.pricing`), else none (unknown).
  */
-export function costOf(model: CatalogModel | undefined, usage: Usage | undefined): number {
-  if (!model || !usage) return 0;
-  const { input = 0, output = 0 } = model.pricing;
-  const cachedPrice = model.pricing.cached_input ?? input;
-  const cacheWritePrice = model.pricing.cache_write ?? input;
+export function pricingOf(
+  deployment:
+    { model?: CatalogModel | undefined; instance?: { pricing?: Pricing | undefined } } | null | undefined,
+): Pricing | undefined {
+  if (!deployment) return undefined;
+  if (hasPrice(deployment.model?.pricing)) return deployment.model.pricing;
+  return hasPrice(deployment.instance?.pricing) ? deployment.instance.pricing : undefined;
+}
+
+/**
+ * Cost in USD of one call's usage, by prices per 1M tokens: prompt tokens read from a cache at
+ * `cached_input`, written to one at `cache_write` (each at the input price when there is none), the
+ * rest at `input`; speech by its characters at `per_million_characters`.
+ */
+export function costOf(pricing: Pricing | undefined, usage: Usage | undefined): number {
+  if (!pricing || !usage) return 0;
+  const { input = 0, output = 0 } = pricing;
+  const cachedPrice = pricing.cached_input ?? input;
+  const cacheWritePrice = pricing.cache_write ?? input;
   const cached = Math.min(usage.cachedTokens, usage.promptTokens);
   const written = Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - cached);
+  const characters =
+    usage.characters && pricing.per_million_characters
+      ? usage.characters * pricing.per_million_characters
+      : 0;
   return (
     ((usage.promptTokens - cached - written) * input +
       cached * cachedPrice +
       written * cacheWritePrice +
-      usage.completionTokens * output) /
+      usage.completionTokens * output +
+      characters) /
     1_000_000
   );
 }

@@ -259,6 +259,13 @@ export const ERRORS = {
     message:
       'The shared rate-limit store is unreachable and the gateway is set to refuse requests then; retry shortly.',
   },
+  GW_ERR_BUDGET_UNPRICED_MODEL: {
+    status: 403,
+    type: 'permission_denied',
+    code: 'model_not_priced',
+    message:
+      'A key with a budget may call only models with a known price: add the model to the catalog, or give its provider instance default prices (providers.<id>.pricing).',
+  },
   GW_ERR_BUDGET_EXCEEDED: {
     status: 429,
     type: 'budget_exceeded',

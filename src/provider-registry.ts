@@ -183,6 +183,7 @@ export class ProviderRegistry {
         descriptor,
         apiKeyVariable,
         health,
+        pricing: instance.pricing,
       });
     }
     return registry;

@@ -28,6 +28,8 @@ export interface Usage {
   cacheWriteTokens?: number;
   /** The figures are the gateway's estimate (a stream cut before its provider reported usage). */
   estimated?: boolean;
+  /** Characters of text spoken (speech is priced by them). */
+  characters?: number;
 }
 
 /** What one call needs besides the request: cancellation, deadline, logging, warnings. */
@@ -344,6 +346,8 @@ export interface ProviderInstance {
   readonly baseUrl: string;
   /** False when a key it needs is missing: its models are not served. */
   readonly configured: boolean;
+  /** Prices of the models it serves that the catalog does not price (`providers.<id>.pricing`). */
+  readonly pricing?: { input?: number; output?: number; cached_input?: number };
   /** Its adapter; an instance that is not configured answers every call with a 404 naming what to set. */
   readonly adapter: ProviderAdapter;
   readonly descriptor: ProviderDescriptor;

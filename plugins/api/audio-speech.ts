@@ -12,6 +12,7 @@ import { commonErrorResponses } from '../../schemas/common.js';
 import { callModel } from '../../src/http/model-call.js';
 import { sendModelResult } from '../../src/http/send-model-result.js';
 import { authorizeModel } from '../../src/model-access.js';
+import { estimateTokens } from '../../src/tokens.js';
 
 export interface SpeechRouteOptions {
   requestTimeout: number;
@@ -57,6 +58,19 @@ export const audioSpeechRoutes: FastifyPluginAsync<SpeechRouteOptions> = async (
         (deployment, context) => deployment.instance.adapter.speech!(body, deployment, context),
         { timeoutMs: options.requestTimeout },
       );
+      // Speech is priced by the characters spoken (or by tokens, estimated from them): every call is
+      // counted, whatever the provider reports.
+      const characters = body.input.length;
+      const promptTokens = estimateTokens(characters);
+      state.usage = {
+        promptTokens,
+        completionTokens: 0,
+        totalTokens: promptTokens,
+        reasoningTokens: 0,
+        cachedTokens: 0,
+        characters,
+        estimated: true,
+      };
       return sendModelResult(request, reply, answer.value, answer.call, answer.release);
     },
   );

@@ -13,6 +13,8 @@ import type { CallContext } from '../provider.js';
 import type { Deployment } from '../routing/deployment.js';
 import type { ExecutionResult } from '../routing/execute.js';
 import type { OrderedPlan, Router, StreamStart } from '../routing/router.js';
+import { pricingOf } from '../catalog.js';
+import { GatewayError } from '../errors.js';
 import { UpstreamFailure } from '../upstream.js';
 import { startCall, type CallHandle } from './call-context.js';
 import { recordExecution, setGatewayHeaders, unwrapExecutionError } from './gateway-headers.js';
@@ -54,6 +56,25 @@ function final(error: unknown): unknown {
   });
 }
 
+/**
+ * A key with a budget is charged by price: it may use only deployments whose price is known (the
+ * catalog's, or its instance's default prices), else a model called as `<provider>/<model>` would
+ * cost it nothing whatever it spent.
+ */
+function pricedFor(request: FastifyRequest, plan: OrderedPlan): OrderedPlan {
+  if (!request.gateway.identity?.budget) return plan;
+  const deployments = plan.deployments.filter((deployment) => pricingOf(deployment) !== undefined);
+  if (deployments.length === 0) {
+    throw new GatewayError('GW_ERR_BUDGET_UNPRICED_MODEL', {
+      message:
+        `The model '${plan.name}' has no known price, and this key has a budget: it may call only priced models. ` +
+        'Add the model to the catalog, or give its provider instance default prices (providers.<id>.pricing).',
+      param: 'model',
+    });
+  }
+  return deployments.length === plan.deployments.length ? plan : { ...plan, deployments };
+}
+
 type Execute<T> = (call: CallHandle) => Promise<ExecutionResult<{ value: T; warnings: string[] }>>;
 
 async function run<T>(
@@ -86,7 +107,8 @@ export function callModel<T>(
   attempt: (deployment: Deployment, context: CallContext) => Promise<T>,
   options: ModelCallOptions,
 ): Promise<ModelCallResult<T>> {
-  const ordered = options.once ? { ...plan, deployments: plan.deployments.slice(0, 1) } : plan;
+  const priced = pricedFor(request, plan);
+  const ordered = options.once ? { ...priced, deployments: priced.deployments.slice(0, 1) } : priced;
   return run(request, reply, options, (call) =>
     router.execute(
       ordered,
@@ -119,7 +141,7 @@ export async function callModelStream<E>(
     // the last attempt opened are the answer's.
     let warnings: string[] = [];
     const execution = await router.executeStream(
-      plan,
+      pricedFor(request, plan),
       (deployment, handle) => {
         warnings = [];
         return open(deployment, { ...call.context, signal: handle.signal, warnings });

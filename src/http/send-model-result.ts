@@ -21,7 +21,7 @@ export function sendModelResult(
 ): FastifyReply {
   const state = request.gateway;
   if (!isByteStreamResult(result)) {
-    state.usage = result.usage;
+    state.usage = result.usage ?? state.usage;
     call.dispose();
     release();
     return reply.type(result.contentType).send(result.body);

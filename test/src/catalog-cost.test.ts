@@ -27,7 +27,7 @@ describe('costOf', () => {
   it('charges input, output, cache reads and cache writes at their own prices', () => {
     // 1M prompt tokens: 600K plain, 300K read from the cache, 100K written to it; 1M output.
     const cost = costOf(
-      model,
+      model.pricing,
       usage({
         promptTokens: 1_000_000,
         cachedTokens: 300_000,
@@ -39,7 +39,7 @@ describe('costOf', () => {
   });
 
   it('counts no cache writes when the usage has none (providers that do not report them)', () => {
-    expect(costOf(model, usage({ promptTokens: 1_000_000, cachedTokens: 500_000 }))).toBeCloseTo(
+    expect(costOf(model.pricing, usage({ promptTokens: 1_000_000, cachedTokens: 500_000 }))).toBeCloseTo(
       0.5 * 3 + 0.5 * 0.3,
       10,
     );
@@ -51,19 +51,19 @@ describe('costOf', () => {
       provider: 'any',
       pricing: { input: 2, output: 8 },
     });
-    expect(costOf(unpriced, usage({ promptTokens: 1_000_000, cacheWriteTokens: 400_000 }))).toBeCloseTo(
+    expect(costOf(unpriced.pricing, usage({ promptTokens: 1_000_000, cacheWriteTokens: 400_000 }))).toBeCloseTo(
       2,
       10,
     );
   });
 
   it('never charges more cached or written tokens than the prompt had', () => {
-    const cost = costOf(model, usage({ promptTokens: 100, cachedTokens: 80, cacheWriteTokens: 80 }));
+    const cost = costOf(model.pricing, usage({ promptTokens: 100, cachedTokens: 80, cacheWriteTokens: 80 }));
     expect(cost).toBeCloseTo((80 * 0.3 + 20 * 3.75) / 1_000_000, 12);
   });
 
   it('is 0 without a catalog entry or a usage', () => {
     expect(costOf(undefined, usage({ promptTokens: 10 }))).toBe(0);
-    expect(costOf(model, undefined)).toBe(0);
+    expect(costOf(model.pricing, undefined)).toBe(0);
   });
 });
