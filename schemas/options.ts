@@ -18,7 +18,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** The keys every provider instance has; its provider's settings schema adds the rest. */
-export const PROVIDER_INSTANCE_KEYS = ['type', 'apiKey', 'baseUrl', 'requiresApiKey', 'enabled', 'pricing'] as const;
+export const PROVIDER_INSTANCE_KEYS = [
+  'type',
+  'apiKey',
+  'baseUrl',
+  'requiresApiKey',
+  'enabled',
+  'pricing',
+] as const;
 
 export const ProviderInstanceOptionsSchema = Type.Object(
   {

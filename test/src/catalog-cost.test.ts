@@ -51,10 +51,9 @@ describe('costOf', () => {
       provider: 'any',
       pricing: { input: 2, output: 8 },
     });
-    expect(costOf(unpriced.pricing, usage({ promptTokens: 1_000_000, cacheWriteTokens: 400_000 }))).toBeCloseTo(
-      2,
-      10,
-    );
+    expect(
+      costOf(unpriced.pricing, usage({ promptTokens: 1_000_000, cacheWriteTokens: 400_000 })),
+    ).toBeCloseTo(2, 10);
   });
 
   it('never charges more cached or written tokens than the prompt had', () => {
