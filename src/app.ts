@@ -40,7 +40,7 @@ import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
 import { responsesRoutes } from '../plugins/api/responses/index.js';
 import { anthropicMessagesRoutes } from '../plugins/api/anthropic-messages/index.js';
-import { geminiRoutes } from '../plugins/api/gemini/gemini-routes.js';
+import { generativeLanguageRoutes } from '../plugins/api/gemini/gemini-routes.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
 
@@ -147,7 +147,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
   });
-  await fastify.register(geminiRoutes, {
+  await fastify.register(generativeLanguageRoutes, {
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
   });

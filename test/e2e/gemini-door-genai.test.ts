@@ -3,6 +3,7 @@
  * base URL is a listening gateway: passed through to the fake Gemini (what Gemini receives is what
  * the client sent, the model replaced), and translated for the fake OpenAI and the fake Anthropic.
  */
+import { request as httpRequest } from 'node:http';
 import { ApiError, GoogleGenAI, Type, type Content, type GenerateContentResponse } from '@google/genai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
@@ -702,6 +703,54 @@ describe('models, keys, errors and accounting', () => {
     });
     expect(method.status).toBe(404);
     expect(((await method.json()) as { error: { status: string } }).error.status).toBe('NOT_FOUND');
+  });
+
+  it('accounts a stream its client leaves midway once, with the usage estimated from what it was sent', async () => {
+    let release!: () => void;
+    const recorded = geminiFixture(DEFAULT_STREAM);
+    // Gemini sends its first two events, then waits: the client leaves in between.
+    gemini.enqueue('POST', FLASH_STREAM, {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: recorded,
+      holdAt: recorded.indexOf('data:', recorded.indexOf('data:', 1) + 1),
+      release: new Promise<void>((resolve) => (release = resolve)),
+    });
+    const before = gateway.logs.accessLines().length;
+    const url = new URL(gateway.url);
+    await new Promise<void>((resolve, reject) => {
+      const outgoing = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-goog-api-key': TEST_KEY },
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => {
+            text += chunk.toString('utf8');
+            if (text.includes('"2 "')) {
+              outgoing.destroy();
+              resolve();
+            }
+          });
+          response.on('error', () => {});
+        },
+      );
+      outgoing.on('error', (error) => (error.message.includes('socket hang up') ? undefined : reject(error)));
+      outgoing.end(JSON.stringify({ contents: [{ parts: [{ text: 'Count to eight' }] }] }));
+    });
+    await expect.poll(() => gateway.logs.accessLines().length).toBe(before + 1);
+    release();
+    expect(gateway.logs.accessLines().at(-1)).toMatchObject({
+      route: '/v1beta/models/:model(.+)::streamGenerateContent',
+      outcome: 'client_closed',
+      provider: 'gemini',
+      usageEstimated: true,
+      completionTokens: 1, // "1 2 " streamed: four characters
+    });
   });
 
   it('accounts the usage in the access log and the metrics, by route template', async () => {

@@ -146,7 +146,11 @@ const clientConstraint = {
 
 // ---- routes ---------------------------------------------------------------------------------------
 
-export const geminiRoutes: FastifyPluginAsync<GeminiRouteOptions> = async (instance, options) => {
+/**
+ * The door's plugin, named after the API's service (Google calls the Gemini API the Generative
+ * Language API) so that the composition root names no provider.
+ */
+export const generativeLanguageRoutes: FastifyPluginAsync<GeminiRouteOptions> = async (instance, options) => {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   for (const schema of geminiSharedSchemas) fastify.addSchema(schema);
   for (const constraint of [methodConstraint, clientConstraint]) {

@@ -14,8 +14,8 @@ export interface GeminiStreamPiece {
   readonly data: string;
   /** The usage so far, when the piece states it in the gateway's terms (a translated stream's last). */
   readonly usage?: Usage;
-  /** A passed-through event that holds Gemini's `usageMetadata` (its cumulative usage). */
-  readonly holdsUsage?: boolean;
+  /** Characters of text and call arguments it carries, to estimate a stream cut before its usage. */
+  readonly characters: number;
 }
 
 export type GeminiStreamFormat = 'sse' | 'array';

@@ -53,3 +53,36 @@ export function usageFromUsageMetadata(metadata: unknown): Usage | undefined {
     cachedTokens: wire.cachedContentTokenCount ?? 0,
   };
 }
+
+/** The end of the JSON object that starts at `start` (its closing brace), or -1. */
+function objectEnd(text: string, start: number): number {
+  let depth = 0;
+  for (let index = start; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 34) {
+      // A string: skip it, escapes included.
+      for (index++; index < text.length && text.charCodeAt(index) !== 34; index++) {
+        if (text.charCodeAt(index) === 92) index++;
+      }
+    } else if (code === 123) depth++;
+    else if (code === 125 && --depth === 0) return index;
+  }
+  return -1;
+}
+
+/**
+ * The usage a Gemini event states, from its JSON text: only the `usageMetadata` object is parsed, so
+ * that reading the cumulative usage Gemini repeats on its events costs little more than a search.
+ */
+export function readUsageMetadata(data: string): Usage | undefined {
+  const key = data.lastIndexOf('"usageMetadata"');
+  if (key === -1) return undefined;
+  const start = data.indexOf('{', key);
+  const end = start === -1 ? -1 : objectEnd(data, start);
+  if (end === -1) return undefined;
+  try {
+    return usageFromUsageMetadata(JSON.parse(data.slice(start, end + 1)));
+  } catch {
+    return undefined;
+  }
+}

@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayOptions } from '../../../schemas/options.js';
 import { renderError } from '../../../src/errors.js';
 import { callModel, callModelStream } from '../../../src/http/model-call.js';
+import { streamedCharacters } from '../../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../../src/model-access.js';
 import { applyParameterPolicy } from '../../../src/parameters.js';
 import type { ChatStream, UnaryResult } from '../../../src/provider.js';
@@ -29,7 +30,7 @@ import {
   writeGeminiStream,
   type GeminiStreamPiece,
 } from './gemini-stream-writer.js';
-import { usageFromUsageMetadata } from './gemini-usage.js';
+import { readUsageMetadata } from './gemini-usage.js';
 
 export interface GenerateContentOptions {
   readonly router: Router;
@@ -39,12 +40,39 @@ export interface GenerateContentOptions {
 
 const JSON_CONTENT_TYPE = 'application/json; charset=UTF-8';
 
-/** A passed-through stream's events as pieces, each noting whether it holds `usageMetadata`. */
+const TEXT_KEY = '"text"';
+
+/** The index after `from` past spaces, tabs and line breaks. */
+function skipSpace(data: string, from: number): number {
+  let index = from;
+  while (index < data.length && data.charCodeAt(index) <= 32) index++;
+  return index;
+}
+
+/** Characters of the texts of a Gemini event's JSON text, scanned rather than parsed. */
+function textCharacters(data: string): number {
+  let characters = 0;
+  for (let at = data.indexOf(TEXT_KEY); at !== -1; at = data.indexOf(TEXT_KEY, at + TEXT_KEY.length)) {
+    let index = skipSpace(data, at + TEXT_KEY.length);
+    if (data.charCodeAt(index) !== 58) continue; // not a key: a "text" inside a string
+    index = skipSpace(data, index + 1);
+    if (data.charCodeAt(index) !== 34) continue;
+    for (index++; index < data.length; index++) {
+      const code = data.charCodeAt(index);
+      if (code === 34) break;
+      if (code === 92) index++;
+      characters++;
+    }
+  }
+  return characters;
+}
+
+/** A passed-through stream's events as pieces, with the usage of those that state it. */
 async function* nativePieces(
   events: AsyncIterable<{ readonly data: string }>,
 ): AsyncGenerator<GeminiStreamPiece, void, undefined> {
   for await (const event of events) {
-    yield { data: event.data, holdsUsage: event.data.includes('"usageMetadata"') };
+    yield { data: event.data, usage: readUsageMetadata(event.data), characters: textCharacters(event.data) };
   }
 }
 
@@ -53,11 +81,16 @@ async function* translatedPieces(
   events: ChatStream,
   translator: GeminiResponseStreamTranslator,
 ): AsyncGenerator<GeminiStreamPiece, void, undefined> {
+  let characters = 0;
   for await (const event of events) {
-    for (const response of translator.push(event.chunk)) yield { data: JSON.stringify(response) };
+    if (!event.hidden) characters += streamedCharacters(event);
+    for (const response of translator.push(event.chunk)) {
+      yield { data: JSON.stringify(response), characters };
+      characters = 0;
+    }
   }
   const last = translator.end();
-  yield { data: JSON.stringify(last), usage: translator.usage };
+  yield { data: JSON.stringify(last), usage: translator.usage, characters };
 }
 
 export async function serveGenerateContent(
@@ -73,8 +106,10 @@ export async function serveGenerateContent(
   state.stream = stream;
   const translation: GeminiTranslation = convertGeminiRequest(body, model, stream);
   const router = options.router;
+  const requirements = chatRequirements(translation.request);
+  state.promptTokensEstimate = requirements.estimate.promptTokens;
   const plan = router.plan(model, 'chat', {
-    requirements: chatRequirements(translation.request),
+    requirements,
     strategy: request.headers['x-gateway-strategy'],
   });
   authorizeModel(request, model, plan);
@@ -160,23 +195,11 @@ export async function serveGenerateContent(
     callOptions,
   );
 
-  // Gemini repeats its cumulative usage on the events of a stream: the last that holds it is read
-  // once, at the end, rather than every event parsed on its way through.
-  let usageText: string | undefined;
   const streamingSince = performance.now();
   let ended = false;
   const end = () => {
     if (ended) return;
     ended = true;
-    if (usageText !== undefined) {
-      try {
-        state.usage = usageFromUsageMetadata(
-          (JSON.parse(usageText) as { usageMetadata?: unknown }).usageMetadata,
-        );
-      } catch {
-        // An event that is not JSON was relayed as Gemini sent it; it has no usage to count.
-      }
-    }
     // Streaming time is upstream time: the overhead is what the gateway spent before it.
     state.upstreamMs += performance.now() - streamingSince;
     started.release();
@@ -186,8 +209,9 @@ export async function serveGenerateContent(
   const format = (request.query as { alt?: string }).alt === 'sse' ? 'sse' : 'array';
   const frames = writeGeminiStream(withFirst(started.value.first, started.value.iterator), format, {
     onPiece(piece) {
+      // Usage as soon as it is known, so a client that leaves mid-stream is accounted for it.
       if (piece.usage) state.usage = piece.usage;
-      else if (piece.holdsUsage) usageText = piece.data;
+      state.streamedCharacters += piece.characters;
     },
     onError(error) {
       if (!(error instanceof ClientClosed))

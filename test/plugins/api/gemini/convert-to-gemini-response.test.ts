@@ -14,6 +14,8 @@ import type { ChatCompletionChunk } from '../../../../schemas/chat.js';
 import { GatewayError } from '../../../../src/errors.js';
 import { renderError } from '../../../../src/errors.js';
 import { convertToGoogleError } from '../../../../plugins/api/gemini/gemini-error.js';
+import { readUsageMetadata } from '../../../../plugins/api/gemini/gemini-usage.js';
+import { geminiFixture } from '../../../helpers/fake-gemini.js';
 import {
   CHAT_COMPLETION,
   CHAT_STREAM_TOOL_CALLS,
@@ -311,10 +313,10 @@ describe('a streamed answer', () => {
 
 describe('stream framing', () => {
   async function* pieces(...data: string[]): AsyncGenerator<GeminiStreamPiece> {
-    for (const item of data) yield { data: item };
+    for (const item of data) yield { data: item, characters: 0 };
   }
   async function* failing(): AsyncGenerator<GeminiStreamPiece> {
-    yield { data: '{"a":1}' };
+    yield { data: '{"a":1}', characters: 0 };
     throw new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE');
   }
   const onError = (error: unknown) => convertToGoogleError(renderError(error));
@@ -382,5 +384,30 @@ describe("Google's error envelope", () => {
       '@type': 'type.googleapis.com/google.rpc.RetryInfo',
       retryDelay: '7s',
     });
+  });
+});
+
+describe("a passed-through event's usage", () => {
+  it('reads usageMetadata alone, wherever it stands, and nothing from text that only mentions it', () => {
+    const event = geminiFixture('vertexai/streaming-success-basic-reply-parts.txt')
+      .split('\n\n')
+      .filter((line) => line.includes('usageMetadata'))[0]!
+      .slice('data: '.length);
+    expect(readUsageMetadata(event)).toEqual({
+      promptTokens: 6,
+      completionTokens: 326,
+      totalTokens: 332,
+      reasoningTokens: 0,
+      cachedTokens: 0,
+    });
+    expect(
+      readUsageMetadata(
+        '{"usageMetadata": {"promptTokenCount": 3, "promptTokensDetails": [{"modality": "TEXT"}]}, "x": 1}',
+      ),
+    ).toMatchObject({ promptTokens: 3 });
+    expect(
+      readUsageMetadata('{"candidates": [{"content": {"parts": [{"text": "a \\"usageMetadata\\" key"}]}}]}'),
+    ).toBeUndefined();
+    expect(readUsageMetadata('{"usageMetadata": {"promptTokenCount": 3')).toBeUndefined();
   });
 });
