@@ -141,7 +141,7 @@ const ThinkingConfig = Type.Object(
   { ...open, title: 'ThinkingConfig' },
 );
 
-const GenerationConfig = Type.Object(
+export const GenerationConfigSchema = Type.Object(
   {
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
     topP: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
@@ -178,7 +178,7 @@ export const GenerateContentRequestSchema = Type.Object(
     tools: Type.Optional(Type.Array(ToolSchema)),
     toolConfig: Type.Optional(ToolConfig),
     safetySettings: Type.Optional(Type.Array(SafetySetting)),
-    generationConfig: Type.Optional(GenerationConfig),
+    generationConfig: Type.Optional(GenerationConfigSchema),
     cachedContent: Type.Optional(
       Type.String({ description: 'cachedContents/{id}: Gemini deployments only' }),
     ),
