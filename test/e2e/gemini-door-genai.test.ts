@@ -649,6 +649,29 @@ describe('models, keys, errors and accounting', () => {
     expect(googleError(missing)).toMatchObject({ code: 404, status: 'NOT_FOUND' });
   });
 
+  it('documents its methods, their request bodies and its key schemes in the OpenAPI document', async () => {
+    const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown; security?: unknown[] }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    for (const method of [
+      'generateContent',
+      'streamGenerateContent',
+      'countTokens',
+      'embedContent',
+      'batchEmbedContents',
+    ]) {
+      const operation = document.paths[`/v1beta/models/{model}:${method}`]?.['post'];
+      expect(operation?.requestBody, method).toBeDefined();
+      expect(operation?.security).toContainEqual({ googApiKeyHeader: [] });
+    }
+    expect(document.components.securitySchemes['keyQueryParameter']).toEqual({
+      type: 'apiKey',
+      in: 'query',
+      name: 'key',
+    });
+  });
+
   it('serves the same API under /v1, and /v1/models stays the OpenAI list for OpenAI clients', async () => {
     const v1 = new GoogleGenAI({ apiKey: TEST_KEY, httpOptions: { baseUrl: gateway.url, apiVersion: 'v1' } });
     const response = await v1.models.generateContent({ model: 'gpt-4o-mini', contents: 'Hello' });

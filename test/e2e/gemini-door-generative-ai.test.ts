@@ -46,6 +46,10 @@ beforeAll(async () => {
   openai = await startFakeOpenAI();
   anthropic = await startFakeAnthropic();
   gemini.route('POST', '/v1beta/models/gemini-2.5-flash:countTokens', () => unaryGemini({ totalTokens: 12 }));
+  gemini.route('POST', '/v1beta/models/gemini-embedding-001:embedContent', (request) => {
+    const body = request.json as { content: { parts: { text: string }[] } };
+    return unaryGemini({ embedding: { values: fakeVector(body.content.parts[0]!.text) } });
+  });
   gateway = await buildTestApp({
     env: {
       GEMINI_API_KEY: GEMINI_KEY,
@@ -120,6 +124,9 @@ describe('passed through to Gemini', () => {
     expect((await model.countTokens('How many?')).totalTokens).toBe(12);
     expect(lastJson(gemini)).toMatchObject({ generateContentRequest: { model: 'models/gemini-2.5-flash' } });
     const embedder = client.getGenerativeModel({ model: 'gemini-embedding-001' }, options);
+    const one = await embedder.embedContent('single');
+    expect(one.embedding.values).toEqual(fakeVector('single'));
+    expect(gemini.last().path).toBe('/v1beta/models/gemini-embedding-001:embedContent');
     const batch = await embedder.batchEmbedContents({
       requests: ['one', 'two'].map((text) => ({ content: { role: 'user', parts: [{ text }] } })),
     });
