@@ -13,6 +13,7 @@ import { callModel, callModelStream } from '../../../src/http/model-call.js';
 import { streamedCharacters } from '../../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../../src/model-access.js';
 import { applyParameterPolicy } from '../../../src/parameters.js';
+import { parseJsonObject } from '../../../src/provider-toolkit.js';
 import type { ChatStream, UnaryResult } from '../../../src/provider.js';
 import type { Deployment } from '../../../src/routing/deployment.js';
 import { chatRequirements } from '../../../src/routing/requirements.js';
@@ -146,9 +147,10 @@ export async function serveGenerateContent(
           deployment,
           context,
         );
-        const completion = JSON.parse(
+        const completion = parseJsonObject<ChatCompletionWire>(
           typeof result.body === 'string' ? result.body : result.body.toString('utf8'),
-        ) as ChatCompletionWire;
+          deployment.instance.id,
+        );
         const converted = convertToGeminiResponse(completion, {
           includeThoughts: translation.includeThoughts,
           warnings: context.warnings,
