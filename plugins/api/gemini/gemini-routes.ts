@@ -262,6 +262,7 @@ export const generativeLanguageRoutes: FastifyPluginAsync<GeminiRouteOptions> = 
       `/${version}/models/*`,
       {
         ...listing,
+        config: { ...listing.config, wildcardParam: 'model' },
         schema: {
           hide,
           tags: ['gemini'],
