@@ -150,6 +150,8 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(generativeLanguageRoutes, {
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
+    limits: options.limits,
+    media: options.media,
   });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });

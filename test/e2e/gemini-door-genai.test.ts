@@ -534,6 +534,18 @@ describe('translated for Anthropic', () => {
     expect(chunks.at(-1)?.usageMetadata?.promptTokenCount).toBeGreaterThan(0);
   });
 
+  it('names the Gemini field of a parameter Claude does not take in the warning', async () => {
+    const response = await ai.models.generateContent({
+      model: 'claude-sonnet-4-5',
+      contents: 'Hello',
+      config: { seed: 7 },
+    });
+    expect(response.sdkHttpResponse?.headers?.['x-gateway-warnings']).toContain(
+      "dropped unsupported parameter 'generationConfig.seed'",
+    );
+    expect(lastJson(anthropic)).not.toHaveProperty('seed');
+  });
+
   it('calls a tool and takes its result back', async () => {
     anthropic.enqueue('POST', MESSAGES_PATH, unaryAnthropic(anthropicFixture('anthropic-tool-no-args.json')));
     const tools = [
@@ -813,14 +825,16 @@ describe('models, keys, errors and accounting', () => {
   });
 });
 
-describe('rate limits', () => {
-  it("refuses a request over the key's limit with RESOURCE_EXHAUSTED and the delay to wait", async () => {
+describe('limits', () => {
+  it("refuses a request past the gateway's bounds, and one over the key's rate with RESOURCE_EXHAUSTED and the delay to wait", async () => {
     const limited = await buildTestApp({
       env: {
         OPENAI_API_KEY: 'sk-test-openai-door-0000',
         OPENAI_BASE_URL: `${openai.origin}/v1`,
         RATE_LIMITING_ENABLED: 'true',
-        RATE_LIMIT_CHAT_RPM: '1',
+        // Two requests a minute: the one over LIMIT_MESSAGES counts too (limits come before the body).
+        RATE_LIMIT_CHAT_RPM: '2',
+        LIMIT_MESSAGES: '2',
       },
     });
     try {
@@ -828,6 +842,19 @@ describe('rate limits', () => {
         apiKey: TEST_KEY,
         httpOptions: { baseUrl: await limited.listen(), apiVersion: 'v1beta' },
       });
+      const tooLong = await apiError(
+        client.models.generateContent({
+          model: 'gpt-4o-mini',
+          contents: [
+            { role: 'user', parts: [{ text: 'One' }] },
+            { role: 'model', parts: [{ text: 'Two' }] },
+            { role: 'user', parts: [{ text: 'Three' }] },
+          ],
+        }),
+      );
+      expect(tooLong.status).toBe(400);
+      expect(JSON.stringify(googleError(tooLong))).toContain('"field":"contents"');
+      expect(openai.requests).toHaveLength(0);
       await client.models.generateContent({ model: 'gpt-4o-mini', contents: 'One' });
       const error = await apiError(client.models.generateContent({ model: 'gpt-4o-mini', contents: 'Two' }));
       expect(error.status).toBe(429);

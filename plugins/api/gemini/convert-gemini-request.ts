@@ -27,6 +27,28 @@ const READ_FIELDS = new Set([
   'cachedContent',
 ]);
 
+/**
+ * How a Gemini client named each chat parameter the translation sets, so that a warning or a refusal
+ * about one (the parameter policy) names the field the client sent.
+ */
+export const CLIENT_NAMES: Readonly<Record<string, string>> = {
+  temperature: 'generationConfig.temperature',
+  top_p: 'generationConfig.topP',
+  n: 'generationConfig.candidateCount',
+  max_completion_tokens: 'generationConfig.maxOutputTokens',
+  stop: 'generationConfig.stopSequences',
+  presence_penalty: 'generationConfig.presencePenalty',
+  frequency_penalty: 'generationConfig.frequencyPenalty',
+  seed: 'generationConfig.seed',
+  logprobs: 'generationConfig.responseLogprobs',
+  top_logprobs: 'generationConfig.logprobs',
+  response_format: 'generationConfig.responseMimeType',
+  reasoning_effort: 'generationConfig.thinkingConfig',
+  tools: 'tools',
+  tool_choice: 'toolConfig.functionCallingConfig',
+  stream_options: 'streamGenerateContent',
+};
+
 export interface GeminiTranslation {
   /** The internal request, for `model`; `stream` set as the method says. */
   readonly request: ChatCompletionRequest;

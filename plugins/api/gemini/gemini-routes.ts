@@ -46,6 +46,8 @@ import { serveGenerateContent } from './generate-content.js';
 export interface GeminiRouteOptions {
   requestTimeout: number;
   unsupportedParameters: GatewayOptions['unsupportedParameters'];
+  limits: GatewayOptions['limits'];
+  media: Pick<GatewayOptions['media'], 'maxFilesPerRequest'>;
 }
 
 const METHODS = [

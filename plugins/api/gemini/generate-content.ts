@@ -8,19 +8,20 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayOptions } from '../../../schemas/options.js';
-import { renderError } from '../../../src/errors.js';
+import { GatewayError, renderError } from '../../../src/errors.js';
 import { callModel, callModelStream } from '../../../src/http/model-call.js';
 import { streamedCharacters } from '../../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../../src/model-access.js';
 import { applyParameterPolicy } from '../../../src/parameters.js';
 import { parseJsonObject } from '../../../src/provider-toolkit.js';
+import { checkChatLimits } from '../../../src/request-limits.js';
 import type { ChatStream, UnaryResult } from '../../../src/provider.js';
 import type { Deployment } from '../../../src/routing/deployment.js';
 import { chatRequirements } from '../../../src/routing/requirements.js';
 import type { Router } from '../../../src/routing/router.js';
 import { SSE_HEADERS, withFirst } from '../../../src/sse.js';
 import { ClientClosed } from '../../../src/upstream.js';
-import { convertGeminiRequest, type GeminiTranslation } from './convert-gemini-request.js';
+import { CLIENT_NAMES, convertGeminiRequest, type GeminiTranslation } from './convert-gemini-request.js';
 import { convertToGeminiResponse, type ChatCompletionWire } from './convert-to-gemini-response.js';
 import { applyTranslationNotes, callNative, isUnaryResult, speaksGemini } from './gemini-attempt.js';
 import { convertToGoogleError } from './gemini-error.js';
@@ -37,6 +38,27 @@ export interface GenerateContentOptions {
   readonly router: Router;
   readonly requestTimeout: number;
   readonly unsupportedParameters: GatewayOptions['unsupportedParameters'];
+  readonly limits: GatewayOptions['limits'];
+  readonly media: Pick<GatewayOptions['media'], 'maxFilesPerRequest'>;
+}
+
+/**
+ * The gateway's bounds of one request (LIMIT_MESSAGES, LIMIT_CONTENT_PARTS,
+ * MEDIA_MAX_FILES_PER_REQUEST), checked on its translation, before it is routed: a 400 naming
+ * `contents`, the field the client sent.
+ */
+function checkLimits(translation: GeminiTranslation, options: GenerateContentOptions): void {
+  try {
+    checkChatLimits(translation.request, options.limits, options.media);
+  } catch (error) {
+    if (!(error instanceof GatewayError) || error.param !== 'messages') throw error;
+    throw new GatewayError(error.gatewayCode, {
+      message: error.message,
+      param: 'contents',
+      code: error.code,
+      status: error.statusCode,
+    });
+  }
 }
 
 const JSON_CONTENT_TYPE = 'application/json; charset=UTF-8';
@@ -106,6 +128,7 @@ export async function serveGenerateContent(
   state.model = model;
   state.stream = stream;
   const translation: GeminiTranslation = convertGeminiRequest(body, model, stream);
+  checkLimits(translation, options);
   const router = options.router;
   const requirements = chatRequirements(translation.request);
   state.promptTokensEstimate = requirements.estimate.promptTokens;
@@ -127,6 +150,7 @@ export async function serveGenerateContent(
       adapter.chatParametersFor?.(deployment) ?? adapter.chatParameters,
       policy,
       warnings,
+      CLIENT_NAMES,
     );
   };
 
