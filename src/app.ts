@@ -19,7 +19,7 @@ import { createUpstreamAgent } from './upstream.js';
 import { createSerializerCompiler, createValidatorCompiler } from './validation.js';
 import './route-config.js';
 import { requestStatePlugin } from '../plugins/request-state.js';
-import { prepareErrorReply } from './http/error-reply.js';
+import { setGatewayHeaders } from './http/gateway-headers.js';
 import { securityPlugin } from '../plugins/security.js';
 import { docsPlugin } from '../plugins/docs.js';
 import { authPlugin } from '../plugins/auth.js';
@@ -83,7 +83,30 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     }
   });
   fastify.setErrorHandler((error, request, reply) => {
-    const rendered = prepareErrorReply(error, request, reply);
+    const rendered = renderError(error, request.body);
+    const allows = request.gateway?.identity?.allowsModel;
+    const details = rendered.envelope.error.details;
+    // The models an error suggests are, for a key with an allow-list, only those it may call.
+    if (allows && Array.isArray(details?.['available_models'])) {
+      rendered.envelope.error.details = {
+        ...details,
+        available_models: (details['available_models'] as unknown[]).filter(
+          (name) => typeof name === 'string' && allows(name),
+        ),
+      };
+    }
+    if (request.gateway) {
+      request.gateway.errorCode = rendered.gatewayCode;
+      // A model call that failed still says what the gateway tried.
+      if (request.gateway.attempts > 0) setGatewayHeaders(reply, request.gateway);
+    }
+    if (rendered.internal) request.log.error({ err: error }, 'unhandled error');
+    else if (rendered.status >= 500) {
+      request.log.warn(
+        { code: rendered.gatewayCode, status: rendered.status },
+        rendered.envelope.error.message,
+      );
+    }
     return reply
       .code(rendered.status)
       .headers(rendered.headers)

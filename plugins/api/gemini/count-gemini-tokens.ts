@@ -1,8 +1,9 @@
 /**
- * `countTokens` for a model no Gemini deployment serves: an estimate, said to be one. The text of the
- * request (system instruction, contents, function calls and results, tool declarations) is counted
- * with the model's tokenizer when the catalog names one the gateway has, else at about four
- * characters a token; each image, audio or file part adds the 258 tokens Gemini counts for an image.
+ * `countTokens` for a model no Gemini deployment serves: an estimate, said to be one
+ * (`x-gateway-token-count: estimated`, as the other doors say it). The text of the request (system
+ * instruction, contents, function calls and results, function declarations as JSON) is counted with a
+ * BPE tokenizer: the catalog model's own when it names one the gateway has, else `o200k_base`,
+ * OpenAI's current one; each image, audio or file part adds the 258 tokens Gemini counts for an image.
  * @see https://ai.google.dev/api/tokens
  * @see https://ai.google.dev/gemini-api/docs/tokens#multimodal-tokens
  */
@@ -10,12 +11,7 @@ import { countTokens, estimateTokens } from '../../../src/tokens.js';
 import type { CountTokensRequest, GeminiContent, GeminiPart } from './gemini-schemas.js';
 
 const TOKENS_PER_MEDIA_PART = 258;
-
-export interface TokenEstimate {
-  readonly totalTokens: number;
-  /** How it was counted, for the `x-gateway-token-count` header. */
-  readonly method: string;
-}
+const DEFAULT_TOKENIZER = 'o200k_base';
 
 function collect(parts: readonly GeminiPart[], texts: string[]): number {
   let media = 0;
@@ -31,8 +27,8 @@ function collect(parts: readonly GeminiPart[], texts: string[]): number {
 
 export async function estimateGeminiTokens(
   body: CountTokensRequest,
-  tokenizer: string | undefined,
-): Promise<TokenEstimate> {
+  tokenizer: string = DEFAULT_TOKENIZER,
+): Promise<number> {
   const nested = body.generateContentRequest;
   const contents: readonly GeminiContent[] = nested?.contents ?? body.contents ?? [];
   const texts: string[] = [];
@@ -43,10 +39,9 @@ export async function estimateGeminiTokens(
     if (tool.functionDeclarations) texts.push(JSON.stringify(tool.functionDeclarations));
   }
   const text = texts.join('\n');
-  const counted = tokenizer ? await countTokens(text, tokenizer) : undefined;
-  const textTokens = counted ?? estimateTokens(text.length);
-  return {
-    totalTokens: textTokens + media * TOKENS_PER_MEDIA_PART,
-    method: counted !== undefined ? `estimate; tokenizer=${tokenizer}` : 'estimate; characters/4',
-  };
+  const counted =
+    (await countTokens(text, tokenizer)) ??
+    (await countTokens(text, DEFAULT_TOKENIZER)) ??
+    estimateTokens(text.length);
+  return counted + media * TOKENS_PER_MEDIA_PART;
 }

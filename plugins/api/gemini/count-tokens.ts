@@ -1,7 +1,7 @@
 /**
  * `countTokens`: Gemini's own count when the model's first deployment speaks Gemini (passed through,
  * failing over among such deployments only), an estimate otherwise (count-gemini-tokens.ts). The
- * `x-gateway-token-count` header says which: `provider`, or `estimate; …` with how it was made.
+ * `x-gateway-token-count` header says which: `provider` or `estimated`.
  * @see https://ai.google.dev/api/tokens
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -40,8 +40,8 @@ export async function serveCountTokens(
   authorizeModel(request, model, plan);
   const first = plan.deployments[0];
   if (!first || !speaksGemini(first)) {
-    const estimate = await estimateGeminiTokens(body, first?.model?.tokenizer);
-    return reply.header(TOKEN_COUNT_HEADER, estimate.method).send({ totalTokens: estimate.totalTokens });
+    const totalTokens = await estimateGeminiTokens(body, first?.model?.tokenizer);
+    return reply.header(TOKEN_COUNT_HEADER, 'estimated').send({ totalTokens });
   }
   const answer = await callModel(
     options.router,

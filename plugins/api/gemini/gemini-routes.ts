@@ -26,7 +26,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { GatewayOptions } from '../../../schemas/options.js';
 import { GatewayError, renderError } from '../../../src/errors.js';
-import { prepareErrorReply } from '../../../src/http/error-reply.js';
+import { createDoorErrorHandler } from '../../../src/http/door-error-handler.js';
 import { serveCountTokens } from './count-tokens.js';
 import { serveEmbedContent } from './embed-content.js';
 import { convertToGoogleError } from './gemini-error.js';
@@ -163,14 +163,12 @@ export const generativeLanguageRoutes: FastifyPluginAsync<GeminiRouteOptions> = 
       );
     }
   }
-  fastify.setErrorHandler((error, request, reply) => {
-    const rendered = prepareErrorReply(error, request, reply);
-    return reply
-      .code(rendered.status)
-      .headers(rendered.headers)
-      .type('application/json')
-      .send(convertToGoogleError(rendered, reply.getHeader('retry-after')));
-  });
+  fastify.setErrorHandler(
+    createDoorErrorHandler((rendered, _request, reply) => ({
+      status: rendered.status,
+      body: convertToGoogleError(rendered, reply.getHeader('retry-after')),
+    })),
+  );
 
   const router = fastify.gatewayRouter;
   const calls = { router, ...options };
