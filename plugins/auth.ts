@@ -1,6 +1,7 @@
 /**
  * Authentication: every route whose config does not say `auth: false` needs a key
- * (`Authorization: Bearer <key>` or `X-API-Key: <key>`), resolved to an identity (src/identity.ts).
+ * (`Authorization: Bearer <key>`, `X-API-Key: <key>` or `x-goog-api-key: <key>`; on routes whose
+ * config says `apiKeyInQuery`, also `?key=<key>`), resolved to an identity (src/identity.ts).
  *
  * `auth.mode` says which keys count: `gateway` (GATEWAY_API_KEYS), `client` (the clients declared
  * in configuration, held as SHA-256 digests) or `hybrid` (both). With no key at all the gateway is
@@ -22,6 +23,7 @@ import {
   hashPrefixOf,
   isLoopbackAddress,
   presentedKey,
+  queryKey,
 } from '../src/identity.js';
 
 export type AuthPluginOptions = Pick<GatewayOptions['auth'], 'apiKeys'> &
@@ -74,7 +76,9 @@ export const authPlugin = fp<AuthPluginOptions>(
           request.log.warn({ event: 'auth_failure', reason: 'protected_mode' }, 'security event');
           throw new GatewayError('GW_ERR_AUTH_PROTECTED_MODE');
         }
-        const key = presentedKey(request.headers);
+        const key =
+          presentedKey(request.headers) ??
+          (request.routeOptions.config.apiKeyInQuery === true ? queryKey(request.query) : undefined);
         if (key === undefined) {
           request.log.warn({ event: 'auth_failure', reason: 'missing_key' }, 'security event');
           throw new GatewayError('GW_ERR_AUTH_MISSING_KEY');

@@ -60,6 +60,9 @@ export const docsPlugin = fp<{ enabled: boolean }>(
           securitySchemes: {
             bearerAuth: { type: 'http', scheme: 'bearer' },
             apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+            // The Gemini door's routes also take the key as Google's APIs do.
+            googApiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-goog-api-key' },
+            keyQueryParameter: { type: 'apiKey', in: 'query', name: 'key' },
           },
         },
         security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],

@@ -40,6 +40,7 @@ import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
 import { responsesRoutes } from '../plugins/api/responses/index.js';
 import { anthropicMessagesRoutes } from '../plugins/api/anthropic-messages/index.js';
+import { generativeLanguageRoutes } from '../plugins/api/gemini/gemini-routes.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
 
@@ -168,6 +169,12 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(anthropicMessagesRoutes, {
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
+  });
+  await fastify.register(generativeLanguageRoutes, {
+    requestTimeout: options.requestTimeout,
+    unsupportedParameters: options.unsupportedParameters,
+    limits: options.limits,
+    media: options.media,
   });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });

@@ -170,7 +170,10 @@ export class KeyRing {
   }
 }
 
-/** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, `X-API-Key: <key>`, or
+ * `x-goog-api-key: <key>` (the header Google's SDKs send, so their clients need no other change).
+ */
 export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
   const authorization = headers['authorization'];
   if (typeof authorization === 'string') {
@@ -180,9 +183,19 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
       if (key) return key;
     }
   }
-  const apiKey = headers['x-api-key'];
+  const apiKey = headers['x-api-key'] ?? headers['x-goog-api-key'];
   if (typeof apiKey === 'string' && apiKey.trim()) return apiKey.trim();
   return undefined;
+}
+
+/**
+ * The key of a route that also takes it in the URL (`?key=<key>`, as Google's APIs do). Never logged:
+ * the access log and the metrics name the route template, and request lines drop the query string.
+ */
+export function queryKey(query: unknown): string | undefined {
+  const value = (query as Record<string, unknown> | null | undefined)?.['key'];
+  const key = Array.isArray(value) ? value[0] : value;
+  return typeof key === 'string' && key.trim() ? key.trim() : undefined;
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;

@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Whether the route needs a gateway key (default true). */
     auth?: boolean;
+    /** Whether the key may also come as the `key` query parameter (Google's APIs take it there). */
+    apiKeyInQuery?: boolean;
     rateLimitClass?: RateLimitClass;
     cacheable?: boolean;
     /** Whether the request takes a slot of MAX_CONCURRENT_REQUESTS (model calls do). */

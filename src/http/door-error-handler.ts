@@ -18,7 +18,12 @@ export interface DoorErrorAnswer {
   readonly body: unknown;
 }
 
-export type RenderDoorError = (rendered: RenderedError, request: FastifyRequest) => DoorErrorAnswer;
+/** `reply` is there to read what hooks already set on it (a rate limit's `retry-after`). */
+export type RenderDoorError = (
+  rendered: RenderedError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => DoorErrorAnswer;
 
 export function createDoorErrorHandler(
   render: RenderDoorError,
@@ -47,7 +52,7 @@ export function createDoorErrorHandler(
         rendered.envelope.error.message,
       );
     }
-    const answer = render(rendered, request);
+    const answer = render(rendered, request, reply);
     return reply.code(answer.status).headers(rendered.headers).type('application/json').send(answer.body);
   };
 }

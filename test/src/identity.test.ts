@@ -1,7 +1,7 @@
 import type * as crypto from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { KeyRing, formatKeyHash, hashPrefixOf, hashKey, presentedKey } from '../../src/identity.js';
+import { KeyRing, formatKeyHash, hashPrefixOf, hashKey, presentedKey, queryKey } from '../../src/identity.js';
 import { buildKeyRing } from '../../plugins/auth.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
@@ -107,5 +107,20 @@ describe('presentedKey', () => {
     expect(presentedKey({ authorization: 'bearer  abc ' })).toBe('abc');
     expect(presentedKey({ 'x-api-key': 'def' })).toBe('def');
     expect(presentedKey({ authorization: 'Basic abc' })).toBeUndefined();
+  });
+
+  it("reads x-goog-api-key, the header Google's SDKs send", () => {
+    expect(presentedKey({ 'x-goog-api-key': ' ghi ' })).toBe('ghi');
+    expect(presentedKey({ authorization: 'Bearer abc', 'x-goog-api-key': 'ghi' })).toBe('abc');
+  });
+});
+
+describe('queryKey', () => {
+  it('reads the key query parameter, the first when repeated', () => {
+    expect(queryKey({ key: 'abc' })).toBe('abc');
+    expect(queryKey({ key: ['abc', 'def'] })).toBe('abc');
+    expect(queryKey({ key: '  ' })).toBeUndefined();
+    expect(queryKey({ alt: 'sse' })).toBeUndefined();
+    expect(queryKey(undefined)).toBeUndefined();
   });
 });

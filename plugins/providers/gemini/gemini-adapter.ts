@@ -18,20 +18,34 @@ import type {
   CallContext,
   ChatStream,
   MediaFetcher,
+  NativeRequest,
+  NativeStreamResult,
   ProviderAdapter,
   ProviderInstanceConfig,
   ProviderServices,
   Target,
   UnaryResult,
 } from '../../../src/provider.js';
-import { expectEventStream, readJsonObject } from '../../../src/provider-toolkit.js';
+import {
+  MAX_ANSWER_BYTES,
+  expectEventStream,
+  parseJsonObject,
+  readJsonObject,
+} from '../../../src/provider-toolkit.js';
 import { formatDataEvent } from '../../../src/sse.js';
-import { UpstreamFailure, originOf, sendUpstream, toUpstreamFailure } from '../../../src/upstream.js';
+import {
+  UpstreamFailure,
+  originOf,
+  readBody,
+  sendUpstream,
+  toUpstreamFailure,
+} from '../../../src/upstream.js';
 import {
   GEMINI_API_VERSION,
   buildGeminiHeaders,
   geminiModelPath,
   type GeminiBatchEmbedContentsResponse,
+  type GeminiMethod,
   type GeminiGenerateContentResponse,
 } from './gemini-api.js';
 import { GEMINI_CHAT_PARAMETERS, convertToGeminiRequest } from './convert-to-gemini-request.js';
@@ -43,7 +57,18 @@ import {
 } from './convert-gemini-embeddings.js';
 import { readGeminiError } from './gemini-error.js';
 import type { GeminiSettings } from './gemini-options.js';
-import { GeminiStreamTranslator, readGeminiEvents, readGeminiStream } from './gemini-stream.js';
+import {
+  GeminiStreamTranslator,
+  readGeminiEvents,
+  readGeminiRawEvents,
+  readGeminiStream,
+} from './gemini-stream.js';
+import {
+  GEMINI_NATIVE_API,
+  NATIVE_OPERATIONS,
+  readNativeUsage,
+  replaceNativeModel,
+} from './gemini-native.js';
 import {
   convertToGeminiTranscription,
   geminiAudioMimeType,
@@ -61,6 +86,7 @@ const GOOGLE_FILES_PREFIX = `https://generativelanguage.googleapis.com/${GEMINI_
 export class GeminiAdapter implements ProviderAdapter {
   readonly type = 'gemini';
   readonly chatParameters = GEMINI_CHAT_PARAMETERS;
+  readonly nativeApis: ReadonlySet<string> = new Set([GEMINI_NATIVE_API]);
   readonly #id: string;
   readonly #origin: string;
   readonly #pathPrefix: string;
@@ -158,6 +184,42 @@ export class GeminiAdapter implements ProviderAdapter {
       warnings: context.warnings,
     });
     return readGeminiStream(response, translator, context.signal, this.#id, this.#secrets(context));
+  }
+
+  /**
+   * A request of the gateway's Gemini door, passed through (gemini-native.ts): the client's body with
+   * the upstream model in its URL and model fields; a unary answer's bytes unchanged, its usage read;
+   * a stream's events unchanged.
+   */
+  async native(
+    request: NativeRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | NativeStreamResult> {
+    if (request.api !== GEMINI_NATIVE_API || !NATIVE_OPERATIONS.has(request.operation)) {
+      throw new Error(`the Gemini adapter does not pass through ${request.api} ${request.operation}`);
+    }
+    const operation = request.operation as GeminiMethod;
+    const body = replaceNativeModel(request.body, operation, `models/${target.upstreamModel}`);
+    const path = geminiModelPath(this.#pathPrefix, target.upstreamModel, operation);
+    const response = await this.#post(path, body, context);
+    if (request.stream) {
+      expectEventStream(response, this.#id);
+      return {
+        contentType: 'text/event-stream',
+        events: readGeminiRawEvents(response, context.signal, this.#id, this.#secrets(context)),
+        model: target.upstreamModel,
+      };
+    }
+    const bytes = await readBody(response, context.signal, this.#id, MAX_ANSWER_BYTES);
+    const answer = parseJsonObject<Record<string, unknown>>(bytes.toString('utf8'), this.#id);
+    const version = answer['modelVersion'];
+    return {
+      body: bytes,
+      contentType: String(response.headers['content-type'] ?? 'application/json; charset=UTF-8'),
+      usage: readNativeUsage(operation, request.body, answer),
+      model: typeof version === 'string' && version ? version : target.upstreamModel,
+    };
   }
 
   async embeddings(request: EmbeddingsRequest, target: Target, context: CallContext): Promise<UnaryResult> {

@@ -8,7 +8,8 @@
 
 export const GEMINI_API_VERSION = 'v1beta';
 
-export type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'batchEmbedContents';
+export type GeminiMethod =
+  'generateContent' | 'streamGenerateContent' | 'countTokens' | 'embedContent' | 'batchEmbedContents';
 
 /**
  * `/v1beta/models/{model}:{method}`; streams ask for server-sent events. The key never goes in the

@@ -262,6 +262,51 @@ export async function* readGeminiEvents(
   }
 }
 
+// An event whose JSON starts with `"error"`: Google's error object written into the stream.
+const ERROR_EVENT = /^\s*\{\s*"error"\s*:/;
+
+/**
+ * Reads Gemini's event stream for a pass-through: each event's data text as Gemini wrote it, read
+ * only far enough to tell an error event (which is thrown, as the translated stream throws it) from
+ * an answer. Ends only after Gemini closed the stream cleanly; stopping early releases the connection.
+ */
+export async function* readGeminiRawEvents(
+  response: Dispatcher.ResponseData,
+  signal: AbortSignal,
+  provider: string,
+  secrets: (string | undefined)[],
+): AsyncGenerator<{ readonly event: undefined; readonly data: string }, void, undefined> {
+  const stray: string[] = [];
+  let finished = false;
+  try {
+    const source = response.body as AsyncIterable<Buffer>;
+    const events = parseServerSentEvents(source, { onUnknownLine: (line) => stray.push(line) });
+    for await (const event of events) {
+      if (stray.length > 0) throw strayFailure(stray, provider, secrets);
+      if (ERROR_EVENT.test(event.data)) {
+        const wire = parseGeminiError(event.data);
+        if (wire) {
+          throw toGeminiFailure({
+            status: Number(wire.error?.code) || 502,
+            wire,
+            text: event.data,
+            provider,
+            secrets,
+            kind: 'mid_stream',
+          });
+        }
+      }
+      yield { event: undefined, data: event.data };
+    }
+    if (stray.length > 0) throw strayFailure(stray, provider, secrets);
+    finished = true;
+  } catch (error) {
+    throw toUpstreamFailure(error, signal, provider);
+  } finally {
+    if (!finished) response.body.on('error', () => {}).destroy();
+  }
+}
+
 /**
  * Reads Gemini's event stream and yields the translated chunks. Ends only after Gemini closed the
  * stream cleanly; a cut connection, an event that is not JSON, an error event or an error body
