@@ -26,6 +26,8 @@ export interface Usage {
    * `cache_write` price; absent means none.
    */
   cacheWriteTokens?: number;
+  /** The counts are the gateway's estimate: the provider reported none (a server that cannot be asked). */
+  estimated?: boolean;
 }
 
 /** What one call needs besides the request: cancellation, deadline, logging, warnings. */
@@ -75,6 +77,11 @@ export interface StreamEvent {
    * (`stream_options.include_usage`), read so that every request's tokens are counted.
    */
   readonly hidden?: boolean;
+  /**
+   * The usage this event stands for, when the adapter knows more of it than the chunk says (an
+   * estimate, marked `estimated`); absent: the chunk's own `usage`.
+   */
+  readonly usage?: Usage;
 }
 
 /**
@@ -276,9 +283,19 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   readonly type: string;
   /** How people name it (`OpenAI`), for messages and documents. */
   readonly displayName: string;
-  readonly defaultBaseUrl: string;
+  /**
+   * The base URL of an instance that sets none. Absent when there is no such default (a resource of
+   * one's own, or a server a preset names): an instance that can serve must then set one.
+   */
+  readonly defaultBaseUrl?: string;
   /** Whether an instance needs a key to serve (false: a local server, or a provider built into the gateway). */
   readonly requiresApiKey: boolean;
+  /**
+   * What an instance's own settings decide of the keys every instance has, before the descriptor's
+   * defaults: a preset naming a known server gives its base URL, whether it needs a key and the
+   * variable that holds it; a credential other than the key makes the key unnecessary.
+   */
+  instanceDefaults?(settings: Settings): InstanceDefaults;
   /** The environment variables that configure the instance named after the type. */
   readonly variables: readonly ProviderVariable[];
   /** The provider's own instance settings besides the keys every instance has; unknown keys are refused. */
@@ -292,6 +309,14 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   readonly builtin?: boolean;
   /** Builds the adapter of one configured instance (loading the provider's code on first use). */
   create(instance: ProviderInstanceConfig<Settings>, services: ProviderServices): Promise<ProviderAdapter>;
+}
+
+/** What an instance's settings decide of its common keys (`ProviderDescriptor.instanceDefaults`). */
+export interface InstanceDefaults {
+  readonly baseUrl?: string;
+  readonly requiresApiKey?: boolean;
+  /** The environment variable that holds the key of an instance of this kind, read when it sets none. */
+  readonly apiKeyVariable?: string;
 }
 
 /** Types a descriptor by its settings (`Static` of its schema), and erases that type for the manifest's list. */
