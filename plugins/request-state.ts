@@ -88,6 +88,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
           line['completionTokens'] = state.usage.completionTokens;
           if (state.usage.reasoningTokens) line['reasoningTokens'] = state.usage.reasoningTokens;
           if (state.usage.cachedTokens) line['cachedTokens'] = state.usage.cachedTokens;
+          if (state.usage.estimated) line['usageEstimated'] = true;
           line['costUsd'] = costOf(state.deployment?.model, state.usage);
         }
         if (state.cache) line['cache'] = state.cache;

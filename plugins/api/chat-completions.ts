@@ -127,7 +127,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       const frames = writeChatStream(withFirst(started.value.first, started.value.iterator), {
         onEvent(event) {
           if (event.mayCarryUsage !== false && event.chunk.usage)
-            state.usage = usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
+            state.usage = event.usage ?? usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
           recorder?.add(event);
         },
         onComplete() {
