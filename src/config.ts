@@ -552,13 +552,14 @@ function readImpliedKeys(
   for (const [id, instance] of Object.entries(providers)) {
     const descriptor = byType.get(typeof instance['type'] === 'string' ? instance['type'] : id);
     if (instance['apiKey'] || !descriptor?.instanceDefaults) continue;
-    let settings: Record<string, unknown>;
+    let variable: string | undefined;
     try {
-      settings = resolveInstanceSettings(descriptor.settings, id, instance);
+      const settings = resolveInstanceSettings(descriptor.settings, id, instance);
+      const baseUrl = typeof instance['baseUrl'] === 'string' ? instance['baseUrl'] : undefined;
+      variable = descriptor.instanceDefaults(settings, { baseUrl }).apiKeyVariable;
     } catch {
       continue;
     }
-    const variable = descriptor.instanceDefaults(settings).apiKeyVariable;
     if (variable && env[variable]) instance['apiKey'] = env[variable];
   }
 }

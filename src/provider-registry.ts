@@ -14,6 +14,7 @@ import { PROVIDER_INSTANCE_KEYS, type ProviderInstanceOptions } from '../schemas
 import { GatewayError } from './errors.js';
 import { describeOptionValue, describeRule } from './options.js';
 import type {
+  InstanceDefaults,
   ProviderAdapter,
   ProviderDescriptor,
   ProviderHealth,
@@ -97,8 +98,14 @@ export function resolveInstance(
   options: ProviderInstanceOptions,
 ): ResolvedInstance {
   const settings = resolveInstanceSettings(descriptor.settings, id, options as Record<string, unknown>);
-  const implied = descriptor.instanceDefaults?.(settings) ?? {};
   const apiKey = options.apiKey ? options.apiKey : undefined;
+  let implied: InstanceDefaults = {};
+  try {
+    implied =
+      descriptor.instanceDefaults?.(settings, { baseUrl: options.baseUrl || undefined, apiKey }) ?? {};
+  } catch (error) {
+    throw new ProviderConfigError(`Invalid configuration: providers.${id}: ${(error as Error).message}`);
+  }
   const requiresApiKey = options.requiresApiKey ?? implied.requiresApiKey ?? descriptor.requiresApiKey;
   const configured = apiKey !== undefined || requiresApiKey === false;
   const apiKeyVariable = variableOf(descriptor, id, 'apiKey') ?? implied.apiKeyVariable;

@@ -293,9 +293,11 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   /**
    * What an instance's own settings decide of the keys every instance has, before the descriptor's
    * defaults: a preset naming a known server gives its base URL, whether it needs a key and the
-   * variable that holds it; a credential other than the key makes the key unnecessary.
+   * variable that holds it; a credential other than the key makes the key unnecessary. `instance`
+   * is what the instance itself sets of those keys. Throws an Error saying what is wrong of a
+   * combination of settings that cannot work (the registry names the instance).
    */
-  instanceDefaults?(settings: Settings): InstanceDefaults;
+  instanceDefaults?(settings: Settings, instance: InstanceCommonKeys): InstanceDefaults;
   /** The environment variables that configure the instance named after the type. */
   readonly variables: readonly ProviderVariable[];
   /** The provider's own instance settings besides the keys every instance has; unknown keys are refused. */
@@ -309,6 +311,12 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   readonly builtin?: boolean;
   /** Builds the adapter of one configured instance (loading the provider's code on first use). */
   create(instance: ProviderInstanceConfig<Settings>, services: ProviderServices): Promise<ProviderAdapter>;
+}
+
+/** The keys every instance has, as one instance sets them (unset: undefined). */
+export interface InstanceCommonKeys {
+  readonly baseUrl?: string;
+  readonly apiKey?: string;
 }
 
 /** What an instance's settings decide of its common keys (`ProviderDescriptor.instanceDefaults`). */

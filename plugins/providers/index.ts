@@ -11,5 +11,6 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   (await import('./openai/index.js')).default,
   (await import('./gemini/index.js')).default,
   (await import('./anthropic/index.js')).default,
+  (await import('./azure-openai/index.js')).default,
   (await import('./echo/index.js')).default,
 ];

@@ -75,6 +75,21 @@ function makeDeployment(
   };
 }
 
+/**
+ * The catalog entry of an instance's model: its own, else one its provider type ships (a second
+ * instance of a type knows the first one's models, prices included).
+ */
+function catalogEntryOf(
+  catalog: Catalog,
+  instance: ProviderInstance,
+  upstream: string,
+): CatalogModel | undefined {
+  return (
+    catalog.findByUpstream(instance.id, upstream) ??
+    (instance.type === instance.id ? undefined : catalog.findByUpstream(instance.type, upstream))
+  );
+}
+
 /** Keeps a deployment only when its provider is configured and its model serves this kind. */
 function usable(
   deployment: Deployment | undefined,
@@ -112,7 +127,7 @@ function primaryDeployments(
       const upstream = spec.model ?? catalogModel?.upstream ?? name;
       const model =
         context.catalog.get(spec.model ?? name) ??
-        context.catalog.findByUpstream(instance.id, upstream) ??
+        catalogEntryOf(context.catalog, instance, upstream) ??
         catalogModel;
       const deployment = makeDeployment(instance, upstream, model, spec.weight, spec.priority);
       if (usable(deployment, context, dead)) deployments.push(deployment);
@@ -151,7 +166,7 @@ function primaryDeployments(
       const deployment = makeDeployment(
         instance,
         upstream,
-        context.catalog.findByUpstream(instance.id, upstream),
+        catalogEntryOf(context.catalog, instance, upstream),
       );
       return usable(deployment, context, dead) ? [deployment] : [];
     }
