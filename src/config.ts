@@ -382,7 +382,8 @@ function describeConvictError(
   const lines = error.message.split('\n').filter((line) => line.trim().length > 0);
   return lines
     .map((line) => {
-      const match = /^([\w.]+): (.*)$/.exec(line.trim());
+      // Instance ids and provider types may hold hyphens (azure-openai).
+      const match = /^([\w.-]+): (.*)$/.exec(line.trim());
       if (!match) return line;
       const [, path = '', rest = ''] = match;
       const leaf = findLeaf(tree, path);

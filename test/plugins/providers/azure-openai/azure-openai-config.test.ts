@@ -86,7 +86,10 @@ describe('an Azure OpenAI instance', () => {
     );
   });
 
-  it('refuses an unknown URL scheme naming the setting', async () => {
+  it('refuses an unknown URL scheme naming the variable or the setting', async () => {
+    expect(() => providersFrom({ AZURE_OPENAI_PATHS: 'v2' })).toThrow(
+      /^Invalid configuration: AZURE_OPENAI_PATHS \(providers\.azure-openai\.paths\): must be one of .*: value was "v2"$/,
+    );
     await expect(
       ProviderRegistry.build(
         PROVIDERS,
