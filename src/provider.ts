@@ -185,8 +185,32 @@ export interface NativeStreamResult {
   readonly model: string;
 }
 
+/** A model a provider's server says it serves (its model list), as discovered. */
+export interface DiscoveredModel {
+  /** The server's name for it: the upstream model. */
+  readonly id: string;
+  /** Epoch seconds, when the server says. */
+  readonly created?: number;
+  readonly ownedBy?: string;
+  /** Tokens in and out, when the server says (vLLM's `max_model_len`). */
+  readonly contextWindow?: number;
+}
+
+/**
+ * Models found on the provider's own server rather than in the catalog (a local vLLM or Ollama serves
+ * whatever it has loaded): asked at start and every `refreshMs`, listed in /v1/models and callable as
+ * `<instance>/<model>`, and by the model's own name when no other instance serves one by that name.
+ */
+export interface ModelDiscovery {
+  readonly refreshMs: number;
+  /** The models served now; rejects with the upstream's error. */
+  discover(signal: AbortSignal): Promise<DiscoveredModel[]>;
+}
+
 export interface ProviderAdapter {
   readonly type: string;
+  /** Present when the provider's models are discovered from its server. */
+  readonly modelDiscovery?: ModelDiscovery;
   /** APIs besides OpenAI's that this adapter's provider speaks, so a door of that API passes through. */
   readonly nativeApis?: ReadonlySet<string>;
   /**

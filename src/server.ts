@@ -16,9 +16,12 @@ import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
 import { loggerOptions, requestIdFrom } from './logger.js';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from './package-root.js';
 import { summarizeInstances } from './provider-registry.js';
+import type { DiscoveryScheduler } from './model-discovery.js';
 
 export interface BuildServerOptions {
   dispatcher?: Dispatcher;
+  /** When discovered models are asked for again (tests drive it); default timers. */
+  discoveryScheduler?: DiscoveryScheduler;
   /** Where log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream;
 }
@@ -74,7 +77,11 @@ export async function buildServer(
     routerOptions: { ignoreTrailingSlash: false },
   });
   server.server.headersTimeout = config.server.headersTimeout;
-  await server.register(gateway, { ...config.gateway, dispatcher: extra.dispatcher });
+  await server.register(gateway, {
+    ...config.gateway,
+    dispatcher: extra.dispatcher,
+    discoveryScheduler: extra.discoveryScheduler,
+  });
   return server;
 }
 

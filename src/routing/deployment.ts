@@ -49,13 +49,22 @@ export function servesKind(model: CatalogModel, kind: ModelKind): boolean {
   return model.type === kind || model.serves.includes(kind);
 }
 
-/** Models a client can call right now (their provider is configured), for error details and listings. */
+/**
+ * Models a client can call right now (their provider is configured), for error details and listings:
+ * the catalog's, then those discovered on the servers (whose kind is not known).
+ */
 export function availableModels(catalog: Catalog, providers: ProviderLookup, kind?: ModelKind): string[] {
   const configured = new Set(providers.configured().map((instance) => instance.id));
-  return catalog
-    .list()
-    .filter((model) => configured.has(model.provider) && (!kind || servesKind(model, kind)))
-    .map((model) => model.id);
+  return [
+    ...catalog
+      .list()
+      .filter((model) => configured.has(model.provider) && (!kind || servesKind(model, kind)))
+      .map((model) => model.id),
+    ...catalog
+      .discovered()
+      .filter((model) => configured.has(model.provider))
+      .map((model) => model.name),
+  ];
 }
 
 function makeDeployment(
@@ -170,6 +179,19 @@ function primaryDeployments(
       );
       return usable(deployment, context, dead) ? [deployment] : [];
     }
+  }
+  // A model an instance's server said it serves, by its own name when that instance alone serves
+  // one by that name (its `<instance>/<model>` name was settled just above). A name such as
+  // `org/model` whose `org` is no instance is read so.
+  const discovered = context.catalog.findDiscovered(name);
+  const instance = discovered ? context.providers.get(discovered.provider) : undefined;
+  if (discovered && instance) {
+    const deployment = makeDeployment(
+      instance,
+      discovered.id,
+      catalogEntryOf(context.catalog, instance, discovered.id),
+    );
+    return usable(deployment, context, dead) ? [deployment] : [];
   }
   return undefined;
 }
