@@ -12,5 +12,6 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   (await import('./gemini/index.js')).default,
   (await import('./anthropic/index.js')).default,
   (await import('./azure-openai/index.js')).default,
+  (await import('./openai-compatible/index.js')).default,
   (await import('./echo/index.js')).default,
 ];
