@@ -54,6 +54,11 @@ beforeAll(async () => {
         authorityHost: entra.origin,
         deployments: DEPLOYMENTS,
       } as ProviderInstanceOptions;
+      // Two resources behind one name: the first, then the second when it fails.
+      config.gateway.routing.models['smart'] = {
+        deployments: [{ provider: 'azure-openai', model: 'gpt-4o', weight: 1 }],
+        fallbacks: ['azure-v1/gpt-4o'],
+      } as (typeof config.gateway.routing.models)[string];
     },
   });
   const url = await gateway.listen();
@@ -200,6 +205,25 @@ describe('Azure OpenAI through the gateway', () => {
     });
     expect(failure.headers.get('x-gateway-error-code')).toBe('GW_ERR_CONTENT_FILTERED');
     expect(azure.upstream.received()).toHaveLength(1);
+  });
+
+  it('fails over from one resource to another behind one name', async () => {
+    azure.upstream.enqueue('POST', '/openai/deployments/prod-gpt4o/chat/completions', {
+      status: 503,
+      json: {
+        error: {
+          code: 'ServiceUnavailable',
+          message: 'The service is temporarily unable to process your request.',
+        },
+      },
+    });
+    const { response } = await client.chat.completions.create({ model: 'smart', messages }).withResponse();
+    expect(response.headers.get('x-gateway-provider')).toBe('azure-v1');
+    expect(response.headers.get('x-gateway-attempts')).toBe('2');
+    expect(azure.upstream.received().map((request) => request.path)).toEqual([
+      '/openai/deployments/prod-gpt4o/chat/completions',
+      '/openai/v1/chat/completions',
+    ]);
   });
 
   it("passes Azure's own refusals on: a deployment the resource does not have is a 404", async () => {
