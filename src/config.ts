@@ -382,7 +382,7 @@ function describeConvictError(
   const lines = error.message.split('\n').filter((line) => line.trim().length > 0);
   return lines
     .map((line) => {
-      // Instance ids and provider types may hold hyphens (azure-openai).
+      // Instance ids and provider types may hold hyphens.
       const match = /^([\w.-]+): (.*)$/.exec(line.trim());
       if (!match) return line;
       const [, path = '', rest = ''] = match;

@@ -1,6 +1,6 @@
 /**
- * Models found on the providers' own servers (`ProviderAdapter.modelDiscovery`): a local vLLM or
- * Ollama serves whatever it has loaded, so its instance's models are asked of it when the gateway
+ * Models found on the providers' own servers (`ProviderAdapter.modelDiscovery`): a model server of
+ * one's own serves whatever it has loaded, so its instance's models are asked of it when the gateway
  * starts and again every `refreshMs`, and put in the catalog (`Catalog.setDiscovered`), where the
  * router and /v1/models find them. Names no provider.
  *

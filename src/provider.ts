@@ -192,13 +192,13 @@ export interface DiscoveredModel {
   /** Epoch seconds, when the server says. */
   readonly created?: number;
   readonly ownedBy?: string;
-  /** Tokens in and out, when the server says (vLLM's `max_model_len`). */
+  /** Tokens in and out, when the server says. */
   readonly contextWindow?: number;
 }
 
 /**
- * Models found on the provider's own server rather than in the catalog (a local vLLM or Ollama serves
- * whatever it has loaded): asked at start and every `refreshMs`, listed in /v1/models and callable as
+ * Models found on the provider's own server rather than in the catalog (a model server of one's own
+ * serves whatever it has loaded): asked at start and every `refreshMs`, listed in /v1/models and callable as
  * `<instance>/<model>`, and by the model's own name when no other instance serves one by that name.
  */
 export interface ModelDiscovery {
