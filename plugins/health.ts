@@ -107,7 +107,8 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (insta
         id: provider.id,
         type: provider.type,
         configured: provider.configured,
-        baseUrl: new URL(provider.baseUrl).origin,
+        // An instance that cannot serve may have no base URL (its provider has no default).
+        baseUrl: provider.baseUrl ? new URL(provider.baseUrl).origin : '',
         lastError: provider.health.lastError,
         lastSuccessAt: provider.health.lastSuccessAt,
       })),

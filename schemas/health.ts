@@ -28,7 +28,7 @@ export const DetailedHealthSchema = Type.Object(
           id: Type.String(),
           type: Type.String(),
           configured: Type.Boolean(),
-          baseUrl: Type.String({ description: 'Origin only' }),
+          baseUrl: Type.String({ description: "Origin only; '' for an instance without one" }),
           lastError: Type.Union([
             Type.Null(),
             Type.Object({

@@ -16,6 +16,7 @@ import { inspectBody } from './inspect-body.js';
 import { GatewayOptionsError, resolveGatewayOptions } from './options.js';
 import { RemoteMedia } from './remote-media.js';
 import { createUpstreamAgent } from './upstream.js';
+import type { DiscoveryScheduler } from './model-discovery.js';
 import { createSerializerCompiler, createValidatorCompiler } from './validation.js';
 import './route-config.js';
 import { requestStatePlugin } from '../plugins/request-state.js';
@@ -30,6 +31,7 @@ import { concurrencyPlugin } from '../plugins/concurrency.js';
 import { usagePlugin } from '../plugins/usage.js';
 import { providerRegistryPlugin } from '../plugins/provider-registry.js';
 import { routingPlugin } from '../plugins/routing.js';
+import { modelDiscoveryPlugin } from '../plugins/model-discovery.js';
 import { metricsPlugin } from '../plugins/metrics.js';
 import { healthRoutes } from '../plugins/health.js';
 import { discoveryRoutes } from '../plugins/api/discovery.js';
@@ -47,6 +49,8 @@ import { metricsRoutes } from '../plugins/api/metrics.js';
 export interface GatewayPluginOptions extends GatewayOptionsInput {
   /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
   dispatcher?: Dispatcher;
+  /** When the models found on providers' servers are asked for again; by default timers. */
+  discoveryScheduler?: DiscoveryScheduler;
 }
 
 export { GatewayOptionsError, resolveGatewayOptions };
@@ -55,7 +59,7 @@ export { GatewayOptionsError, resolveGatewayOptions };
 const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
 
 export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify, pluginOptions) => {
-  const { dispatcher: injectedDispatcher, ...input } = pluginOptions;
+  const { dispatcher: injectedDispatcher, discoveryScheduler, ...input } = pluginOptions;
   const gatewayInput = Object.fromEntries(
     Object.entries(input).filter(([key]) => !FASTIFY_REGISTER_KEYS.has(key)),
   ) as GatewayOptionsInput;
@@ -144,6 +148,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     services: { dispatcher, media, unsupportedParameters: options.unsupportedParameters },
   });
   await fastify.register(routingPlugin, { catalog, routing: options.routing });
+  await fastify.register(modelDiscoveryPlugin, { scheduler: discoveryScheduler });
   await fastify.register(metricsPlugin);
 
   // ---- routes ------------------------------------------------------------------------------------

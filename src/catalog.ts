@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { CatalogModelSchema, type Capability, type CatalogModel } from '../schemas/catalog.js';
-import type { ProviderDescriptor, Usage } from './provider.js';
+import type { DiscoveredModel, ProviderDescriptor, Usage } from './provider.js';
 
 export type { CatalogModel, Capability };
 
@@ -36,14 +36,66 @@ export function loadShippedCatalog(descriptors: readonly ProviderDescriptor[]): 
   });
 }
 
+/** A model an instance's server serves, as the catalog holds it: named `<instance>/<model>`. */
+export interface DiscoveredEntry extends DiscoveredModel {
+  /** The instance that serves it. */
+  readonly provider: string;
+  /** `<instance>/<model>`: the name it is listed by. */
+  readonly name: string;
+}
+
 export class Catalog {
   readonly #models = new Map<string, CatalogModel>();
+  /** Discovered models by instance, replaced whole at each discovery. */
+  readonly #discovered = new Map<string, readonly DiscoveredEntry[]>();
+  /** Discovered models by `<instance>/<model>`, and by model name (several when several serve it). */
+  #discoveredByName = new Map<string, DiscoveredEntry>();
+  #discoveredByModel = new Map<string, DiscoveredEntry[]>();
 
   constructor(entries: readonly unknown[]) {
     for (const raw of entries) {
       const entry = normalizeCatalogEntry(raw);
       this.#models.set(entry.id, entry);
     }
+  }
+
+  /** Replaces what is known of the models an instance's server serves. */
+  setDiscovered(provider: string, models: readonly DiscoveredModel[]): void {
+    const seen = new Set<string>();
+    const entries: DiscoveredEntry[] = [];
+    for (const model of models) {
+      if (seen.has(model.id)) continue;
+      seen.add(model.id);
+      entries.push(Object.freeze({ ...model, provider, name: `${provider}/${model.id}` }));
+    }
+    this.#discovered.set(provider, Object.freeze(entries));
+    // Rebuilt rather than patched: a refresh is rare, a lookup is per request.
+    const byName = new Map<string, DiscoveredEntry>();
+    const byModel = new Map<string, DiscoveredEntry[]>();
+    for (const list of this.#discovered.values()) {
+      for (const entry of list) {
+        byName.set(entry.name, entry);
+        byModel.set(entry.id, [...(byModel.get(entry.id) ?? []), entry]);
+      }
+    }
+    this.#discoveredByName = byName;
+    this.#discoveredByModel = byModel;
+  }
+
+  /** Every discovered model, by instance in the order they were discovered. */
+  discovered(): DiscoveredEntry[] {
+    return [...this.#discovered.values()].flat();
+  }
+
+  /**
+   * The discovered model a name means: `<instance>/<model>`, or the model's own name when one
+   * instance only serves a model by that name.
+   */
+  findDiscovered(name: string): DiscoveredEntry | undefined {
+    const named = this.#discoveredByName.get(name);
+    if (named) return named;
+    const serving = this.#discoveredByModel.get(name);
+    return serving?.length === 1 ? serving[0] : undefined;
   }
 
   get(id: string): CatalogModel | undefined {

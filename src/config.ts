@@ -29,6 +29,7 @@ import { PROVIDERS } from '../plugins/providers/index.js';
 import { loadShippedCatalog } from './catalog.js';
 import { GatewayOptionsError, checkGatewayOptions } from './options.js';
 import type { ProviderDescriptor } from './provider.js';
+import { resolveInstanceSettings } from './provider-registry.js';
 import { decryptSecret, isEncryptedSecret, parseMasterKey } from './secrets.js';
 
 export { ENVIRONMENTS };
@@ -284,7 +285,11 @@ function providerTree(descriptors: readonly ProviderDescriptor[]): ConvictTree {
       const common = (ProviderInstanceOptionsSchema.properties as Record<string, TSchema>)[variable.setting];
       let leaf: ConvictLeaf | undefined;
       if (variable.setting === 'baseUrl') {
-        leaf = { doc: variable.doc, format: urlFormat(), default: descriptor.defaultBaseUrl };
+        // A provider without a default base URL (a resource of one's own) reads '' as unset.
+        leaf =
+          descriptor.defaultBaseUrl === undefined
+            ? { doc: variable.doc, format: optionalUrlFormat(), default: '' }
+            : { doc: variable.doc, format: urlFormat(), default: descriptor.defaultBaseUrl };
       } else if (common) {
         leaf = leafOf(common, commonDefaults[variable.setting]);
       } else {
@@ -377,7 +382,8 @@ function describeConvictError(
   const lines = error.message.split('\n').filter((line) => line.trim().length > 0);
   return lines
     .map((line) => {
-      const match = /^([\w.]+): (.*)$/.exec(line.trim());
+      // Instance ids and provider types may hold hyphens.
+      const match = /^([\w.-]+): (.*)$/.exec(line.trim());
       if (!match) return line;
       const [, path = '', rest = ''] = match;
       const leaf = findLeaf(tree, path);
@@ -534,6 +540,31 @@ function decryptProviderSecrets(
   }
 }
 
+/**
+ * The key of an instance that sets none, from the variable its settings name (a preset of a hosted
+ * server names its key's usual variable: an instance of it needs no `apiKey` in the file). An
+ * instance whose settings are wrong is left as it is: building it reports them.
+ */
+function readImpliedKeys(
+  providers: Record<string, Record<string, unknown>>,
+  env: Record<string, string | undefined>,
+): void {
+  const byType = new Map(PROVIDERS.map((descriptor) => [descriptor.type, descriptor]));
+  for (const [id, instance] of Object.entries(providers)) {
+    const descriptor = byType.get(typeof instance['type'] === 'string' ? instance['type'] : id);
+    if (instance['apiKey'] || !descriptor?.instanceDefaults) continue;
+    let variable: string | undefined;
+    try {
+      const settings = resolveInstanceSettings(descriptor.settings, id, instance);
+      const baseUrl = typeof instance['baseUrl'] === 'string' ? instance['baseUrl'] : undefined;
+      variable = descriptor.instanceDefaults(settings, { baseUrl }).apiKeyVariable;
+    } catch {
+      continue;
+    }
+    if (variable && env[variable]) instance['apiKey'] = env[variable];
+  }
+}
+
 export interface LoadConfigInput {
   /** The process environment (or a test's stand-in). */
   env: Record<string, string | undefined>;
@@ -590,9 +621,12 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
   for (const [path, value] of openValues) if (value !== undefined) putAt(gatewayValues, path, value);
   const providers: Record<string, Record<string, unknown>> = structuredClone(rest);
   for (const [id, settings] of Object.entries(loadedProviders as Record<string, Record<string, unknown>>)) {
-    providers[id] = { ...providers[id], ...settings };
+    // A variable left empty is a setting left unset (its default, or what the instance's preset says).
+    const set = Object.entries(settings).filter(([, value]) => value !== '');
+    providers[id] = { ...providers[id], ...Object.fromEntries(set) };
   }
   decryptProviderSecrets(providers, masterKey as string);
+  readImpliedKeys(providers, env);
   gatewayValues['providers'] = providers;
   gatewayValues['models'] = mergeModels(loadShippedCatalog(PROVIDERS), fileModels);
 

@@ -10,13 +10,18 @@ export const REDACTED_PATHS = [
   'req.headers["x-api-key"]',
   'req.headers["x-goog-api-key"]',
   'req.headers["x-provider-api-key"]',
+  'req.headers["api-key"]',
   'req.headers.cookie',
   'headers.authorization',
   'headers["x-api-key"]',
   'headers["x-goog-api-key"]',
   'headers["x-provider-api-key"]',
+  'headers["api-key"]',
   'apiKey',
   'api_key',
+  'clientSecret',
+  'client_secret',
+  'access_token',
 ];
 
 export function loggerOptions(level: string): Exclude<FastifyServerOptions['logger'], boolean | undefined> {

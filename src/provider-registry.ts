@@ -15,6 +15,7 @@ import { GatewayError } from './errors.js';
 import { describeOptionValue, describeRule } from './options.js';
 import {
   configurationHint,
+  type InstanceDefaults,
   type ProviderAdapter,
   type ProviderDescriptor,
   type ProviderHealth,
@@ -69,6 +70,60 @@ function checkBaseUrl(id: string, value: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+/** The variable of the instance named after a type that fills one of its settings, if declared. */
+function variableOf(descriptor: ProviderDescriptor, id: string, setting: string): string | undefined {
+  if (id !== descriptor.type) return undefined;
+  return descriptor.variables.find((variable) => variable.setting === setting)?.name;
+}
+
+/** One instance as its options and its provider decide it, before its adapter is built. */
+export interface ResolvedInstance {
+  readonly settings: Record<string, unknown>;
+  /** Checked http(s); '' when the instance cannot serve and names none. */
+  readonly baseUrl: string;
+  readonly apiKey: string | undefined;
+  readonly configured: boolean;
+  /** The variable that holds its key, for messages that say what to set. */
+  readonly apiKeyVariable: string | undefined;
+}
+
+/**
+ * Settles an instance: its settings checked against its provider's schema, then its base URL and
+ * whether it can serve, from its own options first, then what its settings imply (a preset, a
+ * credential other than the key), then the provider's defaults. Fails with a ProviderConfigError
+ * naming the first wrong setting, or a missing base URL of an instance that could serve.
+ */
+export function resolveInstance(
+  descriptor: ProviderDescriptor,
+  id: string,
+  options: ProviderInstanceOptions,
+): ResolvedInstance {
+  const settings = resolveInstanceSettings(descriptor.settings, id, options as Record<string, unknown>);
+  const apiKey = options.apiKey ? options.apiKey : undefined;
+  let implied: InstanceDefaults = {};
+  try {
+    implied =
+      descriptor.instanceDefaults?.(settings, { baseUrl: options.baseUrl || undefined, apiKey }) ?? {};
+  } catch (error) {
+    throw new ProviderConfigError(`Invalid configuration: providers.${id}: ${(error as Error).message}`);
+  }
+  const requiresApiKey = options.requiresApiKey ?? implied.requiresApiKey ?? descriptor.requiresApiKey;
+  const configured = apiKey !== undefined || requiresApiKey === false;
+  const apiKeyVariable = variableOf(descriptor, id, 'apiKey') ?? implied.apiKeyVariable;
+  const baseUrl = options.baseUrl || implied.baseUrl || descriptor.defaultBaseUrl;
+  if (!baseUrl) {
+    if (configured) {
+      const variable = variableOf(descriptor, id, 'baseUrl');
+      throw new ProviderConfigError(
+        `Invalid configuration: providers.${id}.baseUrl: ${descriptor.displayName} has no default base URL: ` +
+          `set ${variable ? `${variable} or ` : ''}providers.${id}.baseUrl`,
+      );
+    }
+    return { settings, baseUrl: '', apiKey, configured, apiKeyVariable };
+  }
+  return { settings, baseUrl: checkBaseUrl(id, baseUrl), apiKey, configured, apiKeyVariable };
+}
+
 /** The adapter of an instance that lacks its key: never called by the router, which skips it. */
 function unconfiguredAdapter(type: string, id: string, variable: string | undefined): ProviderAdapter {
   const refuse = (): never => {
@@ -100,19 +155,14 @@ export function summarizeInstances(
   return Object.entries(all).flatMap(([id, instance]) => {
     const descriptor = byType.get(instance.type ?? id);
     if (!descriptor || instance.enabled === false) return [];
-    const requiresApiKey = instance.requiresApiKey ?? descriptor.requiresApiKey;
-    const configured =
-      Boolean(instance.apiKey) ||
-      requiresApiKey === false ||
-      descriptor.hasCredentials?.(instance as Record<string, unknown>) === true;
-    return [
-      {
-        id,
-        type: descriptor.type,
-        configured,
-        builtin: descriptor.builtin === true,
-      },
-    ];
+    let configured: boolean;
+    try {
+      configured = resolveInstance(descriptor, id, instance).configured;
+    } catch {
+      // A wrong setting stops the start when the registry is built, with its message.
+      configured = false;
+    }
+    return [{ id, type: descriptor.type, configured, builtin: descriptor.builtin === true }];
   });
 }
 
@@ -155,17 +205,11 @@ export class ProviderRegistry {
             `(known: ${[...byType.keys()].join(', ')})`,
         );
       }
-      const baseUrl = checkBaseUrl(id, instance.baseUrl ?? descriptor.defaultBaseUrl);
-      const settings = resolveInstanceSettings(descriptor.settings, id, instance as Record<string, unknown>);
-      const apiKey = instance.apiKey ? instance.apiKey : undefined;
-      const configured =
-        apiKey !== undefined ||
-        (instance.requiresApiKey ?? descriptor.requiresApiKey) === false ||
-        descriptor.hasCredentials?.(settings) === true;
-      const apiKeyVariable =
-        id === type
-          ? descriptor.variables.find((variable) => variable.setting === 'apiKey')?.name
-          : undefined;
+      const { settings, baseUrl, apiKey, configured, apiKeyVariable } = resolveInstance(
+        descriptor,
+        id,
+        instance,
+      );
       const adapter = configured
         ? await descriptor.create({ id, type, baseUrl, apiKey, settings }, services)
         : unconfiguredAdapter(

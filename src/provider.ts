@@ -26,7 +26,10 @@ export interface Usage {
    * `cache_write` price; absent means none.
    */
   cacheWriteTokens?: number;
-  /** The figures are the gateway's estimate (a stream cut before its provider reported usage). */
+  /**
+   * The counts are the gateway's estimate: the provider reported none (a stream cut before its usage
+   * came, a server that cannot be asked for it).
+   */
   estimated?: boolean;
   /** Characters of text spoken (speech is priced by them). */
   characters?: number;
@@ -81,6 +84,11 @@ export interface StreamEvent {
    * (`stream_options.include_usage`), read so that every request's tokens are counted.
    */
   readonly hidden?: boolean;
+  /**
+   * The usage this event stands for, when the adapter knows more of it than the chunk says (an
+   * estimate, marked `estimated`); absent: the chunk's own `usage`.
+   */
+  readonly usage?: Usage;
 }
 
 /**
@@ -184,8 +192,32 @@ export interface NativeStreamResult {
   readonly model: string;
 }
 
+/** A model a provider's server says it serves (its model list), as discovered. */
+export interface DiscoveredModel {
+  /** The server's name for it: the upstream model. */
+  readonly id: string;
+  /** Epoch seconds, when the server says. */
+  readonly created?: number;
+  readonly ownedBy?: string;
+  /** Tokens in and out, when the server says. */
+  readonly contextWindow?: number;
+}
+
+/**
+ * Models found on the provider's own server rather than in the catalog (a model server of one's own
+ * serves whatever it has loaded): asked at start and every `refreshMs`, listed in /v1/models and callable as
+ * `<instance>/<model>`, and by the model's own name when no other instance serves one by that name.
+ */
+export interface ModelDiscovery {
+  readonly refreshMs: number;
+  /** The models served now; rejects with the upstream's error. */
+  discover(signal: AbortSignal): Promise<DiscoveredModel[]>;
+}
+
 export interface ProviderAdapter {
   readonly type: string;
+  /** Present when the provider's models are discovered from its server. */
+  readonly modelDiscovery?: ModelDiscovery;
   /** APIs besides OpenAI's that this adapter's provider speaks, so a door of that API passes through. */
   readonly nativeApis?: ReadonlySet<string>;
   /**
@@ -282,16 +314,21 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   readonly type: string;
   /** How people name it (`OpenAI`), for messages and documents. */
   readonly displayName: string;
-  readonly defaultBaseUrl: string;
+  /**
+   * The base URL of an instance that sets none. Absent when there is no such default (a resource of
+   * one's own, or a server a preset names): an instance that can serve must then set one.
+   */
+  readonly defaultBaseUrl?: string;
   /** Whether an instance needs a key to serve (false: a local server, or a provider built into the gateway). */
   readonly requiresApiKey: boolean;
   /**
-   * Whether an instance without `apiKey` still has what it needs to serve, for a provider that
-   * authenticates otherwise (a cloud's signed requests or service accounts): given the instance's
-   * own settings as configured (possibly incomplete, defaults not filled). Absent: the key alone
-   * decides.
+   * What an instance's own settings decide of the keys every instance has, before the descriptor's
+   * defaults: a preset naming a known server gives its base URL, whether it needs a key and the
+   * variable that holds it; a credential other than the key makes the key unnecessary. `instance`
+   * is what the instance itself sets of those keys. Throws an Error saying what is wrong of a
+   * combination of settings that cannot work (the registry names the instance).
    */
-  hasCredentials?(settings: Readonly<Partial<Settings>>): boolean;
+  instanceDefaults?(settings: Settings, instance: InstanceCommonKeys): InstanceDefaults;
   /**
    * What to set to configure the instance named after the type, when it is more than its key
    * variable (`AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or …`): named when one of its models is
@@ -311,6 +348,20 @@ export interface ProviderDescriptor<Settings = Record<string, unknown>> {
   readonly builtin?: boolean;
   /** Builds the adapter of one configured instance (loading the provider's code on first use). */
   create(instance: ProviderInstanceConfig<Settings>, services: ProviderServices): Promise<ProviderAdapter>;
+}
+
+/** The keys every instance has, as one instance sets them (unset: undefined). */
+export interface InstanceCommonKeys {
+  readonly baseUrl?: string;
+  readonly apiKey?: string;
+}
+
+/** What an instance's settings decide of its common keys (`ProviderDescriptor.instanceDefaults`). */
+export interface InstanceDefaults {
+  readonly baseUrl?: string;
+  readonly requiresApiKey?: boolean;
+  /** The environment variable that holds the key of an instance of this kind, read when it sets none. */
+  readonly apiKeyVariable?: string;
 }
 
 /** What configures the instance a provider's environment sets up: `configuredBy`, else its key variable. */

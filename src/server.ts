@@ -17,9 +17,12 @@ import { loggerOptions, requestIdFrom } from './logger.js';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from './package-root.js';
 import { configurationHint } from './provider.js';
 import { summarizeInstances } from './provider-registry.js';
+import type { DiscoveryScheduler } from './model-discovery.js';
 
 export interface BuildServerOptions {
   dispatcher?: Dispatcher;
+  /** When discovered models are asked for again (tests drive it); default timers. */
+  discoveryScheduler?: DiscoveryScheduler;
   /** Where log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream;
 }
@@ -75,7 +78,11 @@ export async function buildServer(
     routerOptions: { ignoreTrailingSlash: false },
   });
   server.server.headersTimeout = config.server.headersTimeout;
-  await server.register(gateway, { ...config.gateway, dispatcher: extra.dispatcher });
+  await server.register(gateway, {
+    ...config.gateway,
+    dispatcher: extra.dispatcher,
+    discoveryScheduler: extra.discoveryScheduler,
+  });
   return server;
 }
 

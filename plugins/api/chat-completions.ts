@@ -134,7 +134,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       const frames = writeChatStream(withFirst(started.value.first, started.value.iterator), {
         onEvent(event) {
           if (event.mayCarryUsage !== false && event.chunk.usage)
-            state.usage = usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
+            state.usage = event.usage ?? usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
           else if (!event.hidden) state.streamedCharacters += streamedCharacters(event);
           recorder?.add(event);
         },

@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { commonErrorResponses } from '../../schemas/common.js';
 import { ModelListQuerySchema, type ModelObject } from '../../schemas/models.js';
-import type { CatalogModel } from '../../src/catalog.js';
+import type { Catalog, CatalogModel, DiscoveredEntry } from '../../src/catalog.js';
 import { GatewayError } from '../../src/errors.js';
 import { convertToModelInfo, convertToModelPage } from './anthropic-messages/convert-model-list.js';
 import { availableModels } from '../../src/routing/deployment.js';
@@ -32,6 +32,27 @@ function toModelObject(model: CatalogModel, available: boolean): ModelObject {
   if (model.context_window !== undefined) object.context_window = model.context_window;
   if (model.max_output_tokens !== undefined) object.max_output_tokens = model.max_output_tokens;
   return object;
+}
+
+/** A model an instance's server said it serves: what the server said of it, nothing more. */
+function toDiscoveredObject(model: DiscoveredEntry): ModelObject {
+  const object: ModelObject = {
+    id: model.name,
+    object: 'model',
+    created: model.created ?? 0,
+    owned_by: model.ownedBy ?? model.provider,
+    provider: model.provider,
+    available: true,
+  };
+  if (model.contextWindow !== undefined) object.context_window = model.contextWindow;
+  return object;
+}
+
+/** Discovered models of configured instances, but for those a catalog entry already lists. */
+function listedDiscovered(catalog: Catalog, configured: ReadonlySet<string>): DiscoveredEntry[] {
+  return catalog
+    .discovered()
+    .filter((model) => configured.has(model.provider) && !catalog.findByUpstream(model.provider, model.id));
 }
 
 /** An alias or group, listed like a model, with what it maps to. */
@@ -75,7 +96,10 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
         .routes()
         .filter((route) => allows(route.name))
         .map(toRouteObject);
-      const data = [...routes, ...models];
+      const discovered = listedDiscovered(fastify.gatewayCatalog, configured)
+        .filter((model) => allows(model.name))
+        .map(toDiscoveredObject);
+      const data = [...routes, ...models, ...discovered];
       if (request.headers['anthropic-version'] !== undefined) return convertToModelPage(data, request.query);
       return { object: 'list' as const, data };
     },
@@ -101,6 +125,12 @@ export const modelsRoutes: FastifyPluginAsync = async (instance) => {
       if (route) return messagesShape ? convertToModelInfo(toRouteObject(route)) : toRouteObject(route);
       const model = allowed ? fastify.gatewayCatalog.get(id) : undefined;
       const configured = model ? fastify.gatewayProviders.get(model.provider)?.configured === true : false;
+      const discovered = allowed && !model ? fastify.gatewayCatalog.findDiscovered(id) : undefined;
+      if (discovered && fastify.gatewayProviders.get(discovered.provider)?.configured === true) {
+        return messagesShape
+          ? convertToModelInfo(toDiscoveredObject(discovered))
+          : toDiscoveredObject(discovered);
+      }
       if (!model) {
         throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', {
           message: `The model '${id}' does not exist on this gateway.`,

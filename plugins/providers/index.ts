@@ -13,5 +13,7 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   (await import('./anthropic/index.js')).default,
   (await import('./bedrock/index.js')).default,
   (await import('./vertex/index.js')).default,
+  (await import('./azure-openai/index.js')).default,
+  (await import('./openai-compatible/index.js')).default,
   (await import('./echo/index.js')).default,
 ];

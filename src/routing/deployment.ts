@@ -49,13 +49,22 @@ export function servesKind(model: CatalogModel, kind: ModelKind): boolean {
   return model.type === kind || model.serves.includes(kind);
 }
 
-/** Models a client can call right now (their provider is configured), for error details and listings. */
+/**
+ * Models a client can call right now (their provider is configured), for error details and listings:
+ * the catalog's, then those discovered on the servers (whose kind is not known).
+ */
 export function availableModels(catalog: Catalog, providers: ProviderLookup, kind?: ModelKind): string[] {
   const configured = new Set(providers.configured().map((instance) => instance.id));
-  return catalog
-    .list()
-    .filter((model) => configured.has(model.provider) && (!kind || servesKind(model, kind)))
-    .map((model) => model.id);
+  return [
+    ...catalog
+      .list()
+      .filter((model) => configured.has(model.provider) && (!kind || servesKind(model, kind)))
+      .map((model) => model.id),
+    ...catalog
+      .discovered()
+      .filter((model) => configured.has(model.provider))
+      .map((model) => model.name),
+  ];
 }
 
 function makeDeployment(
@@ -73,6 +82,21 @@ function makeDeployment(
     weight,
     priority,
   };
+}
+
+/**
+ * The catalog entry of an instance's model: its own, else one its provider type ships (a second
+ * instance of a type knows the first one's models, prices included).
+ */
+function catalogEntryOf(
+  catalog: Catalog,
+  instance: ProviderInstance,
+  upstream: string,
+): CatalogModel | undefined {
+  return (
+    catalog.findByUpstream(instance.id, upstream) ??
+    (instance.type === instance.id ? undefined : catalog.findByUpstream(instance.type, upstream))
+  );
 }
 
 /** Keeps a deployment only when its provider is configured and its model serves this kind. */
@@ -112,7 +136,7 @@ function primaryDeployments(
       const upstream = spec.model ?? catalogModel?.upstream ?? name;
       const model =
         context.catalog.get(spec.model ?? name) ??
-        context.catalog.findByUpstream(instance.id, upstream) ??
+        catalogEntryOf(context.catalog, instance, upstream) ??
         catalogModel;
       const deployment = makeDeployment(instance, upstream, model, spec.weight, spec.priority);
       if (usable(deployment, context, dead)) deployments.push(deployment);
@@ -151,10 +175,23 @@ function primaryDeployments(
       const deployment = makeDeployment(
         instance,
         upstream,
-        context.catalog.findByUpstream(instance.id, upstream),
+        catalogEntryOf(context.catalog, instance, upstream),
       );
       return usable(deployment, context, dead) ? [deployment] : [];
     }
+  }
+  // A model an instance's server said it serves, by its own name when that instance alone serves
+  // one by that name (its `<instance>/<model>` name was settled just above). A name such as
+  // `org/model` whose `org` is no instance is read so.
+  const discovered = context.catalog.findDiscovered(name);
+  const instance = discovered ? context.providers.get(discovered.provider) : undefined;
+  if (discovered && instance) {
+    const deployment = makeDeployment(
+      instance,
+      discovered.id,
+      catalogEntryOf(context.catalog, instance, discovered.id),
+    );
+    return usable(deployment, context, dead) ? [deployment] : [];
   }
   return undefined;
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { loadConfig, type LoadedConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
+import type { DiscoveryScheduler } from '../../src/model-discovery.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { join } from 'node:path';
 
@@ -40,6 +41,8 @@ export class LogCapture extends Writable {
 export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   dispatcher?: Dispatcher;
+  /** Drives the refreshes of discovered models (test/helpers/manual-scheduler.ts). */
+  discoveryScheduler?: DiscoveryScheduler;
   /** Edits applied to the loaded configuration before the server is built. */
   configure?: (config: LoadedConfig) => void;
 }
@@ -61,7 +64,11 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   options.configure?.(config);
   const logs = new LogCapture();
-  const app = await buildServer(config, { dispatcher: options.dispatcher, logStream: logs });
+  const app = await buildServer(config, {
+    dispatcher: options.dispatcher,
+    discoveryScheduler: options.discoveryScheduler,
+    logStream: logs,
+  });
   await app.ready();
   const testApp: TestApp = {
     app,

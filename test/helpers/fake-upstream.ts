@@ -52,6 +52,7 @@ export class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
   readonly #routes = new Map<string, Responder>();
   readonly #queues = new Map<string, ScriptedResponse[]>();
+  #fallback: Responder | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #server: Server;
   /** Connections opened by the gateway, to check keep-alive reuse. */
@@ -88,6 +89,12 @@ export class FakeUpstream {
   /** The default answer for `METHOD /path` (path without query). */
   route(method: string, path: string, responder: Responder): this {
     this.#routes.set(`${method} ${path}`, responder);
+    return this;
+  }
+
+  /** The answer to a request no route or queue matches (by default a 404 naming it). */
+  otherwise(responder: Responder): this {
+    this.#fallback = responder;
     return this;
   }
 
@@ -162,6 +169,7 @@ export class FakeUpstream {
     let script: ScriptedResponse;
     if (queued) script = queued;
     else if (responder) script = await responder(recorded);
+    else if (this.#fallback) script = await this.#fallback(recorded);
     else
       script = {
         status: 404,

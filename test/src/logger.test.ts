@@ -30,11 +30,23 @@ describe('logger options', () => {
         'x-api-key': 'secret-2',
         'x-goog-api-key': 'secret-3',
         'x-provider-api-key': 'secret-4',
+        'api-key': 'secret-8',
       },
       apiKey: 'secret-5',
+      clientSecret: 'secret-9',
+      access_token: 'secret-10',
     });
     const text = lines.join('');
-    for (const secret of ['secret-1', 'secret-2', 'secret-3', 'secret-4', 'secret-5'])
+    for (const secret of [
+      'secret-1',
+      'secret-2',
+      'secret-3',
+      'secret-4',
+      'secret-5',
+      'secret-8',
+      'secret-9',
+      'secret-10',
+    ])
       expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');
   });

@@ -14,7 +14,8 @@ export default defineProvider<BedrockSettings>({
   displayName: 'Amazon Bedrock',
   defaultBaseUrl: DEFAULT_BEDROCK_BASE_URL,
   requiresApiKey: true,
-  hasCredentials: hasSigningKeys,
+  // Signed requests (or a service account) need no key: such an instance serves without one.
+  instanceDefaults: (settings) => ({ requiresApiKey: !hasSigningKeys(settings) }),
   configuredBy: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_BEARER_TOKEN_BEDROCK',
   variables: [
     {

@@ -23,7 +23,7 @@ export default defineProvider<OpenAISettings>({
   settings: OpenAISettingsSchema,
   catalog: new URL('./models.yaml', import.meta.url),
   async create(instance, services) {
-    const { OpenAIAdapter } = await import('./openai-adapter.js');
-    return new OpenAIAdapter(instance, services);
+    const { createOpenAIAdapter } = await import('./openai-adapter.js');
+    return createOpenAIAdapter(instance, services);
   },
 });

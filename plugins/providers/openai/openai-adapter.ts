@@ -32,24 +32,22 @@ import {
   type ChatUsageWire,
   type ResponsesUsageWire,
 } from '../../../src/provider-toolkit.js';
-import { UpstreamFailure, originOf, readBody, relayBody, sendUpstream } from '../../../src/upstream.js';
+import { chatRequirements } from '../../../src/routing/requirements.js';
+import { UpstreamFailure, readBody, relayBody, sendUpstream } from '../../../src/upstream.js';
+import { SPEECH_CONTENT_TYPES, peekModelAndUsage, type OpenAIModelListWire } from './openai-api.js';
 import {
-  OPENAI_CHAT_PATH,
-  OPENAI_EMBEDDINGS_PATH,
-  OPENAI_RESPONSES_PATH,
-  OPENAI_SPEECH_PATH,
-  OPENAI_TRANSCRIPTIONS_PATH,
-  OPENAI_TRANSLATIONS_PATH,
-  SPEECH_CONTENT_TYPES,
-  buildOpenAIHeaders,
-  peekModelAndUsage,
-} from './openai-api.js';
+  BearerEndpoint,
+  type AuthorizeContext,
+  type OpenAICall,
+  type OpenAIEndpoint,
+} from './openai-endpoint.js';
 import type { OpenAISettings } from './openai-options.js';
 import { convertToOpenAIRequest } from './convert-to-openai-request.js';
 import { convertToOpenAIForm } from './convert-to-openai-form.js';
 import { RESPONSES_CHAT_PARAMETERS, convertToResponsesRequest } from './convert-to-responses-request.js';
 import { convertResponsesResponse, type ResponsesResponseWire } from './convert-responses-response.js';
-import { readOpenAIError } from './openai-error.js';
+import { estimateStreamUsage } from './estimate-stream-usage.js';
+import { readOpenAIError, type OpenAIErrorAnswer } from './openai-error.js';
 import { readOpenAIStream } from './openai-stream.js';
 import { convertResponsesStream, readResponsesStream } from './responses-stream.js';
 
@@ -65,63 +63,98 @@ function isNotServedByResponses(error: unknown): boolean {
   return status === 400 && (error.param === 'model' || NOT_SERVED_CODES.has(error.code ?? ''));
 }
 
+/** What an OpenAI-type adapter is built from: what differs between the providers that speak OpenAI's API. */
+export interface OpenAIAdapterInit {
+  readonly id: string;
+  /** The provider type: `openai`, or that of a provider built on this adapter. */
+  readonly type: string;
+  readonly endpoint: OpenAIEndpoint;
+  /** Serve catalog models marked `api: responses` through /v1/responses (chat completions translated). */
+  readonly useResponsesApi: boolean;
+  /**
+   * Whether the upstream accepts `stream_options`. When it does not, streams go without it and their
+   * usage is the server's own usage chunk if it sends one, else estimated (estimate-stream-usage.ts).
+   */
+  readonly streamOptions?: boolean;
+  /** The name the upstream knows a target's model by (an Azure deployment); default `upstreamModel`. */
+  readonly upstreamModel?: (target: Target) => string;
+  /** Reads an error answer (a provider's own refusals); default OpenAI's reading. */
+  readonly convertError?: (answer: OpenAIErrorAnswer) => UpstreamFailure;
+}
+
+/** The adapter of an `openai` instance: OpenAI's URLs and bearer key, its organization and project. */
+export function createOpenAIAdapter(
+  config: ProviderInstanceConfig<OpenAISettings>,
+  services: Pick<ProviderServices, 'dispatcher'>,
+): OpenAIAdapter {
+  const { organization, project, useResponsesApi } = config.settings;
+  return new OpenAIAdapter(
+    {
+      id: config.id,
+      type: config.type,
+      endpoint: new BearerEndpoint(config.baseUrl, config.apiKey, { organization, project }),
+      useResponsesApi,
+    },
+    services,
+  );
+}
+
+type SendContext = AuthorizeContext;
+
 export class OpenAIAdapter implements ProviderAdapter {
-  readonly type = 'openai';
+  readonly type: string;
   readonly chatParameters = 'all' as const;
   readonly #id: string;
-  readonly #origin: string;
-  readonly #pathPrefix: string;
-  readonly #apiKey: string | undefined;
+  readonly #endpoint: OpenAIEndpoint;
   readonly #dispatcher: Dispatcher;
-  readonly #headers: Record<string, string>;
   readonly #useResponsesApi: boolean;
+  readonly #streamOptions: boolean;
+  readonly #upstreamModel: ((target: Target) => string) | undefined;
+  readonly #convertError: ((answer: OpenAIErrorAnswer) => UpstreamFailure) | undefined;
   /** Responses-API models the upstream answered it does not serve there: chat completions from then on. */
   readonly #servedByChat = new Set<string>();
 
-  constructor(
-    config: ProviderInstanceConfig<OpenAISettings>,
-    services: Pick<ProviderServices, 'dispatcher'>,
-  ) {
-    const settings = config.settings;
-    this.#id = config.id;
-    const { origin, pathPrefix } = originOf(config.baseUrl);
-    this.#origin = origin;
-    this.#pathPrefix = pathPrefix;
-    this.#apiKey = config.apiKey;
+  constructor(init: OpenAIAdapterInit, services: Pick<ProviderServices, 'dispatcher'>) {
+    this.#id = init.id;
+    this.type = init.type;
+    this.#endpoint = init.endpoint;
     this.#dispatcher = services.dispatcher;
-    this.#headers = buildOpenAIHeaders(config.apiKey, {
-      organization: settings.organization,
-      project: settings.project,
-    });
-    this.#useResponsesApi = settings.useResponsesApi;
+    this.#useResponsesApi = init.useResponsesApi;
+    this.#streamOptions = init.streamOptions ?? true;
+    this.#upstreamModel = init.upstreamModel;
+    this.#convertError = init.convertError;
   }
 
-  #headersFor(context: CallContext, extra?: Record<string, string>): Record<string, string> {
-    if (!context.apiKey && !extra) return this.#headers;
-    const headers = { ...this.#headers, ...extra };
-    if (context.apiKey) headers['authorization'] = `Bearer ${context.apiKey}`;
-    return headers;
+  /** The target as the upstream names its model (unchanged unless a name map is given). */
+  #routed(target: Target): Target {
+    if (!this.#upstreamModel) return target;
+    const upstreamModel = this.#upstreamModel(target);
+    return upstreamModel === target.upstreamModel ? target : { ...target, upstreamModel };
+  }
+
+  #secrets(context: SendContext): (string | undefined)[] {
+    return this.#endpoint.secrets(context);
   }
 
   async #send(
-    path: string,
-    context: CallContext,
+    call: OpenAICall,
+    context: SendContext,
     init: {
       method?: Dispatcher.HttpMethod;
       body?: string | NodeJS.ReadableStream;
       headers?: Record<string, string>;
     },
   ): Promise<Dispatcher.ResponseData> {
-    let headers = this.#headersFor(context, init.headers);
-    if (init.body === undefined) {
-      headers = { ...headers };
-      delete headers['content-type'];
+    let headers = await this.#endpoint.headers(context);
+    if (init.headers || init.body === undefined) {
+      headers = { ...headers, ...init.headers };
+      if (init.body === undefined) delete headers['content-type'];
     }
     const response = await sendUpstream(
       this.#dispatcher,
       {
-        origin: this.#origin,
-        path: this.#pathPrefix + path,
+        origin: this.#endpoint.origin,
+        path: this.#endpoint.path(call),
         method: init.method ?? 'POST',
         headers,
         body: init.body,
@@ -130,18 +163,24 @@ export class OpenAIAdapter implements ProviderAdapter {
       this.#id,
     );
     if (response.statusCode < 200 || response.statusCode > 299) {
-      throw await readOpenAIError(response, context.signal, this.#id, [this.#apiKey, context.apiKey]);
+      throw await readOpenAIError(
+        response,
+        context.signal,
+        this.#id,
+        this.#secrets(context),
+        this.#convertError,
+      );
     }
     return response;
   }
 
   #post(
-    path: string,
+    call: OpenAICall,
     body: unknown,
-    context: CallContext,
+    context: SendContext,
     headers?: Record<string, string>,
   ): Promise<Dispatcher.ResponseData> {
-    return this.#send(path, context, { body: JSON.stringify(body), headers });
+    return this.#send(call, context, { body: JSON.stringify(body), headers });
   }
 
   /** Whether a chat request for this target goes through the Responses API. */
@@ -168,10 +207,11 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   chatParametersFor(target: Target): ReadonlySet<string> | undefined {
-    return this.#throughResponses(target) ? RESPONSES_CHAT_PARAMETERS : undefined;
+    return this.#throughResponses(this.#routed(target)) ? RESPONSES_CHAT_PARAMETERS : undefined;
   }
 
   async chat(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<UnaryResult> {
+    target = this.#routed(target);
     if (this.#throughResponses(target)) {
       try {
         return await this.#chatThroughResponses(request, target, context);
@@ -181,7 +221,8 @@ export class OpenAIAdapter implements ProviderAdapter {
     }
     const body = convertToOpenAIRequest(request, target, context.warnings);
     if (body['stream']) delete body['stream'];
-    return this.#passThrough(await this.#post(OPENAI_CHAT_PATH, body, context), target, context);
+    const call = { operation: 'chat', model: target.upstreamModel } as const;
+    return this.#passThrough(await this.#post(call, body, context), target, context);
   }
 
   async #chatThroughResponses(
@@ -190,7 +231,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     context: CallContext,
   ): Promise<UnaryResult> {
     const body = convertToResponsesRequest({ ...request, stream: false }, target);
-    const response = await this.#post(OPENAI_RESPONSES_PATH, body, context);
+    const response = await this.#post({ operation: 'responses', model: target.upstreamModel }, body, context);
     const parsed = await readJsonObject<ResponsesResponseWire>(response, context.signal, this.#id);
     const completion = convertResponsesResponse(parsed, this.#id, target.upstreamModel);
     return {
@@ -202,8 +243,10 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   async embeddings(request: EmbeddingsRequest, target: Target, context: CallContext): Promise<UnaryResult> {
+    target = this.#routed(target);
     const body = { ...request, model: target.upstreamModel };
-    return this.#passThrough(await this.#post(OPENAI_EMBEDDINGS_PATH, body, context), target, context);
+    const call = { operation: 'embeddings', model: target.upstreamModel } as const;
+    return this.#passThrough(await this.#post(call, body, context), target, context);
   }
 
   /** The upstream's JSON answer, unchanged, with the usage and model read from it. */
@@ -231,15 +274,14 @@ export class OpenAIAdapter implements ProviderAdapter {
     target: Target,
     context: CallContext,
   ): Promise<ChatStream> {
+    target = this.#routed(target);
     if (this.#throughResponses(target)) {
       try {
         const body = convertToResponsesRequest({ ...request, stream: true }, target);
-        const response = await this.#post(OPENAI_RESPONSES_PATH, body, context);
+        const call = { operation: 'responses', model: target.upstreamModel } as const;
+        const response = await this.#post(call, body, context);
         expectEventStream(response, this.#id);
-        const events = readResponsesStream(response, context.signal, this.#id, [
-          this.#apiKey,
-          context.apiKey,
-        ]);
+        const events = readResponsesStream(response, context.signal, this.#id, this.#secrets(context));
         return convertResponsesStream(events, {
           provider: this.#id,
           fallbackModel: target.upstreamModel,
@@ -251,34 +293,67 @@ export class OpenAIAdapter implements ProviderAdapter {
     }
     const body = convertToOpenAIRequest(request, target, context.warnings);
     body['stream'] = true;
+    const includeUsage = request.stream_options?.include_usage === true;
+    if (!this.#streamOptions) return this.#chatStreamWithoutOptions(request, body, target, context);
     // Usage is asked for always, so that every stream's tokens are counted; a client that did not
     // ask for it gets the stream as it would have been without it.
-    const hideUsage = request.stream_options?.include_usage !== true;
+    const hideUsage = !includeUsage;
     if (hideUsage) body['stream_options'] = { ...request.stream_options, include_usage: true };
-    const response = await this.#post(OPENAI_CHAT_PATH, body, context);
+    const call = { operation: 'chat', model: target.upstreamModel } as const;
+    const response = await this.#post(call, body, context);
     expectEventStream(response, this.#id);
-    return readOpenAIStream(response, context.signal, this.#id, [this.#apiKey, context.apiKey], hideUsage);
+    return readOpenAIStream(response, context.signal, this.#id, this.#secrets(context), hideUsage);
+  }
+
+  /**
+   * A stream from an upstream that refuses `stream_options`: sent without it, passed through as the
+   * server sends it, its usage counted from the server's usage chunk or else estimated.
+   */
+  async #chatStreamWithoutOptions(
+    request: ChatCompletionRequest,
+    body: Record<string, unknown>,
+    target: Target,
+    context: CallContext,
+  ): Promise<ChatStream> {
+    const includeUsage = request.stream_options?.include_usage === true;
+    if (body['stream_options'] !== undefined) {
+      delete body['stream_options'];
+      if (includeUsage) {
+        context.warnings.push(
+          `stream_options not sent to ${target.deploymentId}, which does not accept it: ` +
+            "the usage chunk is the server's own, or estimated when it sends none",
+        );
+      }
+    }
+    const call = { operation: 'chat', model: target.upstreamModel } as const;
+    const response = await this.#post(call, body, context);
+    expectEventStream(response, this.#id);
+    const events = readOpenAIStream(response, context.signal, this.#id, this.#secrets(context));
+    return estimateStreamUsage(events, {
+      promptTokens: chatRequirements(request).estimate.promptTokens,
+      includeUsage,
+    });
   }
 
   // ---- audio --------------------------------------------------------------------------------------
 
   transcribe(upload: AudioUpload, target: Target, context: CallContext) {
-    return this.#upload(OPENAI_TRANSCRIPTIONS_PATH, upload, target, context);
+    return this.#upload('transcriptions', upload, this.#routed(target), context);
   }
 
   translate(upload: AudioUpload, target: Target, context: CallContext) {
-    return this.#upload(OPENAI_TRANSLATIONS_PATH, upload, target, context);
+    return this.#upload('translations', upload, this.#routed(target), context);
   }
 
   /** The form streamed on as it arrives; the answer as the upstream sent it (text, JSON or events). */
   async #upload(
-    path: string,
+    operation: 'transcriptions' | 'translations',
     upload: AudioUpload,
     target: Target,
     context: CallContext,
   ): Promise<UnaryResult | ByteStreamResult> {
     const form = convertToOpenAIForm(upload, target.upstreamModel);
-    const response = await this.#send(path, context, {
+    const response = await this.#send({ operation, model: target.upstreamModel }, context, {
       body: Readable.from(form.body, { objectMode: false }),
       headers: { 'content-type': form.contentType, accept: '*/*' },
     });
@@ -305,8 +380,10 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   async speech(request: SpeechRequest, target: Target, context: CallContext): Promise<ByteStreamResult> {
+    target = this.#routed(target);
     const body = { ...request, model: target.upstreamModel };
-    const response = await this.#post(OPENAI_SPEECH_PATH, body, context, { accept: '*/*' });
+    const call = { operation: 'speech', model: target.upstreamModel } as const;
+    const response = await this.#post(call, body, context, { accept: '*/*' });
     const fallback =
       request.stream_format === 'sse'
         ? 'text/event-stream'
@@ -321,8 +398,9 @@ export class OpenAIAdapter implements ProviderAdapter {
   // ---- Responses API ------------------------------------------------------------------------------
 
   async responses(request: ResponsesRequest, target: Target, context: CallContext): Promise<UnaryResult> {
+    target = this.#routed(target);
     const body = { ...request, model: target.upstreamModel };
-    const response = await this.#post(OPENAI_RESPONSES_PATH, body, context);
+    const response = await this.#post({ operation: 'responses', model: target.upstreamModel }, body, context);
     return this.#passThrough(response, target, context, (usage) =>
       usageFromResponsesApi(usage as ResponsesUsageWire),
     );
@@ -333,18 +411,23 @@ export class OpenAIAdapter implements ProviderAdapter {
     target: Target,
     context: CallContext,
   ): Promise<ResponsesStream> {
+    target = this.#routed(target);
     const body = { ...request, model: target.upstreamModel, stream: true };
-    const response = await this.#post(OPENAI_RESPONSES_PATH, body, context);
+    const response = await this.#post({ operation: 'responses', model: target.upstreamModel }, body, context);
     expectEventStream(response, this.#id);
-    return readResponsesStream(response, context.signal, this.#id, [this.#apiKey, context.apiKey]);
+    return readResponsesStream(response, context.signal, this.#id, this.#secrets(context));
   }
 
   async storedResponse(
     operation: StoredResponseOperation,
     context: CallContext,
   ): Promise<UnaryResult | ByteStreamResult> {
-    const path = `${OPENAI_RESPONSES_PATH}/${encodeURIComponent(operation.responseId)}${operation.query}`;
-    const response = await this.#send(path, context, {
+    const call = {
+      operation: 'responses',
+      responseId: operation.responseId,
+      query: operation.query,
+    } as const;
+    const response = await this.#send(call, context, {
       method: operation.method,
       headers: { accept: '*/*' },
     });
@@ -360,5 +443,13 @@ export class OpenAIAdapter implements ProviderAdapter {
       usage: undefined,
       model: typeof parsed.model === 'string' ? parsed.model : '',
     };
+  }
+
+  // ---- models ------------------------------------------------------------------------------------
+
+  /** GET /v1/models: the models the upstream says it serves, as it lists them. */
+  async listModels(signal: AbortSignal): Promise<OpenAIModelListWire> {
+    const response = await this.#send({ operation: 'models' }, { signal }, { method: 'GET' });
+    return readJsonObject<OpenAIModelListWire>(response, signal, this.#id);
   }
 }

@@ -8,6 +8,7 @@ export const OPENAI_TRANSCRIPTIONS_PATH = '/audio/transcriptions';
 export const OPENAI_TRANSLATIONS_PATH = '/audio/translations';
 export const OPENAI_SPEECH_PATH = '/audio/speech';
 export const OPENAI_RESPONSES_PATH = '/responses';
+export const OPENAI_MODELS_PATH = '/models';
 
 /**
  * The content type of each speech format, for an upstream that sends none (OpenAI sends its own,
@@ -30,6 +31,16 @@ export interface OpenAIErrorWire {
     param?: string | null;
     code?: string | number | null;
   } | null;
+}
+
+/**
+ * GET /v1/models: the models a server serves. Compatible servers add fields of their own (vLLM's
+ * `max_model_len`), read where known.
+ * @see https://platform.openai.com/docs/api-reference/models/list
+ */
+export interface OpenAIModelListWire {
+  data?:
+    readonly ({ id?: unknown; created?: unknown; owned_by?: unknown } & Record<string, unknown>)[] | null;
 }
 
 export interface OpenAIInstanceHeaders {

@@ -8,28 +8,49 @@ import { readErrorText, toProviderFailure } from '../../../src/provider-toolkit.
 import type { UpstreamFailure } from '../../../src/upstream.js';
 import type { OpenAIErrorWire } from './openai-api.js';
 
+/** An error answer as read: its status, headers and body text. */
+export interface OpenAIErrorAnswer {
+  readonly status: number;
+  readonly headers: Dispatcher.ResponseData['headers'];
+  readonly text: string;
+  readonly provider: string;
+  /** Keys the gateway holds, scrubbed from anything the client will read. */
+  readonly secrets: (string | undefined)[];
+}
+
+/** The body as OpenAI's error shape, or undefined when it is not JSON. */
+export function parseOpenAIError(text: string): OpenAIErrorWire | undefined {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? (parsed as OpenAIErrorWire) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function convertOpenAIError(answer: OpenAIErrorAnswer): UpstreamFailure {
+  const wire = parseOpenAIError(answer.text);
+  const upstream = wire && typeof wire.error === 'object' && wire.error ? wire.error : undefined;
+  return toProviderFailure({
+    provider: answer.provider,
+    status: answer.status,
+    message: upstream?.message,
+    text: answer.text,
+    param: upstream?.param ?? null,
+    code: upstream?.code === undefined || upstream.code === null ? null : String(upstream.code),
+    retryAfterHeader: answer.headers['retry-after'],
+    secrets: answer.secrets,
+  });
+}
+
+/** Reads an error answer (at most 1 MB) and converts it with `convert` (OpenAI's reading by default). */
 export async function readOpenAIError(
   response: Dispatcher.ResponseData,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
+  convert: (answer: OpenAIErrorAnswer) => UpstreamFailure = convertOpenAIError,
 ): Promise<UpstreamFailure> {
   const text = await readErrorText(response, signal, provider);
-  let wire: OpenAIErrorWire | undefined;
-  try {
-    wire = JSON.parse(text) as OpenAIErrorWire;
-  } catch {
-    wire = undefined;
-  }
-  const upstream = wire && typeof wire.error === 'object' && wire.error ? wire.error : undefined;
-  return toProviderFailure({
-    provider,
-    status: response.statusCode,
-    message: upstream?.message,
-    text,
-    param: upstream?.param ?? null,
-    code: upstream?.code === undefined || upstream.code === null ? null : String(upstream.code),
-    retryAfterHeader: response.headers['retry-after'],
-    secrets,
-  });
+  return convert({ status: response.statusCode, headers: response.headers, text, provider, secrets });
 }

@@ -14,7 +14,8 @@ export default defineProvider<VertexSettings>({
   displayName: 'Google Vertex AI',
   defaultBaseUrl: DEFAULT_VERTEX_BASE_URL,
   requiresApiKey: true,
-  hasCredentials: hasVertexCredentials,
+  // Signed requests (or a service account) need no key: such an instance serves without one.
+  instanceDefaults: (settings) => ({ requiresApiKey: !hasVertexCredentials(settings) }),
   configuredBy: 'GOOGLE_APPLICATION_CREDENTIALS or GOOGLE_CLOUD_PROJECT',
   variables: [
     {
