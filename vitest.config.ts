@@ -3,6 +3,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Most integration tests wait on sockets more than they compute: one worker more than the two
+    // cores of the machines this runs on keeps both busy (223 s for the suite against 290 s with the
+    // default of one worker per core but one).
+    maxWorkers: 3,
     testTimeout: 20_000,
     hookTimeout: 20_000,
     coverage: {

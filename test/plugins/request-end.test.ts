@@ -70,7 +70,7 @@ describe('a client that leaves mid-stream', () => {
       release: new Promise<void>((resolve) => (release = resolve)),
     });
     await leaveMidStream('Hello');
-    await expect.poll(() => gateway.logs.accessLines().length).toBe(1);
+    await expect.poll(() => gateway.logs.accessLines().length, { timeout: 10_000 }).toBe(1);
     release();
     const [line] = gateway.logs.accessLines();
     expect(line).toMatchObject({
@@ -95,7 +95,7 @@ describe('a client that leaves mid-stream', () => {
     );
     expect(requests.map((sample) => sample.value)).toEqual([1]);
     // The access log says it once, even after the upstream's last bytes arrive.
-    await expect.poll(() => upstream.aborted).toBeGreaterThan(0);
+    await expect.poll(() => upstream.aborted, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(
       gateway.logs.accessLines().filter((each) => each['route'] === '/v1/chat/completions'),
     ).toHaveLength(1);
