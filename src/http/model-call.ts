@@ -119,6 +119,7 @@ export function callModel<T>(
         return options.once ? pending.catch((error: unknown) => Promise.reject(final(error))) : pending;
       },
       call.context,
+      { isolated: call.context.apiKey !== undefined },
     ),
   );
 }
@@ -147,6 +148,7 @@ export async function callModelStream<E>(
         return open(deployment, { ...call.context, signal: handle.signal, warnings });
       },
       call.context,
+      { isolated: call.context.apiKey !== undefined },
     );
     return { ...execution, value: { value: execution.value, warnings } };
   });

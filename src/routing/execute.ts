@@ -65,6 +65,12 @@ export interface ExecuteOptions {
    * AbortController and two listeners per call.
    */
   selfAborting?: boolean;
+  /**
+   * The call carries a key of the client's own (bring-your-own-key): what its upstream answers
+   * says about that key, not about the shared deployment, so nothing is recorded in the
+   * deployment's health (no circuit failure, cool-down or refused key); in-flight counts still are.
+   */
+  isolated?: boolean;
 }
 
 function sharedSignalAbort(): never {
@@ -184,7 +190,7 @@ async function runPlan<T>(
         const value = await attempt(deployment, handle);
         const durationMs = options.now() - started;
         upstreamMs += durationMs;
-        health.recordSuccess(options.now(), durationMs);
+        if (!options.isolated) health.recordSuccess(options.now(), durationMs);
         const record: AttemptRecord = {
           deploymentId: deployment.deploymentId,
           ok: true,
@@ -230,10 +236,10 @@ async function runPlan<T>(
         lastError = error;
         if (action === 'stop') {
           // The request's fault: the circuit does not count it, and no other deployment would do better.
-          if (error instanceof UpstreamFailure) health.recordFailure(options.now(), report);
+          if (error instanceof UpstreamFailure && !options.isolated) health.recordFailure(options.now(), report);
           throw new ExecutionError(error, attempts, upstreamMs);
         }
-        health.recordFailure(options.now(), report);
+        if (!options.isolated) health.recordFailure(options.now(), report);
         // The call's own deadline passing ends everything; an attempt's own timeout does not.
         if (signal.aborted) throw new ExecutionError(error, attempts, upstreamMs);
         if (action === 'next' || retry === maxRetries) break;

@@ -195,10 +195,11 @@ export class Router {
     plan: OrderedPlan,
     attempt: (deployment: Deployment, handle: Attempt) => Promise<T>,
     call: { signal: AbortSignal; deadline: number },
-    settings: { selfAborting?: boolean } = {},
+    settings: { selfAborting?: boolean; isolated?: boolean } = {},
   ): Promise<ExecutionResult<T>> {
     return executePlan(plan.deployments, attempt, {
       selfAborting: settings.selfAborting,
+      isolated: settings.isolated,
       signal: call.signal,
       deadline: call.deadline,
       retries: this.routing.retries,
@@ -230,6 +231,7 @@ export class Router {
     plan: OrderedPlan,
     open: (deployment: Deployment, handle: Attempt) => Promise<AsyncIterable<E>>,
     call: { signal: AbortSignal; deadline: number },
+    settings: { isolated?: boolean } = {},
   ): Promise<ExecutionResult<StreamStart<E>>> {
     const timeoutMs = this.routing.streamFirstByteTimeoutMs;
     return this.execute(
@@ -267,7 +269,7 @@ export class Router {
       },
       call,
       // A stream's attempt abandons itself when its first event is late.
-      { selfAborting: true },
+      { selfAborting: true, isolated: settings.isolated },
     );
   }
 

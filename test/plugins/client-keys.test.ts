@@ -220,6 +220,47 @@ describe('bring your own key', () => {
   });
 });
 
+describe('a client key brought by a client', () => {
+  const byok = { authorization: `Bearer ${BYOK_KEY}`, 'x-provider-api-key': CLIENT_PROVIDER_KEY };
+
+  it.each([
+    [401, 'refused key', { error: { message: 'Incorrect API key provided.', code: 'invalid_api_key' } }],
+    [429, 'quota', { error: { message: 'You exceeded your current quota.', code: 'insufficient_quota' } }],
+  ])('does not change the shared deployment when its %s (%s) is answered', async (status, _what, json) => {
+    const app = await gatewayWith('hybrid');
+    for (let index = 0; index < 6; index++) {
+      upstream.enqueue('POST', '/v1/chat/completions', { status, json, headers: { 'retry-after': '600' } });
+      expect((await chat(app, byok)).statusCode).toBe(status);
+    }
+    // Nothing of it reached the deployment's shared health: no refused key, cool-down, failure or circuit.
+    const health = (
+      await app.app.inject({
+        url: '/v1/health/detailed',
+        headers: { authorization: `Bearer ${GATEWAY_KEY_1}` },
+      })
+    ).json() as {
+      deployments: {
+        circuit: string;
+        available: boolean;
+        unavailableReason: string | null;
+        errorRate: number;
+      }[];
+    };
+    expect(health.deployments.length).toBeGreaterThan(0);
+    for (const deployment of health.deployments) {
+      expect(deployment).toMatchObject({
+        circuit: 'closed',
+        available: true,
+        unavailableReason: null,
+        errorRate: 0,
+      });
+    }
+    const own = await chat(app, { authorization: `Bearer ${GATEWAY_KEY_1}` });
+    expect(own.statusCode).toBe(200);
+    expect(upstream.last().headers['authorization']).toBe(`Bearer ${OPENAI_KEY}`);
+  });
+});
+
 describe('logs', () => {
   it('hold none of the keys any gateway of this file saw, in any line', () => {
     expect(apps.length).toBeGreaterThan(5);

@@ -195,7 +195,9 @@ export class OpenAIAdapter implements ProviderAdapter {
   /** Remembers that the Responses API does not serve a model, after it said so. */
   #rememberServedByChat(target: Target, error: unknown, context: CallContext): boolean {
     if (!isNotServedByResponses(error)) return false;
-    this.#servedByChat.add(target.upstreamModel);
+    // With a client's own key the answer says what that key may use, not what the instance serves:
+    // this call goes on with chat completions, and no later call is switched.
+    if (context.apiKey === undefined) this.#servedByChat.add(target.upstreamModel);
     context.log.info(
       { provider: this.#id, model: target.upstreamModel, status: (error as UpstreamFailure).upstreamStatus },
       'the Responses API does not serve this model: chat completions are used for it from now on',
