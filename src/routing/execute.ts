@@ -236,7 +236,8 @@ async function runPlan<T>(
         lastError = error;
         if (action === 'stop') {
           // The request's fault: the circuit does not count it, and no other deployment would do better.
-          if (error instanceof UpstreamFailure && !options.isolated) health.recordFailure(options.now(), report);
+          if (error instanceof UpstreamFailure && !options.isolated)
+            health.recordFailure(options.now(), report);
           throw new ExecutionError(error, attempts, upstreamMs);
         }
         if (!options.isolated) health.recordFailure(options.now(), report);
