@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 export const WORKLOAD_IDS = [
   'openai-unary',
   'openai-stream',
+  'openai-stream-burst',
+  'openai-stream-paced',
   'gemini-unary',
   'gemini-stream',
   'embeddings',

@@ -6,7 +6,10 @@
  * in front of it.
  *
  * Stream events are written one per event-loop turn, so each leaves as its own write, as a real
- * model's tokens do, instead of all twenty arriving in one read.
+ * model's tokens do, instead of all twenty arriving in one read. Two models change that pacing:
+ * `bench-burst` gets the whole stream in one write (the worst case for a gateway against a byte
+ * pipe: one read for the floor, twenty events for the gateway), and `bench-paced` gets its events
+ * PACED_EVENT_MS apart, as tokens arrive from a real model.
  *
  * Prints `listening <port>` on stdout once it accepts connections.
  */
@@ -20,6 +23,10 @@ import {
 } from './upstream-bodies.js';
 
 const STREAM_FLAG = Buffer.from('"stream":true');
+const BURST_MODEL = Buffer.from('"model":"bench-burst"');
+const PACED_MODEL = Buffer.from('"model":"bench-paced"');
+/** Time between the events of a paced stream. */
+const PACED_EVENT_MS = 2;
 
 interface Unary {
   headers: Record<string, string>;
@@ -47,6 +54,7 @@ const STREAM_HEADERS = {
 const answers = {
   chat: unary(buildOpenAIChatCompletion()),
   chatStream: buildOpenAIChatStream().map((event) => Buffer.from(event)),
+  chatStreamWhole: Buffer.from(buildOpenAIChatStream().join('')),
   embeddings: unary(buildOpenAIEmbeddings()),
   generate: unary(buildGeminiGenerateContent()),
   generateStream: buildGeminiStream().map((event) => Buffer.from(event)),
@@ -58,7 +66,7 @@ function sendUnary(response: ServerResponse, answer: Unary, status = 200): void 
   response.end(answer.body);
 }
 
-function sendStream(response: ServerResponse, events: Buffer[]): void {
+function sendStream(response: ServerResponse, events: Buffer[], pacedMs = 0): void {
   response.writeHead(200, STREAM_HEADERS);
   let next = 0;
   const writeNext = () => {
@@ -69,15 +77,27 @@ function sendStream(response: ServerResponse, events: Buffer[]): void {
       return;
     }
     response.write(event);
-    setImmediate(writeNext);
+    if (pacedMs > 0) setTimeout(writeNext, pacedMs);
+    else setImmediate(writeNext);
   };
   writeNext();
+}
+
+function sendChatStream(response: ServerResponse, body: Buffer): void {
+  if (body.includes(BURST_MODEL)) {
+    response.writeHead(200, STREAM_HEADERS);
+    response.end(answers.chatStreamWhole);
+  } else if (body.includes(PACED_MODEL)) {
+    sendStream(response, answers.chatStream, PACED_EVENT_MS);
+  } else {
+    sendStream(response, answers.chatStream);
+  }
 }
 
 function route(request: IncomingMessage, response: ServerResponse, body: Buffer): void {
   const url = request.url ?? '';
   if (url === '/v1/chat/completions') {
-    if (body.includes(STREAM_FLAG)) sendStream(response, answers.chatStream);
+    if (body.includes(STREAM_FLAG)) sendChatStream(response, body);
     else sendUnary(response, answers.chat);
   } else if (url === '/v1/embeddings') {
     sendUnary(response, answers.embeddings);

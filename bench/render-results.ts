@@ -6,6 +6,7 @@ import type { BenchArguments } from './arguments.js';
 import { renderMachine, type MachineDescription } from './describe-machine.js';
 import {
   checkTargets,
+  renderEventTable,
   renderFirstTokenTable,
   renderRunTable,
   renderTargetTable,
@@ -14,6 +15,14 @@ import {
   type FirstTokenRecord,
   type RunRecord,
 } from './report.js';
+import { STREAM_EVENTS } from './upstream-bodies.js';
+import { WORKLOADS } from './workloads.js';
+
+const STREAMED_WORKLOADS = new Set(
+  Object.values(WORKLOADS)
+    .filter((workload) => workload.stream)
+    .map((workload) => workload.id),
+);
 
 export interface BenchResults {
   kind: 'bench';
@@ -43,7 +52,7 @@ export function renderBenchResults(results: BenchResults) {
   const options = results.arguments;
   const summary = summarizeRuns(results.runs);
   const firstTokenSummary = summarizeFirstToken(results.firstToken);
-  const targets = checkTargets(summary, firstTokenSummary);
+  const targets = checkTargets(summary, firstTokenSummary, results.startRssBytes);
   const settings =
     `${options.rounds} interleaved round(s) of ${options.durationSeconds} s per target, ` +
     `concurrencies ${options.concurrencies.join(', ')}, warm-up ${options.warmupSeconds} s, ` +
@@ -70,6 +79,12 @@ export function renderBenchResults(results: BenchResults) {
       'over the run, per 2xx answer. Peak RSS: the gateway’s VmHWM over the workload at that concurrency.',
     '',
     renderRunTable(summary),
+    '',
+    '## Streams: CPU per event',
+    '',
+    `Each stream carries ${STREAM_EVENTS} events; the CPU per request of the table above over that number.`,
+    '',
+    renderEventTable(summary, STREAM_EVENTS, STREAMED_WORKLOADS),
     '',
     '## Time to first token (1 connection)',
     '',

@@ -76,6 +76,9 @@ function geminiRequest(): Record<string, unknown> {
 }
 
 const OPENAI_CHAT_MODEL = 'gpt-4o-mini';
+/** Models outside the catalog that make the fake upstream stream in one write, or paced (fake-upstream.ts). */
+const BURST_MODEL = 'bench-burst';
+const PACED_MODEL = 'bench-paced';
 const GEMINI_CHAT_MODEL = 'gemini-2.5-flash';
 const EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
@@ -157,6 +160,26 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
         target === 'gateway' ? gatewayHeaders(keys) : openaiUpstreamHeaders(keys),
         chatRequest(OPENAI_CHAT_MODEL, true),
       ),
+    check: (target) => streamCheck(target, 'chat'),
+  },
+  'openai-stream-burst': {
+    id: 'openai-stream-burst',
+    title: `Chat, streamed (${STREAM_EVENTS} chunks arriving in one read), OpenAI`,
+    stream: true,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(`openai/${BURST_MODEL}`, true))
+        : template('/v1/chat/completions', openaiUpstreamHeaders(keys), chatRequest(BURST_MODEL, true)),
+    check: (target) => streamCheck(target, 'chat'),
+  },
+  'openai-stream-paced': {
+    id: 'openai-stream-paced',
+    title: `Chat, streamed (${STREAM_EVENTS} chunks 2 ms apart), OpenAI`,
+    stream: true,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(`openai/${PACED_MODEL}`, true))
+        : template('/v1/chat/completions', openaiUpstreamHeaders(keys), chatRequest(PACED_MODEL, true)),
     check: (target) => streamCheck(target, 'chat'),
   },
   'gemini-unary': {

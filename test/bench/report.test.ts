@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkTargets,
+  renderEventTable,
   renderFirstTokenTable,
   renderRunTable,
   summarizeFirstToken,
@@ -91,10 +92,21 @@ describe('checkTargets', () => {
     const checks = checkTargets(cells, firstToken);
     const byTarget = (text: string) => checks.find((check) => check.target.startsWith(text))!;
     expect(byTarget('Unary chat, OpenAI: CPU')).toMatchObject({ measured: '1.50×', met: true });
-    expect(byTarget('Unary chat, OpenAI: p50')).toMatchObject({ measured: '0.250 ms', met: true });
-    expect(byTarget('Streamed chat, OpenAI: time')).toMatchObject({ measured: '0.300 ms', met: true });
+    // Gateway p50 0.45 ms against the floor's 0.4 ms; first byte 0.8 ms, the floor not probed.
+    expect(byTarget('Unary chat, OpenAI: p50 over the floor')).toMatchObject({
+      measured: '0.050 ms',
+      met: true,
+    });
+    expect(byTarget('Streamed chat, OpenAI: time')).toMatchObject({ measured: 'not measured', met: null });
     expect(byTarget('Streamed chat, OpenAI: CPU')).toMatchObject({ measured: 'not measured', met: null });
-    expect(byTarget('Peak RSS')).toMatchObject({ measured: '95 MB', met: true });
+    // 95 MB against the floor's 50 MB.
+    expect(byTarget('Peak RSS')).toMatchObject({ measured: '1.90×', met: false });
+    expect(byTarget('RSS after start')).toMatchObject({ measured: 'not measured', met: null });
+    expect(
+      checkTargets(cells, firstToken, { gateway: 60 * MB, floor: 50 * MB }).find((check) =>
+        check.target.startsWith('RSS after start'),
+      ),
+    ).toMatchObject({ measured: '1.20×', met: true });
   });
 
   it('fails a target the run missed', () => {
@@ -114,6 +126,14 @@ describe('checkTargets', () => {
 });
 
 describe('rendering', () => {
+  it('gives streams their CPU per event, gateway and floor', () => {
+    const cells = summarizeRuns(records.map((record) => ({ ...record, workload: 'openai-stream' as const })));
+    const rows = renderEventTable(cells, 20, new Set(['openai-stream'])).split('\n');
+    // Medians: floor 100 µs, gateway 150 µs per stream of 20 events.
+    expect(rows[2]).toBe('| openai-stream | 1 | 5.0 / 7.5 | 2.5 |');
+    expect(renderEventTable(cells, 20, new Set(['gemini-stream'])).split('\n')).toHaveLength(2);
+  });
+
   it('writes one table row per cell, with failures named', () => {
     const table = renderRunTable(summarizeRuns(records));
     const rows = table.split('\n');
