@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { OPENAI_KEY, TEST_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import {
@@ -45,7 +46,7 @@ import {
   streamChat,
   unaryChat,
 } from '../helpers/fake-openai.js';
-import type { FakeUpstream } from '../helpers/fake-upstream.js';
+import type { FakeUpstream, ScriptedResponse } from '../helpers/fake-upstream.js';
 import { assertOpenAISchema } from '../helpers/openai-schemas.js';
 
 // ---- the matrix ------------------------------------------------------------------------------------
@@ -436,6 +437,16 @@ function geminiCalls(answers: Record<string, unknown>[]): ToolCall[] {
   );
 }
 
+const README = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+
+/** The `smart` group of the README's routing example, as written there. */
+function readmeSmartGroup(): { models: string[]; strategy: 'latency' } {
+  const routing = README.slice(README.indexOf('## Routing'));
+  const block = /```yaml\n([\s\S]*?)```/.exec(routing)![1]!;
+  const parsed = parseYaml(block) as { routing: { models: Record<string, unknown> } };
+  return parsed.routing.models['smart'] as { models: string[]; strategy: 'latency' };
+}
+
 // ---- the gateway and the doors -------------------------------------------------------------------
 
 let openai: FakeUpstream;
@@ -461,7 +472,12 @@ beforeAll(async () => {
       CACHE_ENABLED: 'false',
     },
     configure: (config) => {
-      config.gateway.routing.retries.maxRetries = 0;
+      const routing = config.gateway.routing;
+      routing.retries.maxRetries = 0;
+      // The groups that fail over on purpose must not open a circuit for the cells after them.
+      routing.circuitBreaker.consecutiveFailures = 1_000_000;
+      routing.circuitBreaker.minimumRequests = 1_000_000;
+      routing.models = { smart: readmeSmartGroup() };
     },
   });
   await gateway.listen();
@@ -715,11 +731,9 @@ describe.each(DOORS)('the %s door', (door) => {
 
 describe('the README', () => {
   it('has the table of the matrix this file tests', () => {
-    const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
-    const start = readme.indexOf('| Inbound API');
+    const start = README.indexOf('| Inbound API');
     expect(start).toBeGreaterThan(-1);
-    const rows = readme
-      .slice(start)
+    const rows = README.slice(start)
       .split('\n')
       .filter((line, index, lines) => lines.slice(0, index + 1).every((each) => each.startsWith('|')))
       .filter((line) => !/^\|\s*-/.test(line))
@@ -731,4 +745,53 @@ describe('the README', () => {
       );
     expect(rows).toEqual(renderMatrixTable());
   });
+});
+
+describe("the README's smart group, across OpenAI, Gemini and Claude", () => {
+  const unavailable: Record<Provider, (door: Door) => void> = {
+    openai: (door) =>
+      openai.enqueue('POST', door === 'responses' ? '/v1/responses' : '/v1/chat/completions', {
+        status: 503,
+        json: { error: { message: 'The server is overloaded.', type: 'server_error', code: null } },
+      }),
+    gemini: () =>
+      gemini.enqueue('POST', geminiPath('gemini-2.5-pro', 'generateContent'), {
+        status: 503,
+        json: { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } },
+      } satisfies ScriptedResponse),
+    anthropic: () =>
+      anthropic.enqueue('POST', MESSAGES_PATH, {
+        status: 529,
+        json: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      }),
+  };
+
+  it('names a model of each provider', () => {
+    expect(readmeSmartGroup().models).toEqual(['gpt-4o', 'gemini-2.5-pro', 'claude-sonnet-4-5']);
+  });
+
+  it.each(PROVIDERS)(
+    'is answered by %s when the two others are unavailable, by every door',
+    async (healthy) => {
+      gemini.route('POST', geminiPath('gemini-2.5-pro', 'generateContent'), () =>
+        unaryGemini(geminiFixture(GEMINI_UNARY)),
+      );
+      for (const door of DOORS) {
+        for (const provider of PROVIDERS) if (provider !== healthy) unavailable[provider](door);
+        const client = CLIENTS[door];
+        const response = await fetch(`${gateway.url}${client.path('smart', false)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...client.headers },
+          body: JSON.stringify(client.body('smart', false, false)),
+        });
+        const text = await response.text();
+        expect(response.status, `${door}: ${text}`).toBe(200);
+        expect(response.headers.get('x-gateway-provider')).toBe(healthy);
+        expect(client.read(text, false).text.length).toBeGreaterThan(0);
+        openai.reset();
+        gemini.reset();
+        anthropic.reset();
+      }
+    },
+  );
 });
