@@ -144,6 +144,7 @@ const CorsOptions = Type.Object(
         'cache-control',
         'x-gateway-cache-ttl',
         'x-provider-api-key',
+        'x-gateway-cache',
       ],
     }),
     exposedHeaders: Type.Array(Type.String(), {
@@ -163,10 +164,105 @@ const CorsOptions = Type.Object(
         'x-ratelimit-remaining-tokens',
         'x-gateway-cache-hits',
         'retry-after',
+        'x-gateway-cache-match',
+        'x-gateway-cache-similarity',
       ],
     }),
     credentials: Type.Boolean({ default: false, description: 'Allow credentials' }),
     maxAge: Type.Integer({ minimum: 0, default: 600, description: 'Preflight cache, s' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** Where the semantic cache is on, and how close a question must be, per model or group name. */
+const SemanticCacheModelOptions = Type.Object(
+  {
+    /** Semantic lookups for every request naming this model or group (else only when asked for). */
+    enabled: Type.Optional(Type.Boolean()),
+    /** Cosine similarity a stored question must reach to answer this model's requests. */
+    threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The semantic cache (docs/caching.md, "Semantic cache"): off until an embedding model is named. */
+export const SemanticCacheOptionsSchema = Type.Object(
+  {
+    /** The catalog model (or routing entry) that embeds questions; empty: no semantic cache. */
+    embeddingModel: Type.String({
+      default: '',
+      env: 'CACHE_SEMANTIC_EMBEDDING_MODEL',
+      description: 'Embedding model of the semantic cache (empty: no semantic cache)',
+    }),
+    /** Semantic lookups for every chat request, not only those that ask (x-gateway-cache: semantic). */
+    enabled: Type.Boolean({
+      default: false,
+      env: 'CACHE_SEMANTIC_ENABLED',
+      description: 'Semantic cache for every chat request (else per model, key or request)',
+    }),
+    threshold: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.95,
+      env: 'CACHE_SEMANTIC_THRESHOLD',
+      description: 'Cosine similarity a stored question must reach to answer',
+    }),
+    /** Per model or group name (as clients send it, or its catalog id): on, and its threshold. */
+    models: Type.Record(Type.String({ minLength: 1 }), SemanticCacheModelOptions, { default: {} }),
+    /** Client key ids whose every chat request is looked up semantically. */
+    clients: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      env: 'CACHE_SEMANTIC_CLIENTS',
+      description: 'Client key ids with the semantic cache on for every request',
+    }),
+    /** Earlier turns compared with the last user turn; older turns must match exactly. */
+    window: Type.Integer({
+      minimum: 0,
+      maximum: 20,
+      default: 0,
+      env: 'CACHE_SEMANTIC_WINDOW',
+      description: 'Earlier turns compared by meaning with the last user turn',
+    }),
+    /** The embedding call's time limit: past it the lookup is a plain miss. */
+    timeoutMs: Type.Integer({
+      minimum: 1,
+      default: 500,
+      env: 'CACHE_SEMANTIC_TIMEOUT',
+      unit: 'milliseconds',
+      description: 'Time limit of the embedding call of a semantic lookup, ms',
+    }),
+    /** Bound of the in-memory semantic cache: entries. */
+    maxEntries: Type.Integer({
+      minimum: 1,
+      default: 10_000,
+      env: 'CACHE_SEMANTIC_MAX_ENTRIES',
+      description: 'Entries of the in-memory semantic cache',
+    }),
+    /** Bound of the in-memory semantic cache: vectors and answers, bytes. */
+    maxBytes: Type.Integer({
+      minimum: 1024,
+      default: 128 * 1024 * 1024,
+      env: 'CACHE_SEMANTIC_MAX_BYTES',
+      description: 'Bound of the in-memory semantic cache, bytes',
+    }),
+    /** In Redis: entries kept per partition (the newest). */
+    partitionMaxEntries: Type.Integer({
+      minimum: 1,
+      default: 2000,
+      env: 'CACHE_SEMANTIC_PARTITION_MAX_ENTRIES',
+      description: 'Entries kept per partition of the semantic cache in Redis',
+    }),
+    /** In Redis: how long a partition's vectors are reused by this replica before being read again, ms. */
+    partitionCacheMs: Type.Integer({
+      minimum: 0,
+      default: 2000,
+      unit: 'milliseconds',
+      description: "How long a replica reuses a partition's vectors read from Redis, ms",
+    }),
+    /** Compare turns that hold tool calls or tool results (else such requests use the exact cache only). */
+    allowToolResults: Type.Boolean({ default: false, description: 'Semantic lookups with tool results' }),
+    /** Compare turns that hold images, audio or files (their bytes must match exactly). */
+    allowMedia: Type.Boolean({ default: false, description: 'Semantic lookups with images or audio' }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -572,6 +668,7 @@ export const GatewayOptionsSchema = Type.Object(
           default: 1024 * 1024,
           description: 'Largest answer stored, bytes',
         }),
+        semantic: SemanticCacheOptionsSchema,
       },
       { additionalProperties: false, default: {} },
     ),

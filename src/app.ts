@@ -33,6 +33,7 @@ import { providerRegistryPlugin } from '../plugins/provider-registry.js';
 import { routingPlugin } from '../plugins/routing.js';
 import { modelDiscoveryPlugin } from '../plugins/model-discovery.js';
 import { metricsPlugin } from '../plugins/metrics.js';
+import { semanticCachePlugin } from '../plugins/semantic-cache.js';
 import { healthRoutes } from '../plugins/health.js';
 import { discoveryRoutes } from '../plugins/api/discovery.js';
 import { modelsRoutes } from '../plugins/api/models.js';
@@ -150,6 +151,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(routingPlugin, { catalog, routing: options.routing });
   await fastify.register(modelDiscoveryPlugin, { scheduler: discoveryScheduler });
   await fastify.register(metricsPlugin);
+  await fastify.register(semanticCachePlugin, { ...options.cache });
 
   // ---- routes ------------------------------------------------------------------------------------
   await fastify.register(discoveryRoutes);

@@ -78,7 +78,10 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         strategy: request.headers['x-gateway-strategy'],
       });
       authorizeModel(request, body.model, plan);
-      const cache = await fastify.gatewayCache.lookupChat(request, reply, plan);
+      const exact = await fastify.gatewayCache.lookupChat(request, reply, plan);
+      const cache = fastify.gatewaySemanticCache
+        ? await fastify.gatewaySemanticCache.lookupChat(request, reply, plan, exact)
+        : exact;
       if (cache.answered) return reply;
       const router = fastify.gatewayRouter;
       const callOptions = { timeoutMs: options.requestTimeout };

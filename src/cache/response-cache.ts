@@ -153,6 +153,11 @@ export class ResponseCache {
       : NO_CHAT_TICKET;
   }
 
+  /** Answers a chat request from an entry found elsewhere (the semantic cache); false when it cannot. */
+  answerChatFrom(entry: CacheEntry, request: FastifyRequest, reply: FastifyReply): boolean {
+    return this.#answerChat(entry, request.body as ChatCompletionRequest, reply, request.gateway);
+  }
+
   /** Answers from `entry` when it can serve this request; false when it cannot (then it is a miss). */
   #answerChat(
     entry: CacheEntry,
@@ -403,7 +408,7 @@ function readEmbeddings(result: UnaryResult, expected: number): string[] | undef
 }
 
 /** Stores one chat answer: a unary body at once, a stream once it ended cleanly. */
-class ChatStoreTicket implements ChatCacheTicket {
+export class ChatStoreTicket implements ChatCacheTicket {
   readonly answered = false;
   readonly #store: CacheStore;
   readonly #key: string;
