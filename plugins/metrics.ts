@@ -159,6 +159,21 @@ export const metricsPlugin = fp(
       gauge.set(fastify.gatewayInFlight()),
     );
     metrics.addGauge(
+      'llm_gateway_usage_records_held',
+      'Usage records held in memory while Redis is unreachable, to be written when it is back',
+      [],
+      (gauge) => gauge.set(fastify.gatewayUsageBuffer().held),
+    );
+    new Counter({
+      name: 'llm_gateway_usage_records_dropped_total',
+      help: 'Usage records lost: held past USAGE_MAX_HELD_RECORDS, refused by Redis, or held at shutdown',
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        this.inc(fastify.gatewayUsageBuffer().dropped);
+      },
+    });
+    metrics.addGauge(
       'llm_gateway_circuit_state',
       'Circuit of each catalog deployment the router has used: 0 closed, 1 half-open, 2 open',
       ['deployment'],
@@ -238,6 +253,6 @@ export const metricsPlugin = fp(
   {
     name: 'llm-gateway-metrics',
     fastify: '5.x',
-    dependencies: ['llm-gateway-routing', 'llm-gateway-request-state'],
+    dependencies: ['llm-gateway-routing', 'llm-gateway-request-state', 'llm-gateway-usage'],
   },
 );

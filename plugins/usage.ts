@@ -6,6 +6,9 @@
  * A client key with a budget is refused with 429 `budget_exceeded` once its spending for the period
  * reaches the limit, and its answers carry `x-gateway-budget-warning` once they pass the configured
  * share. The figures are read by the usage endpoints (plugins/api/usage.ts).
+ *
+ * With Redis, records written while it is unreachable are held in memory and written when it is
+ * back (src/usage/buffered-usage-store.ts); days and periods past keeping are pruned every few hours.
  */
 import fp from 'fastify-plugin';
 import type { FastifyReply } from 'fastify';
@@ -13,26 +16,50 @@ import { costOf, pricingOf } from '../src/catalog.js';
 import { GatewayError } from '../src/errors.js';
 import type { Identity } from '../src/identity.js';
 import { readBudget } from '../src/usage/budgets.js';
+import { BufferedUsageStore, type UsageBufferFigures } from '../src/usage/buffered-usage-store.js';
 import { RedisUsageStore } from '../src/usage/redis-usage-store.js';
 import { MemoryUsageStore, periodEnd, type UsageStore } from '../src/usage/usage-store.js';
 
 export interface UsagePluginOptions {
   budgetWarningShare: number;
   retentionDays: number;
+  maxHeldRecords: number;
 }
+
+/** How often old days of usage are pruned from Redis. */
+const PRUNE_INTERVAL_MS = 6 * 3_600_000;
 
 declare module 'fastify' {
   interface FastifyInstance {
     gatewayUsage: UsageStore;
+    /** Records held while Redis is unreachable, and dropped (zeros without Redis). */
+    gatewayUsageBuffer(): UsageBufferFigures;
   }
 }
 
 export const usagePlugin = fp<UsagePluginOptions>(
   async (fastify, options) => {
-    const store: UsageStore = fastify.gatewayRedis
-      ? new RedisUsageStore(fastify.gatewayRedis.client, options.retentionDays)
-      : new MemoryUsageStore(options.retentionDays);
+    const redis = fastify.gatewayRedis;
+    const buffered = redis
+      ? new BufferedUsageStore(new RedisUsageStore(redis.client, options.retentionDays), redis, fastify.log, {
+          maxRecords: options.maxHeldRecords,
+        })
+      : null;
+    const store: UsageStore = buffered ?? new MemoryUsageStore(options.retentionDays);
     fastify.decorate('gatewayUsage', store);
+    fastify.decorate('gatewayUsageBuffer', () => buffered?.figures() ?? { held: 0, dropped: 0 });
+    if (buffered) {
+      const prune = () =>
+        buffered
+          .prune(new Date())
+          .catch((error: unknown) => fastify.log.warn({ err: error }, 'usage not pruned'));
+      const pruning = setInterval(prune, PRUNE_INTERVAL_MS).unref();
+      fastify.addHook('onReady', async () => void prune());
+      fastify.addHook('onClose', async () => {
+        clearInterval(pruning);
+        await buffered.close();
+      });
+    }
 
     async function checkBudget(identity: Identity, reply: FastifyReply): Promise<void> {
       const now = new Date();
@@ -83,7 +110,7 @@ export const usagePlugin = fp<UsagePluginOptions>(
           costUsd: costOf(pricingOf(state.deployment), state.usage),
           at: new Date(),
         })
-        .catch((error: unknown) => request.log.debug({ err: error }, 'usage not recorded'));
+        .catch((error: unknown) => request.log.warn({ err: error }, 'usage not recorded'));
     });
   },
   { name: 'llm-gateway-usage', fastify: '5.x', dependencies: ['llm-gateway-request-state'] },

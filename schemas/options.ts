@@ -561,6 +561,13 @@ export const GatewayOptionsSchema = Type.Object(
         }),
         /** Days of usage kept. */
         retentionDays: Type.Integer({ minimum: 1, default: 400, description: 'Days of usage kept' }),
+        /** Usage records held in memory while Redis is unreachable, written when it is back. */
+        maxHeldRecords: Type.Integer({
+          minimum: 0,
+          default: 50_000,
+          env: 'USAGE_MAX_HELD_RECORDS',
+          description: 'Usage records held in memory while Redis is unreachable',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,6 +1,7 @@
 /**
  * Redis down or slow: the gateway keeps answering (cache bypassed, rate limits by policy), reports
- * Redis degraded in health, and recovers by itself when Redis is back. The Redis here is a private
+ * Redis degraded in health, holds the usage it records meanwhile and writes it when Redis is back,
+ * and recovers by itself when Redis is back. The Redis here is a private
  * redis-server child on its own port, stopped and started again mid-test.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import type { FakeUpstream } from '../helpers/fake-upstream.js';
 import { startFakeOpenAI } from '../helpers/fake-openai.js';
 import { OPENAI_KEY, authHeaders, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { assertOpenAISchema } from '../helpers/openai-schemas.js';
+import { parsePrometheus, valueOf } from '../helpers/prometheus.js';
 import { PrivateRedisServer, listRedisKeys } from '../helpers/redis-server.js';
 
 const PREFIX = 'outage-test:';
@@ -21,7 +23,11 @@ let closed: TestApp;
 let local: TestApp;
 let question = 0;
 
-function gatewayWith(policy: 'open' | 'closed' | 'local', chatRpm: string): Promise<TestApp> {
+function gatewayWith(
+  policy: 'open' | 'closed' | 'local',
+  chatRpm: string,
+  maxHeldRecords = '50000',
+): Promise<TestApp> {
   return buildTestApp({
     env: {
       OPENAI_API_KEY: OPENAI_KEY,
@@ -34,6 +40,7 @@ function gatewayWith(policy: 'open' | 'closed' | 'local', chatRpm: string): Prom
       RATE_LIMITING_ENABLED: 'true',
       RATE_LIMIT_CHAT_RPM: chatRpm,
       RATE_LIMIT_ON_REDIS_ERROR: policy,
+      USAGE_MAX_HELD_RECORDS: maxHeldRecords,
     },
   });
 }
@@ -66,6 +73,25 @@ async function detailed(app: TestApp) {
   return response.json();
 }
 
+async function usageRequests(app: TestApp): Promise<number> {
+  const response = await app.app.inject({ method: 'GET', url: '/v1/usage', headers: authHeaders() });
+  expect(response.statusCode).toBe(200);
+  return response.json().total.requests;
+}
+
+async function usageBuffer(app: TestApp) {
+  const response = await app.app.inject({ method: 'GET', url: '/metrics', headers: authHeaders() });
+  const samples = parsePrometheus(response.body);
+  return {
+    held: valueOf(samples, 'llm_gateway_usage_records_held'),
+    dropped: valueOf(samples, 'llm_gateway_usage_records_dropped_total'),
+  };
+}
+
+function linesOf(app: TestApp, event: string) {
+  return app.logs.lines.filter((line) => line['event'] === event);
+}
+
 async function storedChatEntries(): Promise<number> {
   return (await listRedisKeys(`${PREFIX}open:`, redis.url)).filter((key) => key.startsWith('chat:')).length;
 }
@@ -84,7 +110,8 @@ beforeAll(async () => {
   redis = await new PrivateRedisServer().start();
   open = await gatewayWith('open', '100');
   closed = await gatewayWith('closed', '100');
-  local = await gatewayWith('local', '2');
+  // Room for one usage record while Redis is down: the second is dropped and counted.
+  local = await gatewayWith('local', '2', '1');
 });
 
 afterAll(async () => {
@@ -112,6 +139,11 @@ describe('Redis outage and recovery', () => {
 
     const answered = await chat(open, freshChat());
     expect(answered.statusCode).toBe(200);
+    // Usage recorded meanwhile is held in memory, with one warning for the outage.
+    for (let index = 0; index < 4; index++) expect((await chat(open, freshChat())).statusCode).toBe(200);
+    await expect.poll(async () => (await usageBuffer(open)).held).toBe(5);
+    expect(linesOf(open, 'usage_held')).toHaveLength(1);
+    expect(linesOf(open, 'usage_held')[0]!['level']).toBe(40);
     expect(answered.headers['x-cache']).toBe('BYPASS');
     expect(answered.headers['x-ratelimit-limit']).toBe('100');
     assertOpenAISchema('CreateChatCompletionResponse', answered.json());
@@ -137,6 +169,7 @@ describe('Redis outage and recovery', () => {
     expect((await chat(local, freshChat())).statusCode).toBe(200);
     expect((await chat(local, freshChat())).statusCode).toBe(200);
     expect((await chat(local, freshChat())).statusCode).toBe(429);
+    await expect.poll(async () => usageBuffer(local)).toEqual({ held: 1, dropped: 1 });
   });
 
   it('recovers by itself when Redis is back', async () => {
@@ -144,6 +177,12 @@ describe('Redis outage and recovery', () => {
     for (const app of [open, closed, local]) {
       await expect.poll(async () => (await detailed(app)).redis.status, RECONNECT).toBe('up');
     }
+    // The held usage is written once (the restarted Redis kept nothing else), before anything new.
+    await expect.poll(async () => usageRequests(open), RECONNECT).toBe(5);
+    expect(await usageBuffer(open)).toEqual({ held: 0, dropped: 0 });
+    expect(linesOf(open, 'usage_written_after_outage')).toHaveLength(1);
+    await expect.poll(async () => usageRequests(local), RECONNECT).toBe(1);
+    expect(await usageBuffer(local)).toEqual({ held: 0, dropped: 1 });
     expect((await ready(open)).body.checks.redis).toEqual({ ok: true, message: 'connected' });
     expect((await ready(closed)).status).toBe(200);
     expect((await chat(closed, freshChat())).statusCode).toBe(200);
