@@ -13,11 +13,17 @@
  * as a security event with the key's id or the first 12 hex digits of its SHA-256.
  */
 import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
 import type { GatewayOptions } from '../schemas/options.js';
 import { GatewayError } from '../src/errors.js';
-import { syncHook } from '../src/hooks.js';
+import { LogSampler } from '../src/log-sampler.js';
+import {
+  createRequestCounterStore,
+  type RedisFailurePolicy,
+} from '../src/rate-limit/request-counter-store.js';
 import {
   KeyRing,
+  type IdentityKind,
   createIdentity,
   hashKey,
   hashPrefixOf,
@@ -27,7 +33,10 @@ import {
 } from '../src/identity.js';
 
 export type AuthPluginOptions = Pick<GatewayOptions['auth'], 'apiKeys'> &
-  Partial<Pick<GatewayOptions['auth'], 'mode' | 'clients'>>;
+  Partial<Pick<GatewayOptions['auth'], 'mode' | 'clients' | 'adminKeys' | 'metricsKeys'>> & {
+    /** How many requests without a valid key a client address may make per minute; null: no bound. */
+    unauthenticatedLimit?: { perMinute: number; onRedisError: RedisFailurePolicy } | null;
+  };
 
 /** The header that carries a client's own provider key (bring-your-own-key). */
 export const PROVIDER_KEY_HEADER = 'x-provider-api-key';
@@ -56,54 +65,175 @@ export function buildKeyRing(options: AuthPluginOptions): KeyRing {
   return ring;
 }
 
+/** Identities that are the operator's: GATEWAY_API_KEYS, admin and metrics keys, and the local caller. */
+const OPERATOR_KINDS: ReadonlySet<IdentityKind> = new Set(['gateway', 'operator', 'local']);
+
+/**
+ * Headers a reverse proxy, a load balancer or a service-mesh sidecar adds. A client on this machine
+ * that calls the gateway directly does not send them, so in protected mode they mean that the
+ * loopback peer is a proxy relaying someone else.
+ */
+function proxyHeaderOf(headers: Record<string, unknown>): string | undefined {
+  for (const name of Object.keys(headers)) {
+    if (
+      name === 'forwarded' ||
+      name === 'x-real-ip' ||
+      name.startsWith('x-forwarded-') ||
+      name.startsWith('x-envoy-')
+    ) {
+      return name;
+    }
+  }
+  return undefined;
+}
+
+/** A request the gateway does not know the caller of: why, and the answer it gets. */
+interface Refusal {
+  reason: 'missing_key' | 'invalid_key' | 'protected_mode' | 'proxied_in_protected_mode';
+  error: GatewayError;
+  keyHashPrefix?: string;
+}
+
+/** The minute over which requests without a valid key are counted and their log lines sampled. */
+const UNAUTHENTICATED_WINDOW_MS = 60_000;
+
 export const authPlugin = fp<AuthPluginOptions>(
   async (fastify, options) => {
     const keys = buildKeyRing(options);
     const protectedMode = keys.size === 0;
+    const operators = buildOperatorRing(options);
+    const sampler = new LogSampler({ windowMs: UNAUTHENTICATED_WINDOW_MS, maxKeys: 10_000 });
+    const limit = options.unauthenticatedLimit ?? null;
+    const counters = limit
+      ? new (createRequestCounterStore(fastify.gatewayRedis, limit.onRedisError))()
+      : null;
 
-    fastify.addHook(
-      'onRequest',
-      syncHook((request) => {
-        if (request.routeOptions.config?.auth === false || request.is404) return;
-        const state = request.gateway;
-        if (protectedMode) {
-          // The socket's own address, not X-Forwarded-For: a header cannot make a remote client local.
-          if (isLoopbackAddress(request.raw.socket.remoteAddress)) {
-            state.identity = LOCAL_IDENTITY;
-            refuseProviderKey(request.headers[PROVIDER_KEY_HEADER], LOCAL_IDENTITY.id, request.log);
-            return;
-          }
-          request.log.warn({ event: 'auth_failure', reason: 'protected_mode' }, 'security event');
-          throw new GatewayError('GW_ERR_AUTH_PROTECTED_MODE');
+    /** Who is calling; a refusal when the caller is not known, a thrown error when known but not allowed. */
+    function authenticate(request: FastifyRequest): Refusal | undefined {
+      const state = request.gateway;
+      const config = request.routeOptions.config;
+      const key =
+        presentedKey(request.headers) ??
+        (config.apiKeyInQuery === true ? queryKey(request.query) : undefined);
+      const digest = key === undefined ? undefined : hashKey(key);
+      if (config.operatorOnly === true && digest) {
+        const operator = operators.identifyDigest(digest);
+        if (operator) {
+          state.identity = operator;
+          return undefined;
         }
-        const key =
-          presentedKey(request.headers) ??
-          (request.routeOptions.config.apiKeyInQuery === true ? queryKey(request.query) : undefined);
-        if (key === undefined) {
-          request.log.warn({ event: 'auth_failure', reason: 'missing_key' }, 'security event');
-          throw new GatewayError('GW_ERR_AUTH_MISSING_KEY');
+      }
+      if (protectedMode) {
+        // The socket's own address, not X-Forwarded-For: a header cannot make a remote client local.
+        if (!isLoopbackAddress(request.raw.socket.remoteAddress)) {
+          return { reason: 'protected_mode', error: new GatewayError('GW_ERR_AUTH_PROTECTED_MODE') };
         }
-        const digest = hashKey(key);
-        const identity = keys.identifyDigest(digest);
-        if (!identity) {
-          request.log.warn(
-            { event: 'auth_failure', reason: 'invalid_key', keyHashPrefix: hashPrefixOf(digest) },
-            'security event',
+        const proxyHeader = proxyHeaderOf(request.headers);
+        if (proxyHeader !== undefined) {
+          return {
+            reason: 'proxied_in_protected_mode',
+            error: new GatewayError('GW_ERR_AUTH_PROTECTED_MODE_PROXIED', {
+              message:
+                `The gateway is in protected mode and this request came through a proxy (it carries ` +
+                `${proxyHeader}): protected mode answers only clients on this machine that call it directly. ` +
+                "Start the gateway with GATEWAY_API_KEYS=<key>[,<key>...] and send 'Authorization: Bearer <key>'.",
+            }),
+          };
+        }
+        state.identity = LOCAL_IDENTITY;
+        refuseProviderKey(request.headers[PROVIDER_KEY_HEADER], LOCAL_IDENTITY.id, request.log);
+        return undefined;
+      }
+      if (digest === undefined) {
+        return { reason: 'missing_key', error: new GatewayError('GW_ERR_AUTH_MISSING_KEY') };
+      }
+      const identity = keys.identifyDigest(digest);
+      if (!identity) {
+        return {
+          reason: 'invalid_key',
+          error: new GatewayError('GW_ERR_AUTH_INVALID_KEY'),
+          keyHashPrefix: hashPrefixOf(digest),
+        };
+      }
+      state.identity = identity;
+      if (config.operatorOnly === true && !OPERATOR_KINDS.has(identity.kind)) {
+        request.log.warn(
+          { event: 'auth_failure', reason: 'not_operator', key: identity.id },
+          'security event',
+        );
+        throw new GatewayError('GW_ERR_AUTH_OPERATOR_REQUIRED');
+      }
+      const providerKey = request.headers[PROVIDER_KEY_HEADER];
+      if (providerKey !== undefined) {
+        if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
+        else if (typeof providerKey === 'string' && providerKey.trim())
+          state.providerApiKey = providerKey.trim();
+      }
+      return undefined;
+    }
+
+    /**
+     * A request without a valid key: its warning line sampled per client address and reason (the
+     * first a minute, with how many were left out), and, past the limit per address and minute, a
+     * 429 instead of the 401 (an answer that costs no key lookup and no log line).
+     */
+    function refuse(request: FastifyRequest, refusal: Refusal, done: (error: Error) => void): void {
+      const address = request.ip;
+      const suppressed = sampler.take(`${address} ${refusal.reason}`);
+      if (suppressed !== undefined) {
+        const line: Record<string, unknown> = { event: 'auth_failure', reason: refusal.reason, address };
+        if (refusal.keyHashPrefix) line['keyHashPrefix'] = refusal.keyHashPrefix;
+        if (suppressed > 0) line['suppressed'] = suppressed;
+        request.log.warn(line, 'security event');
+      }
+      if (!counters || !limit) return done(refusal.error);
+      counters.incr(
+        `unauthenticated:${address}`,
+        (error, result) => {
+          // A counter that cannot be read refuses the request as it would have anyway.
+          if (error || !result || result.current <= limit.perMinute) return done(refusal.error);
+          const retryAfter = Math.max(1, Math.ceil(result.ttl / 1000));
+          done(
+            new GatewayError('GW_ERR_AUTH_TOO_MANY_ATTEMPTS', {
+              message:
+                `Too many requests without a valid API key from this address (${limit.perMinute} a minute ` +
+                `are answered). Retry in ${retryAfter} seconds with a valid key.`,
+              headers: { 'retry-after': String(retryAfter) },
+            }),
           );
-          throw new GatewayError('GW_ERR_AUTH_INVALID_KEY');
-        }
-        state.identity = identity;
-        const providerKey = request.headers[PROVIDER_KEY_HEADER];
-        if (providerKey !== undefined) {
-          if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
-          else if (typeof providerKey === 'string' && providerKey.trim())
-            state.providerApiKey = providerKey.trim();
-        }
-      }),
-    );
+        },
+        UNAUTHENTICATED_WINDOW_MS,
+        limit.perMinute,
+      );
+    }
+
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      if (request.routeOptions.config?.auth === false || request.is404) return done();
+      let refusal: Refusal | undefined;
+      try {
+        refusal = authenticate(request);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (refusal) return refuse(request, refusal, done);
+      done();
+    });
   },
-  { name: 'llm-gateway-auth', fastify: '5.x', dependencies: ['llm-gateway-request-state'] },
+  {
+    name: 'llm-gateway-auth',
+    fastify: '5.x',
+    dependencies: ['llm-gateway-request-state', 'llm-gateway-redis'],
+  },
 );
+
+/** Keys of the operator's tools: admin keys and metrics keys, each its own `operator` identity. */
+export function buildOperatorRing(options: Pick<AuthPluginOptions, 'adminKeys' | 'metricsKeys'>): KeyRing {
+  const ring = new KeyRing();
+  for (const key of new Set([...(options.adminKeys ?? []), ...(options.metricsKeys ?? [])])) {
+    ring.addOperatorKey(key);
+  }
+  return ring;
+}
 
 function refuseProviderKey(
   header: string | string[] | undefined,

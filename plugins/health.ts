@@ -1,7 +1,9 @@
 /**
  * Health: /health and /v1/health/live answer as long as the process serves HTTP; /v1/health/ready
  * says whether the gateway can serve model calls (config loaded, at least one provider configured);
- * /v1/health/detailed (behind a key) shows each provider.
+ * /v1/health/detailed (behind an operator's key: it shows every provider's origin and errors) shows
+ * each provider. The readiness answer is public, so it names no address: no Redis URL or host, no
+ * upstream origin, no error text that could hold one.
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
@@ -19,7 +21,8 @@ export interface HealthRouteOptions {
 
 /**
  * Redis as a readiness check: down is reported as degraded (the cache is bypassed, rate limits
- * follow their policy), and blocks readiness only when rate limits then refuse every request.
+ * follow their policy), and blocks readiness only when rate limits then refuse every request. The
+ * connection's error is left out: it names Redis's host and port (the detailed health shows it).
  */
 function redisCheck(
   redis: SharedRedis | null,
@@ -27,13 +30,12 @@ function redisCheck(
 ): { ok: boolean; message: string } | undefined {
   if (!redis) return undefined;
   if (redis.available) return { ok: true, message: 'connected' };
-  const { lastError } = redis.health();
-  const cause = lastError ? ` (${lastError})` : '';
   return failsClosed
-    ? { ok: false, message: `Redis is unreachable${cause}: rate-limited routes are refused` }
+    ? { ok: false, message: 'Redis is unreachable: rate-limited routes are refused' }
     : {
         ok: true,
-        message: `degraded: Redis is unreachable${cause}; the cache is bypassed and rate limits follow rateLimit.onRedisError`,
+        message:
+          'degraded: Redis is unreachable; the cache is bypassed and rate limits follow rateLimit.onRedisError',
       };
 }
 
@@ -89,9 +91,10 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (insta
   fastify.get(
     '/v1/health/detailed',
     {
+      config: { operatorOnly: true },
       schema: {
         tags,
-        summary: 'Providers and their last errors',
+        summary: 'Providers and their last errors (operator keys)',
         response: { 200: Type.Ref('DetailedHealth') },
       },
     },

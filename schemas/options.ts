@@ -546,6 +546,23 @@ export const GatewayOptionsSchema = Type.Object(
           configFormat: 'key-list',
           description: 'Keys that may read every key usage',
         }),
+        /** Keys that may read the metrics and the detailed health only (scrapers), as given in METRICS_API_KEYS. */
+        metricsKeys: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          env: 'METRICS_API_KEYS',
+          sensitive: true,
+          configFormat: 'key-list',
+          description: 'Keys that may read /metrics and the detailed health only',
+        }),
+        /**
+         * With NODE_ENV=production, a start without any client key (protected mode) is refused unless
+         * this is true: a production gateway behind a proxy on its own host would trust every client.
+         */
+        allowUnauthenticated: Type.Boolean({
+          default: false,
+          env: 'ALLOW_UNAUTHENTICATED',
+          description: 'Allow a production start without any key (protected mode)',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -689,6 +706,13 @@ export const GatewayOptionsSchema = Type.Object(
           default: 0,
           env: 'RATE_LIMIT_TOKENS_PER_MINUTE',
           description: 'Tokens per minute per key (0 = no token limit)',
+        }),
+        /** Requests without a valid key answered per client address and minute; beyond it 429. */
+        unauthenticatedPerMinute: Type.Integer({
+          minimum: 1,
+          default: 30,
+          env: 'RATE_LIMIT_UNAUTHENTICATED_RPM',
+          description: 'Requests without a valid key per client address per minute',
         }),
         /** When Redis fails: allow (`open`), count per instance (`local`) or refuse with 503 (`closed`). */
         onRedisError: Type.Union([Type.Literal('open'), Type.Literal('local'), Type.Literal('closed')], {

@@ -133,7 +133,15 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(securityPlugin, { cors: options.cors });
   await fastify.register(docsPlugin, { enabled: options.docs.enabled });
   await fastify.register(redisPlugin, { ...options.redis });
-  await fastify.register(authPlugin, { ...options.auth });
+  await fastify.register(authPlugin, {
+    ...options.auth,
+    unauthenticatedLimit: options.rateLimit.enabled
+      ? {
+          perMinute: options.rateLimit.unauthenticatedPerMinute,
+          onRedisError: options.rateLimit.onRedisError,
+        }
+      : null,
+  });
   await fastify.register(rateLimitPlugin, {
     rateLimit: options.rateLimit,
     clientTokenLimits: options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),

@@ -565,6 +565,25 @@ function readImpliedKeys(
   }
 }
 
+/**
+ * Without any key the gateway is in protected mode and trusts every loopback peer, which in a
+ * production deployment is often a reverse proxy or a sidecar relaying everyone. A production start
+ * needs keys, or the operator's word that protected mode is meant (ALLOW_UNAUTHENTICATED=true).
+ * Admin and metrics keys do not count: they open no model route.
+ */
+function refuseUnauthenticatedProduction(environment: unknown, auth: GatewayOptions['auth']): void {
+  if (environment !== 'production' || auth.allowUnauthenticated) return;
+  const keys =
+    (auth.mode === 'client' ? 0 : auth.apiKeys.length) + (auth.mode === 'gateway' ? 0 : auth.clients.length);
+  if (keys > 0) return;
+  throw new ConfigError(
+    'Invalid configuration: NODE_ENV is production and no key is configured (GATEWAY_API_KEYS, auth.clients), ' +
+      'so the gateway would run in protected mode and answer every client that reaches it through this ' +
+      'machine. Set GATEWAY_API_KEYS=<key>[,<key>...], or ALLOW_UNAUTHENTICATED=true to run in protected ' +
+      'mode anyway.',
+  );
+}
+
 export interface LoadConfigInput {
   /** The process environment (or a test's stand-in). */
   env: Record<string, string | undefined>;
@@ -639,6 +658,7 @@ export function loadConfig({ env, configDirectory }: LoadConfigInput): LoadedCon
       error.message.replace(/^(Unknown|Invalid) gateway option /, 'Invalid configuration: '),
     );
   }
+  refuseUnauthenticatedProduction(loadedEnvironment, gateway.auth);
   const standalone = Value.Default(StandaloneOptionsSchema, {
     env: loadedEnvironment,
     logLevel,

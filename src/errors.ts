@@ -39,6 +39,28 @@ export const ERRORS = {
       'this machine. To serve other clients, start it with GATEWAY_API_KEYS=<key>[,<key>...] and send ' +
       "the key as 'Authorization: Bearer <key>'.",
   },
+  GW_ERR_AUTH_PROTECTED_MODE_PROXIED: {
+    status: 401,
+    type: 'invalid_api_key',
+    code: 'protected_mode',
+    message:
+      'Protected mode answers only clients on this machine that call the gateway directly; this request ' +
+      'came through a proxy (Forwarded, X-Forwarded-For, X-Real-IP or X-Envoy headers). Set GATEWAY_API_KEYS and send a key.',
+  },
+  GW_ERR_AUTH_TOO_MANY_ATTEMPTS: {
+    status: 429,
+    type: 'rate_limit_exceeded',
+    code: 'rate_limit_exceeded',
+    message: 'Too many requests without a valid API key from this address; retry later with a valid key.',
+  },
+  GW_ERR_AUTH_OPERATOR_REQUIRED: {
+    status: 403,
+    type: 'permission_denied',
+    code: 'operator_key_required',
+    message:
+      'This endpoint is for the operator: it needs a key of GATEWAY_API_KEYS, GATEWAY_ADMIN_KEYS or ' +
+      'METRICS_API_KEYS, not a client key.',
+  },
   GW_ERR_AUTH_MODEL_FORBIDDEN: {
     status: 403,
     type: 'permission_denied',

@@ -9,7 +9,12 @@ import picomatch from 'picomatch';
 import type { ClientKeyOptions } from '../schemas/options.js';
 import type { RateLimitClass } from './route-config.js';
 
-export type IdentityKind = 'gateway' | 'client' | 'local';
+/**
+ * `gateway`: GATEWAY_API_KEYS; `client`: a client declared in configuration; `operator`: an admin or
+ * metrics key, which reaches the operator's endpoints only; `local`: the caller on this machine in
+ * protected mode.
+ */
+export type IdentityKind = 'gateway' | 'client' | 'operator' | 'local';
 
 /** The classes with request limits; routes of class `default` are not limited. */
 export type LimitedClass = Exclude<RateLimitClass, 'default'>;
@@ -127,6 +132,16 @@ export class KeyRing {
       digest,
       createIdentity({ id: identityIdOf(digest), kind: 'gateway' }),
       'GATEWAY_API_KEYS',
+    );
+  }
+
+  /** An admin or metrics key (GATEWAY_ADMIN_KEYS, METRICS_API_KEYS): the operator's tools. */
+  addOperatorKey(key: string): Identity {
+    const digest = hashKey(key);
+    return this.#add(
+      digest,
+      createIdentity({ id: identityIdOf(digest), kind: 'operator' }),
+      'GATEWAY_ADMIN_KEYS or METRICS_API_KEYS',
     );
   }
 

@@ -9,6 +9,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Whether the route needs a gateway key (default true). */
     auth?: boolean;
+    /**
+     * Whether only the operator's keys may call the route (GATEWAY_API_KEYS, admin keys, metrics
+     * keys, the local caller in protected mode): what it shows is about every tenant, or the inside.
+     */
+    operatorOnly?: boolean;
     /** Whether the key may also come as the `key` query parameter (Google's APIs take it there). */
     apiKeyInQuery?: boolean;
     rateLimitClass?: RateLimitClass;

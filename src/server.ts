@@ -140,8 +140,8 @@ function announce(server: FastifyInstance, config: LoadedConfig): void {
   if (keys === 0) {
     server.log.warn(
       'PROTECTED MODE: no GATEWAY_API_KEYS are set, so the gateway answers clients on this machine only ' +
-        '(loopback) and refuses every other client with 401. Set GATEWAY_API_KEYS=<key>[,<key>...] to serve ' +
-        'other clients.',
+        '(loopback, called directly: a request that carries proxy headers is refused) and refuses every other ' +
+        'client with 401. Set GATEWAY_API_KEYS=<key>[,<key>...] to serve other clients.',
     );
   }
   const instances = summarizeInstances(PROVIDERS, config.gateway.providers);

@@ -1,7 +1,8 @@
 /**
  * The metrics endpoints: Prometheus text at GET /metrics and the same figures as JSON at
  * GET /v1/health/metrics (the figures are kept by plugins/metrics.ts). `METRICS_ACCESS` says who may
- * read them: `protected` (behind the gateway keys), `open`, or `off` (not served).
+ * read them: `protected` (the operator's keys: GATEWAY_API_KEYS, admin keys and METRICS_API_KEYS;
+ * never a client key, as the figures are every tenant's), `open`, or `off` (not served).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { GatewayOptions } from '../../schemas/options.js';
@@ -16,7 +17,7 @@ export const metricsRoutes: FastifyPluginAsync<{ access: GatewayOptions['metrics
   fastify.get(
     '/metrics',
     {
-      config: { auth },
+      config: { auth, operatorOnly: auth },
       schema: { tags: ['health'], summary: 'Prometheus metrics (text format)', hide: false },
     },
     async (_request, reply) => {
@@ -26,7 +27,10 @@ export const metricsRoutes: FastifyPluginAsync<{ access: GatewayOptions['metrics
   );
   fastify.get(
     '/v1/health/metrics',
-    { config: { auth }, schema: { tags: ['health'], summary: 'The /metrics figures as JSON' } },
+    {
+      config: { auth, operatorOnly: auth },
+      schema: { tags: ['health'], summary: 'The /metrics figures as JSON' },
+    },
     async () => ({ metrics: await registry.getMetricsAsJSON() }),
   );
 };

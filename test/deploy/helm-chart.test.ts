@@ -225,7 +225,7 @@ describe('values.yaml', () => {
   it('holds no secret, and keeps keys out of the ConfigMap', () => {
     // Every provider's secret variables, from the manifest: a provider added there must be here too.
     const expected = Object.fromEntries(
-      ['GATEWAY_API_KEYS', ...providerSecretVariables()].map((name) => [name, '']),
+      ['GATEWAY_API_KEYS', 'METRICS_API_KEYS', ...providerSecretVariables()].map((name) => [name, '']),
     );
     expect(secrets).toEqual(expected);
     for (const name of Object.keys(secrets)) expect(Object.keys(config)).not.toContain(name);

@@ -163,8 +163,18 @@ describe('the image start command, run directly', () => {
     expect(stopSignal).toBe('SIGTERM');
   });
 
+  it('refuses to start without a key, saying how to set one', async () => {
+    const refused = await runToEnd(NODE, commandArguments, {
+      cwd: appFolder,
+      env: { ...imageEnvironment, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0' },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('GATEWAY_API_KEYS');
+    expect(refused.output).toContain('ALLOW_UNAUTHENTICATED=true');
+  });
+
   it('answers the health paths, passes the HEALTHCHECK, and exits 0 on SIGTERM', async () => {
-    const server = await startServer();
+    const server = await startServer({ GATEWAY_API_KEYS: 'image-test-key-1' });
 
     const health = await fetch(`${server.origin}/health`);
     expect(health.status).toBe(200);

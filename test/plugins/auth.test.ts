@@ -133,6 +133,39 @@ describe('protected mode (no keys configured)', () => {
     },
   );
 
+  it.each([
+    ['Forwarded', { forwarded: 'for=203.0.113.7;proto=https' }],
+    ['X-Forwarded-For', { 'x-forwarded-for': '203.0.113.7' }],
+    ['X-Forwarded-Proto', { 'x-forwarded-proto': 'https' }],
+    ['X-Real-IP', { 'x-real-ip': '203.0.113.7' }],
+    ['X-Envoy-External-Address', { 'x-envoy-external-address': '203.0.113.7' }],
+  ])(
+    'refuses a loopback peer relaying a request with %s (a proxy or sidecar on this machine)',
+    async (header, headers) => {
+      const before = upstream.received().length;
+      const response = await post(protectedGateway, headers, '127.0.0.1');
+      expect(response.statusCode).toBe(401);
+      const body = response.json();
+      assertOpenAISchema('ErrorResponse', body);
+      expect(body.error.code).toBe('protected_mode');
+      expect(body.error.message).toContain(Object.keys(headers)[0]);
+      expect(body.error.message).toContain('GATEWAY_API_KEYS');
+      expect(response.headers['x-gateway-error-code']).toBe('GW_ERR_AUTH_PROTECTED_MODE_PROXIED');
+      expect(upstream.received().length, header).toBe(before);
+    },
+  );
+
+  it('still serves the loopback client that calls directly, and answers health behind a proxy', async () => {
+    expect((await post(protectedGateway, {}, '127.0.0.1')).statusCode).toBe(200);
+    const ready = await protectedGateway.app.inject({
+      method: 'GET',
+      url: '/v1/health/ready',
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+      remoteAddress: '127.0.0.1',
+    });
+    expect(ready.statusCode).toBe(200);
+  });
+
   it('does not take X-Forwarded-For as proof of being local', async () => {
     const response = await protectedGateway.app.inject({
       method: 'GET',

@@ -152,6 +152,11 @@ describe('Redis outage and recovery', () => {
     expect(openReady.status).toBe(200);
     expect(openReady.body.checks.redis.ok).toBe(true);
     expect(openReady.body.checks.redis.message).toMatch(/^degraded: Redis is unreachable/);
+    // The readiness answer needs no key: it names no internal address (the detailed health does).
+    const redisAddress = new URL(redis.url).host;
+    expect(JSON.stringify(openReady.body)).not.toContain(redisAddress);
+    expect(JSON.stringify((await ready(closed)).body)).not.toContain(redisAddress);
+    expect(JSON.stringify(openReady.body)).not.toContain(upstream.origin);
     const openDetailed = await detailed(open);
     expect(openDetailed.status).toBe('degraded');
     expect(openDetailed.redis.lastError).toBeTruthy();

@@ -142,6 +142,38 @@ describe('loadConfig', () => {
   });
 });
 
+describe('a production start without keys', () => {
+  it('is refused, naming GATEWAY_API_KEYS and ALLOW_UNAUTHENTICATED', () => {
+    const message = failure({ NODE_ENV: 'production' });
+    expect(message).toContain('NODE_ENV is production');
+    expect(message).toContain('GATEWAY_API_KEYS');
+    expect(message).toContain('ALLOW_UNAUTHENTICATED=true');
+    // Admin and metrics keys open no model route: they do not count.
+    expect(
+      failure({
+        NODE_ENV: 'production',
+        GATEWAY_ADMIN_KEYS: 'admin-key-123',
+        METRICS_API_KEYS: 'scraper-1234',
+      }),
+    ).toContain('no key is configured');
+    // Keys that the mode ignores do not count either.
+    expect(failure({ NODE_ENV: 'production', AUTH_MODE: 'client', GATEWAY_API_KEYS: '' })).toContain(
+      'ALLOW_UNAUTHENTICATED',
+    );
+  });
+
+  it('is allowed with a key, with ALLOW_UNAUTHENTICATED=true, and outside production', () => {
+    expect(
+      load({ NODE_ENV: 'production', GATEWAY_API_KEYS: 'key-one-123' }).gateway.auth.apiKeys,
+    ).toHaveLength(1);
+    const allowed = load({ NODE_ENV: 'production', ALLOW_UNAUTHENTICATED: 'true' });
+    expect(allowed.gateway.auth.allowUnauthenticated).toBe(true);
+    expect(allowed.gateway.auth.apiKeys).toEqual([]);
+    expect(load({ NODE_ENV: 'development' }).gateway.auth.apiKeys).toEqual([]);
+    expect(load({}).environment).toBe('development');
+  });
+});
+
 describe('.env.example', () => {
   it('lists every environment variable the configuration reads, each with a comment', () => {
     const example = readFileSync(join(PACKAGE_ROOT, '.env.example'), 'utf8').split('\n');
