@@ -15,6 +15,7 @@ const TAGS = [
   { name: 'audio', description: 'Transcription, translation and speech' },
   { name: 'responses', description: 'The Responses API' },
   { name: 'models', description: 'The models this gateway serves' },
+  { name: 'moderations', description: 'Moderation of text and images' },
   { name: 'usage', description: 'Usage and cost per key' },
   { name: 'health', description: 'Health, readiness and metrics' },
   { name: 'discovery', description: 'What this gateway is' },

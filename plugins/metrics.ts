@@ -32,6 +32,7 @@ export class GatewayMetrics {
   readonly attempts: Counter<'provider' | 'deployment' | 'outcome'>;
   readonly retries: Counter<'deployment'>;
   readonly failovers: Counter<'model'>;
+  readonly moderations: Counter<'decision'>;
 
   constructor() {
     const registers = [this.registry];
@@ -110,6 +111,12 @@ export class GatewayMetrics {
       name: 'llm_gateway_failovers_total',
       help: 'Requests answered by another deployment than the first tried',
       labelNames: ['model'],
+      registers,
+    });
+    this.moderations = new Counter({
+      name: 'llm_gateway_moderation_decisions_total',
+      help: "Chat inputs checked by the gateway's moderation, by decision: passed, flagged, failed",
+      labelNames: ['decision'],
       registers,
     });
   }
@@ -237,6 +244,7 @@ export const metricsPlugin = fp(
       if (state.cache) cache(route, state.cache.toLowerCase()).inc();
       if (status === 429 && state.errorCode !== 'GW_ERR_UPSTREAM_ERROR') rateLimited(route).inc();
       if (state.attempts > 1 && state.deployment && status < 400) failovers(model).inc();
+      if (state.moderation) metrics.moderations.labels(state.moderation.decision).inc();
       if (state.timeToFirstByteMs !== null)
         timeToFirstToken(provider, model).observe(state.timeToFirstByteMs / 1000);
       const usage = state.usage;

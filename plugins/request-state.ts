@@ -182,6 +182,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
         }
         if (state.cache) line['cache'] = state.cache;
       }
+      if (state.moderation) line['moderation'] = state.moderation;
       if (state.errorCode) line['error'] = state.errorCode;
       if (logBodies && state.model !== null) {
         line['requestBody'] = request.body;

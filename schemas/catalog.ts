@@ -4,7 +4,14 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-export const MODEL_TYPES = ['chat', 'embeddings', 'transcription', 'speech', 'realtime'] as const;
+export const MODEL_TYPES = [
+  'chat',
+  'embeddings',
+  'transcription',
+  'speech',
+  'realtime',
+  'moderation',
+] as const;
 export const CAPABILITIES = [
   'chat',
   'embeddings',

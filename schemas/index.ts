@@ -5,6 +5,7 @@ import { EmbeddingsResponseSchema } from './embeddings.js';
 import { TranscriptionResponseSchema } from './audio.js';
 import { DeletedResponseSchema, ResponseObjectSchema } from './responses.js';
 import { ModelListSchema, ModelObjectSchema } from './models.js';
+import { ModerationResponseSchema } from './moderations.js';
 import { DetailedHealthSchema, HealthSchema, ReadinessSchema } from './health.js';
 
 export const sharedSchemas = [
@@ -15,6 +16,7 @@ export const sharedSchemas = [
   TranscriptionResponseSchema,
   ResponseObjectSchema,
   DeletedResponseSchema,
+  ModerationResponseSchema,
   ModelObjectSchema,
   ModelListSchema,
   HealthSchema,

@@ -78,6 +78,12 @@ const RequestsPerMinute = Type.Object(
       env: 'RATE_LIMIT_AUDIO_RPM',
       description: 'Audio requests per minute per key',
     }),
+    moderations: Type.Integer({
+      minimum: 0,
+      default: 120,
+      env: 'RATE_LIMIT_MODERATIONS_RPM',
+      description: 'Moderation requests per minute per key',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -101,6 +107,7 @@ const ClientKeyOptions = Type.Object(
           chat: Type.Optional(Type.Integer({ minimum: 0 })),
           embeddings: Type.Optional(Type.Integer({ minimum: 0 })),
           audio: Type.Optional(Type.Integer({ minimum: 0 })),
+          moderations: Type.Optional(Type.Integer({ minimum: 0 })),
           tokensPerMinute: Type.Optional(Type.Integer({ minimum: 0 })),
         },
         { additionalProperties: false },
@@ -609,6 +616,31 @@ export const GatewayOptionsSchema = Type.Object(
           default: true,
           env: 'DOCS_ENABLED',
           description: 'Serve /docs and /openapi.json',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * Chat input checked by a moderation model before any model is called, for the keys and the
+     * models (aliases, groups) named here; a flagged input is answered 400 `content_filter`.
+     */
+    moderation: Type.Object(
+      {
+        model: Type.String({
+          minLength: 1,
+          default: 'omni-moderation-latest',
+          env: 'MODERATION_MODEL',
+          description: 'The moderation model that checks chat input',
+        }),
+        keys: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          env: 'MODERATION_KEYS',
+          description: 'Key ids (globs; * for every key) whose chat input is moderated first',
+        }),
+        models: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          env: 'MODERATION_MODELS',
+          description: 'Models, aliases or groups (globs) whose chat input is moderated first',
         }),
       },
       { additionalProperties: false, default: {} },

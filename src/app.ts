@@ -39,6 +39,7 @@ import { discoveryRoutes } from '../plugins/api/discovery.js';
 import { modelsRoutes } from '../plugins/api/models.js';
 import { chatCompletionsRoutes } from '../plugins/api/chat-completions.js';
 import { embeddingsRoutes } from '../plugins/api/embeddings.js';
+import { moderationsRoutes } from '../plugins/api/moderations.js';
 import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
 import { responsesRoutes } from '../plugins/api/responses/index.js';
@@ -172,8 +173,10 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     unsupportedParameters: options.unsupportedParameters,
     limits: options.limits,
     media: options.media,
+    moderation: options.moderation,
   });
   await fastify.register(embeddingsRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(moderationsRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioSpeechRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(responsesRoutes, {

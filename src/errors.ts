@@ -268,6 +268,12 @@ export const ERRORS = {
     code: 'content_filter',
     message: "The provider's safety system blocked this request.",
   },
+  GW_ERR_MODERATION_FLAGGED: {
+    status: 400,
+    type: 'content_filter',
+    code: 'content_filter',
+    message: "The gateway's moderation flagged this input; no model was called.",
+  },
   GW_ERR_RATE_LIMITED: {
     status: 429,
     type: 'rate_limit_exceeded',

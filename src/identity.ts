@@ -18,7 +18,7 @@ export type IdentityKind = 'gateway' | 'client' | 'operator' | 'local';
 
 /** The classes with request limits; routes of class `default` are not limited. */
 export type LimitedClass = Exclude<RateLimitClass, 'default'>;
-export const RATE_LIMIT_CLASSES: readonly LimitedClass[] = ['chat', 'embeddings', 'audio'];
+export const RATE_LIMIT_CLASSES: readonly LimitedClass[] = ['chat', 'embeddings', 'audio', 'moderations'];
 
 export interface Budget {
   readonly limitUsd: number;

@@ -9,6 +9,7 @@ import type { SpeechRequest } from '../schemas/audio.js';
 import type { CatalogModel } from '../schemas/catalog.js';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
 import type { EmbeddingsRequest } from '../schemas/embeddings.js';
+import type { ModerationRequest } from '../schemas/moderations.js';
 import type { ResponsesRequest } from '../schemas/responses.js';
 import type { TObject } from '@sinclair/typebox';
 import type { FetchedMedia, FetchMediaRequest, MediaScope } from './remote-media.js';
@@ -240,6 +241,11 @@ export interface ProviderAdapter {
   chatStream(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<ChatStream>;
   /** POST /v1/embeddings; absent when the provider has no embeddings. Answers OpenAI's list shape. */
   embeddings?(request: EmbeddingsRequest, target: Target, context: CallContext): Promise<UnaryResult>;
+  /**
+   * POST /v1/moderations; absent when the provider has no moderation models. Answers OpenAI's
+   * moderation object; its usage (none is reported) is zero: moderation is counted, not priced.
+   */
+  moderations?(request: ModerationRequest, target: Target, context: CallContext): Promise<UnaryResult>;
   /**
    * The chat parameters honoured for one target, when they differ by model (a model served through
    * another API); absent or undefined: `chatParameters`.

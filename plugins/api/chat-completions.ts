@@ -12,6 +12,7 @@ import { commonErrorResponses } from '../../schemas/common.js';
 import type { GatewayOptions } from '../../schemas/options.js';
 import { renderError } from '../../src/errors.js';
 import { callModel, callModelStream } from '../../src/http/model-call.js';
+import { createChatInputModeration } from '../../src/http/moderate-chat-input.js';
 import { streamedCharacters } from '../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
@@ -27,10 +28,15 @@ export interface ChatRouteOptions {
   unsupportedParameters: GatewayOptions['unsupportedParameters'];
   limits: GatewayOptions['limits'];
   media: Pick<GatewayOptions['media'], 'maxFilesPerRequest'>;
+  /** Chat input moderation (absent: none). */
+  moderation?: GatewayOptions['moderation'];
 }
 
 export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async (instance, options) => {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const moderation = options.moderation
+    ? createChatInputModeration(options.moderation, fastify.gatewayRouter, options.requestTimeout)
+    : undefined;
 
   const requestFor = (body: ChatCompletionRequest, deployment: Deployment, warnings: string[]) =>
     applyParameterPolicy(
@@ -78,6 +84,8 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         strategy: request.headers['x-gateway-strategy'],
       });
       authorizeModel(request, body.model, plan);
+      // Before the cache too: a stored answer is an answer to input that must be checked first.
+      if (moderation?.applies(request, body.model)) await moderation.check(request, reply, body);
       const exact = await fastify.gatewayCache.lookupChat(request, reply, plan);
       const cache = fastify.gatewaySemanticCache
         ? await fastify.gatewaySemanticCache.lookupChat(request, reply, plan, exact)

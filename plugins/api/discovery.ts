@@ -14,6 +14,7 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
       'POST /v1/responses',
       'GET /v1/responses/{id}',
       'DELETE /v1/responses/{id}',
+      'POST /v1/moderations',
       'POST /v1/messages',
       'POST /v1/messages/count_tokens',
       'GET /v1/models',

@@ -16,7 +16,8 @@ export function recordExecution(
   state.deploymentId = execution.deployment.deploymentId;
   state.deployment = execution.deployment;
   state.attempts = execution.attempts.length;
-  state.upstreamMs = execution.upstreamMs;
+  // Added: time already spent upstream for this request (its input's moderation) stays counted.
+  state.upstreamMs += execution.upstreamMs;
 }
 
 export function setGatewayHeaders(reply: FastifyReply, state: RequestState): void {
@@ -34,7 +35,7 @@ export function setGatewayHeaders(reply: FastifyReply, state: RequestState): voi
 export function unwrapExecutionError(error: unknown, state: RequestState): unknown {
   if (error instanceof ExecutionError) {
     state.attempts = error.attempts.length;
-    state.upstreamMs = error.upstreamMs;
+    state.upstreamMs += error.upstreamMs;
     if (error.deployment) {
       state.provider = error.deployment.instance.id;
       state.answeredModel = error.deployment.upstreamModel;

@@ -24,7 +24,8 @@ import { orderDeployments } from './strategies.js';
 import { UpstreamFailure } from '../upstream.js';
 
 /** What a request asks of a model: the endpoint it came in by, in the router's terms. */
-export type Operation = 'chat' | 'embeddings' | 'transcription' | 'translation' | 'speech' | 'responses';
+export type Operation =
+  'chat' | 'embeddings' | 'transcription' | 'translation' | 'speech' | 'responses' | 'moderation';
 
 /** The catalog type a model must have (or serve) for an operation. */
 const KIND_OF: Record<Operation, ModelKind> = {
@@ -34,6 +35,7 @@ const KIND_OF: Record<Operation, ModelKind> = {
   translation: 'transcription',
   speech: 'speech',
   responses: 'chat',
+  moderation: 'moderation',
 };
 
 const LABEL_OF: Record<Operation, string> = {
@@ -43,6 +45,7 @@ const LABEL_OF: Record<Operation, string> = {
   translation: 'audio translations',
   speech: 'speech',
   responses: 'the Responses API',
+  moderation: 'moderations',
 };
 
 /** Whether an adapter has the method an operation needs. */
@@ -60,6 +63,8 @@ export function adapterServes(adapter: ProviderAdapter, operation: Operation): b
       return adapter.speech !== undefined;
     case 'responses':
       return adapter.responses !== undefined && adapter.responsesStream !== undefined;
+    case 'moderation':
+      return adapter.moderations !== undefined;
   }
 }
 

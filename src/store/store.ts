@@ -24,6 +24,7 @@ export interface RateLimits {
   chat?: number;
   embeddings?: number;
   audio?: number;
+  moderations?: number;
   tokensPerMinute?: number;
 }
 

@@ -64,6 +64,7 @@ export async function startFakeOpenAI(host?: string): Promise<FakeUpstream> {
   fake.route('POST', '/v1/responses', responsesAnswer);
   fake.route('GET', `/v1/responses/${STORED_RESPONSE_ID}`, () => unaryChat(RESPONSE));
   fake.route('DELETE', `/v1/responses/${STORED_RESPONSE_ID}`, () => unaryChat(RESPONSE_DELETED));
+  fake.route('POST', '/v1/moderations', moderationAnswer);
   return fake.listen(host);
 }
 
@@ -236,4 +237,46 @@ export function responsesAnswer(request: RecordedRequest): ScriptedResponse {
   const withTools = (body.tools?.length ?? 0) > 0;
   if (body.stream) return streamChat(withTools ? RESPONSE_STREAM_TOOL_CALLS : RESPONSE_STREAM);
   return unaryChat(withTools ? RESPONSE_TOOL_CALLS : RESPONSE);
+}
+
+// ---- moderations ----------------------------------------------------------------------------------
+
+export const MODERATION = openaiFixture('moderation.json');
+
+/** The word that makes the fake's moderation flag an input. */
+export const FLAGGED_WORD = 'kill';
+
+/**
+ * OpenAI's moderation answer: one result per input (a string, each string of a list, or the text
+ * parts of a list of parts taken together), flagged when its text holds FLAGGED_WORD.
+ */
+export function moderationAnswer(request: RecordedRequest): ScriptedResponse {
+  const body = request.json as { model?: string; input?: unknown };
+  const template = JSON.parse(MODERATION) as {
+    id: string;
+    model: string;
+    results: { flagged: boolean; categories: Record<string, boolean> }[];
+  };
+  const flaggedResult = template.results[0]!;
+  const input = body.input;
+  const texts: string[] =
+    typeof input === 'string'
+      ? [input]
+      : Array.isArray(input) && input.every((item) => typeof item === 'string')
+        ? (input as string[])
+        : [
+            ((input as { type?: string; text?: string }[] | undefined) ?? [])
+              .map((part) => (part.type === 'text' ? (part.text ?? '') : ''))
+              .join('\n'),
+          ];
+  const results = texts.map((text) =>
+    text.toLowerCase().includes(FLAGGED_WORD)
+      ? flaggedResult
+      : {
+          ...flaggedResult,
+          flagged: false,
+          categories: Object.fromEntries(Object.keys(flaggedResult.categories).map((name) => [name, false])),
+        },
+  );
+  return unaryChat(JSON.stringify({ ...template, results }, null, 2));
 }

@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import type { SpeechRequest } from '../../../schemas/audio.js';
 import type { ChatCompletionRequest } from '../../../schemas/chat.js';
 import type { EmbeddingsRequest } from '../../../schemas/embeddings.js';
+import type { ModerationRequest } from '../../../schemas/moderations.js';
 import type { ResponsesRequest } from '../../../schemas/responses.js';
 import type {
   AudioUpload,
@@ -62,6 +63,15 @@ function isNotServedByResponses(error: unknown): boolean {
   if (status === 404 || status === 405 || status === 501) return true;
   return status === 400 && (error.param === 'model' || NOT_SERVED_CODES.has(error.code ?? ''));
 }
+
+/** The usage of a call that is counted but not priced: a request, no tokens. */
+const ZERO_USAGE: Usage = Object.freeze({
+  promptTokens: 0,
+  completionTokens: 0,
+  totalTokens: 0,
+  reasoningTokens: 0,
+  cachedTokens: 0,
+});
 
 /** What an OpenAI-type adapter is built from: what differs between the providers that speak OpenAI's API. */
 export interface OpenAIAdapterInit {
@@ -249,6 +259,14 @@ export class OpenAIAdapter implements ProviderAdapter {
     const body = { ...request, model: target.upstreamModel };
     const call = { operation: 'embeddings', model: target.upstreamModel } as const;
     return this.#passThrough(await this.#post(call, body, context), target, context);
+  }
+
+  /** POST /moderations passed through; moderation reports no usage and is counted at zero tokens. */
+  async moderations(request: ModerationRequest, target: Target, context: CallContext): Promise<UnaryResult> {
+    target = this.#routed(target);
+    const body = { ...request, model: target.upstreamModel };
+    const call = { operation: 'moderations', model: target.upstreamModel } as const;
+    return this.#passThrough(await this.#post(call, body, context), target, context, () => ZERO_USAGE);
   }
 
   /** The upstream's JSON answer, unchanged, with the usage and model read from it. */

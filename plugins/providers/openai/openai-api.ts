@@ -9,6 +9,7 @@ export const OPENAI_TRANSLATIONS_PATH = '/audio/translations';
 export const OPENAI_SPEECH_PATH = '/audio/speech';
 export const OPENAI_RESPONSES_PATH = '/responses';
 export const OPENAI_MODELS_PATH = '/models';
+export const OPENAI_MODERATIONS_PATH = '/moderations';
 
 /**
  * The content type of each speech format, for an upstream that sends none (OpenAI sends its own,

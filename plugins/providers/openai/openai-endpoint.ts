@@ -12,6 +12,7 @@ import {
   OPENAI_CHAT_PATH,
   OPENAI_EMBEDDINGS_PATH,
   OPENAI_MODELS_PATH,
+  OPENAI_MODERATIONS_PATH,
   OPENAI_RESPONSES_PATH,
   OPENAI_SPEECH_PATH,
   OPENAI_TRANSCRIPTIONS_PATH,
@@ -22,7 +23,14 @@ import {
 
 /** The operations of OpenAI's API the adapter calls. */
 export type OpenAIOperation =
-  'chat' | 'embeddings' | 'transcriptions' | 'translations' | 'speech' | 'responses' | 'models';
+  | 'chat'
+  | 'embeddings'
+  | 'transcriptions'
+  | 'translations'
+  | 'speech'
+  | 'responses'
+  | 'models'
+  | 'moderations';
 
 /** The path of each operation under OpenAI's `/v1` (Azure's v1 API keeps the same names). */
 export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> = {
@@ -33,6 +41,7 @@ export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> =
   speech: OPENAI_SPEECH_PATH,
   responses: OPENAI_RESPONSES_PATH,
   models: OPENAI_MODELS_PATH,
+  moderations: OPENAI_MODERATIONS_PATH,
 };
 
 export interface OpenAICall {
