@@ -116,6 +116,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
         promptTokensEstimate: 0,
         streamedCharacters: 0,
         outcome: null,
+        trace: null,
       };
       reply.header('x-request-id', request.id);
       // A client that goes away before its answer is complete (a chat UI's stop button) ends its
@@ -184,6 +185,11 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
       }
       if (state.moderation) line['moderation'] = state.moderation;
       if (state.errorCode) line['error'] = state.errorCode;
+      // The same ids as the request's spans, so that logs and traces join.
+      if (state.trace) {
+        line['trace_id'] = state.trace.traceId;
+        line['span_id'] = state.trace.spanId;
+      }
       if (logBodies && state.model !== null) {
         line['requestBody'] = request.body;
         if (state.loggedResponse !== undefined) line['responseBody'] = state.loggedResponse;

@@ -441,6 +441,84 @@ const LimitsOptionsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/**
+ * OpenTelemetry traces (docs/observability.md), set by the standard OTEL_* variables. Off while no
+ * endpoint is set: then nothing of the SDK is loaded.
+ */
+export const TracingOptionsSchema = Type.Object(
+  {
+    /** Base URL of the OTLP/HTTP receiver; traces go to `<endpoint>/v1/traces`. */
+    endpoint: Type.String({
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+      configFormat: 'optional-url',
+      description: 'OTLP/HTTP receiver base URL (traces off when empty)',
+    }),
+    /** The full URL traces are sent to, when it is not `<endpoint>/v1/traces`. */
+    tracesEndpoint: Type.String({
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+      configFormat: 'optional-url',
+      description: 'OTLP/HTTP traces URL, overrides the endpoint',
+    }),
+    /** Headers sent with every export, `key=value,key2=value2` (values URL-encoded). */
+    headers: Type.String({
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_HEADERS',
+      sensitive: true,
+      description: 'Headers sent with each export (key=value,...)',
+    }),
+    serviceName: Type.String({
+      default: 'llm-gateway',
+      env: 'OTEL_SERVICE_NAME',
+      description: 'service.name of the spans',
+    }),
+    sampler: Type.Union(
+      [
+        Type.Literal('always_on'),
+        Type.Literal('always_off'),
+        Type.Literal('traceidratio'),
+        Type.Literal('parentbased_always_on'),
+        Type.Literal('parentbased_always_off'),
+        Type.Literal('parentbased_traceidratio'),
+      ],
+      {
+        default: 'parentbased_always_on',
+        env: 'OTEL_TRACES_SAMPLER',
+        description: 'Which requests are traced (the OpenTelemetry sampler names)',
+      },
+    ),
+    /** The share of traces kept by the `traceidratio` samplers, 0 to 1. */
+    samplerArg: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 1,
+      env: 'OTEL_TRACES_SAMPLER_ARG',
+      description: 'Share of traces kept by the traceidratio samplers',
+    }),
+    disabled: Type.Boolean({
+      default: false,
+      env: 'OTEL_SDK_DISABLED',
+      description: 'Turns tracing off whatever the endpoint',
+    }),
+    /** Prompts and completions on the model-call spans; off, as the GenAI conventions advise. */
+    captureContent: Type.Boolean({
+      default: false,
+      env: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
+      description: 'Record prompts and completions on spans',
+    }),
+    /** How long finished spans wait to be sent in one batch, ms. */
+    exportDelayMs: Type.Integer({
+      minimum: 1,
+      default: 5000,
+      env: 'OTEL_BSP_SCHEDULE_DELAY',
+      unit: 'milliseconds',
+      description: 'Delay between span exports, ms',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ServerOptionsSchema = Type.Object(
   {
     host: Type.String({ default: '0.0.0.0', env: 'GATEWAY_HOST', description: 'Interface to listen on' }),
@@ -811,6 +889,7 @@ export const GatewayOptionsSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    tracing: TracingOptionsSchema,
     routing: RoutingOptionsSchema,
     /** Media the gateway downloads for providers that take only bytes (image URLs). */
     media: MediaOptionsSchema,
@@ -829,6 +908,7 @@ export type DeploymentSpec = Static<typeof DeploymentSpec>;
 export type Strategy = (typeof STRATEGIES)[number];
 export type MediaOptions = Static<typeof MediaOptionsSchema>;
 export type LimitsOptions = Static<typeof LimitsOptionsSchema>;
+export type TracingOptions = Static<typeof TracingOptionsSchema>;
 export type ClientKeyOptions = Static<typeof ClientKeyOptions>;
 
 /** Deep partial, for callers that give only what differs from the defaults. */

@@ -20,6 +20,7 @@ import type { DiscoveryScheduler } from './model-discovery.js';
 import { createSerializerCompiler, createValidatorCompiler } from './validation.js';
 import './route-config.js';
 import { requestStatePlugin } from '../plugins/request-state.js';
+import { tracedDispatcher, tracingPlugin } from '../plugins/tracing.js';
 import { setGatewayHeaders } from './http/gateway-headers.js';
 import { securityPlugin } from '../plugins/security.js';
 import { docsPlugin } from '../plugins/docs.js';
@@ -131,6 +132,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
 
   // ---- infrastructure ----------------------------------------------------------------------------
   await fastify.register(requestStatePlugin, { logBodies: options.logging.bodies });
+  await fastify.register(tracingPlugin, { tracing: options.tracing });
   await fastify.register(securityPlugin, { cors: options.cors });
   await fastify.register(docsPlugin, { enabled: options.docs.enabled });
   await fastify.register(redisPlugin, { ...options.redis });
@@ -155,7 +157,11 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(providerRegistryPlugin, {
     descriptors: PROVIDERS,
     providers: options.providers,
-    services: { dispatcher, media, unsupportedParameters: options.unsupportedParameters },
+    services: {
+      dispatcher: tracedDispatcher(fastify.gatewayTracing, dispatcher),
+      media,
+      unsupportedParameters: options.unsupportedParameters,
+    },
   });
   await fastify.register(routingPlugin, { catalog, routing: options.routing });
   await fastify.register(modelDiscoveryPlugin, { scheduler: discoveryScheduler });

@@ -119,7 +119,10 @@ export function callModel<T>(
         return options.once ? pending.catch((error: unknown) => Promise.reject(final(error))) : pending;
       },
       call.context,
-      { isolated: call.context.apiKey !== undefined },
+      {
+        isolated: call.context.apiKey !== undefined,
+        observer: request.gateway.trace?.observeAttempts(plan.operation, false),
+      },
     ),
   );
 }
@@ -148,7 +151,10 @@ export async function callModelStream<E>(
         return open(deployment, { ...call.context, signal: handle.signal, warnings });
       },
       call.context,
-      { isolated: call.context.apiKey !== undefined },
+      {
+        isolated: call.context.apiKey !== undefined,
+        observer: state.trace?.observeAttempts(plan.operation, true),
+      },
     );
     return { ...execution, value: { value: execution.value, warnings } };
   });

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Identity } from '../identity.js';
 import type { Usage } from '../provider.js';
 import type { Deployment } from '../routing/deployment.js';
+import type { RequestTrace } from '../tracing/request-trace.js';
 
 export interface RequestState {
   readonly startedAt: number;
@@ -42,6 +43,8 @@ export interface RequestState {
   streamedCharacters: number;
   /** Set once, when the request ends (plugins/request-state.ts). */
   outcome: RequestOutcome | null;
+  /** The request's trace while tracing is on (plugins/tracing.ts), else null. */
+  trace: RequestTrace | null;
 }
 
 /**

@@ -49,6 +49,21 @@ export interface Attempt {
   abort(reason: Error): void;
 }
 
+/**
+ * Watches the attempts of one call (traces: one span each). `run` runs the attempt, so that what
+ * it sends can carry the attempt's identity; `failed` hears what the router does next.
+ */
+export interface AttemptObserver {
+  start(deployment: Deployment, retry: boolean): ObservedAttempt;
+}
+
+export interface ObservedAttempt {
+  run<T>(attempt: () => Promise<T>): Promise<T>;
+  succeeded(value: unknown): void;
+  /** `retry`: the same deployment again; `next`: the next one; `stop`: the call ends with this error. */
+  failed(error: unknown, action: 'retry' | 'next' | 'stop'): void;
+}
+
 export interface ExecuteOptions {
   signal: AbortSignal;
   /** Epoch ms after which nothing new starts. */
@@ -71,6 +86,7 @@ export interface ExecuteOptions {
    * deployment's health (no circuit failure, cool-down or refused key); in-flight counts still are.
    */
   isolated?: boolean;
+  observer?: AttemptObserver;
 }
 
 function sharedSignalAbort(): never {
@@ -186,8 +202,12 @@ async function runPlan<T>(
       } else handle = { signal, abort: sharedSignalAbort };
       health.acquire();
       const started = options.now();
+      const observed = options.observer?.start(deployment, retry > 0);
       try {
-        const value = await attempt(deployment, handle);
+        const value = await (observed
+          ? observed.run(() => attempt(deployment, handle))
+          : attempt(deployment, handle));
+        observed?.succeeded(value);
         const durationMs = options.now() - started;
         upstreamMs += durationMs;
         if (!options.isolated) health.recordSuccess(options.now(), durationMs);
@@ -220,6 +240,7 @@ async function runPlan<T>(
         const durationMs = options.now() - started;
         upstreamMs += durationMs;
         if (error instanceof ClientClosed || signal.reason instanceof ClientClosed) {
+          observed?.failed(signal.reason ?? error, 'stop');
           throw new ExecutionError(signal.reason ?? error, attempts, upstreamMs);
         }
         const { action, report } = classify(error);
@@ -238,11 +259,21 @@ async function runPlan<T>(
           // The request's fault: the circuit does not count it, and no other deployment would do better.
           if (error instanceof UpstreamFailure && !options.isolated)
             health.recordFailure(options.now(), report);
+          observed?.failed(error, 'stop');
           throw new ExecutionError(error, attempts, upstreamMs);
         }
         if (!options.isolated) health.recordFailure(options.now(), report);
         // The call's own deadline passing ends everything; an attempt's own timeout does not.
-        if (signal.aborted) throw new ExecutionError(error, attempts, upstreamMs);
+        if (signal.aborted) {
+          observed?.failed(error, 'stop');
+          throw new ExecutionError(error, attempts, upstreamMs);
+        }
+        observed?.failed(
+          error,
+          action === 'retry' && retry < maxRetries && health.availability(options.now()).available
+            ? 'retry'
+            : 'next',
+        );
         if (action === 'next' || retry === maxRetries) break;
         if (!health.availability(options.now()).available) break; // the circuit just opened
         const delay = backoffDelay(retry, options.retries, options.random);

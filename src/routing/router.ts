@@ -17,7 +17,13 @@ import {
   type ModelKind,
   type ProviderLookup,
 } from './deployment.js';
-import { executePlan, type Attempt, type AttemptRecord, type ExecutionResult } from './execute.js';
+import {
+  executePlan,
+  type Attempt,
+  type AttemptObserver,
+  type AttemptRecord,
+  type ExecutionResult,
+} from './execute.js';
 import { DeploymentHealth } from './health.js';
 import { unfitReason, type Requirements } from './requirements.js';
 import { orderDeployments } from './strategies.js';
@@ -89,6 +95,8 @@ export interface OrderedPlan {
   name: string;
   strategy: Strategy;
   deployments: Deployment[];
+  /** What the plan was made for (traces name their spans by it). */
+  operation?: Operation;
 }
 
 export interface RouterClock {
@@ -193,18 +201,19 @@ export class Router {
         details: { refused },
       });
     }
-    return { name, strategy, deployments };
+    return { name, strategy, deployments, operation };
   }
 
   execute<T>(
     plan: OrderedPlan,
     attempt: (deployment: Deployment, handle: Attempt) => Promise<T>,
     call: { signal: AbortSignal; deadline: number },
-    settings: { selfAborting?: boolean; isolated?: boolean } = {},
+    settings: { selfAborting?: boolean; isolated?: boolean; observer?: AttemptObserver } = {},
   ): Promise<ExecutionResult<T>> {
     return executePlan(plan.deployments, attempt, {
       selfAborting: settings.selfAborting,
       isolated: settings.isolated,
+      observer: settings.observer,
       signal: call.signal,
       deadline: call.deadline,
       retries: this.routing.retries,
@@ -236,7 +245,7 @@ export class Router {
     plan: OrderedPlan,
     open: (deployment: Deployment, handle: Attempt) => Promise<AsyncIterable<E>>,
     call: { signal: AbortSignal; deadline: number },
-    settings: { isolated?: boolean } = {},
+    settings: { isolated?: boolean; observer?: AttemptObserver } = {},
   ): Promise<ExecutionResult<StreamStart<E>>> {
     const timeoutMs = this.routing.streamFirstByteTimeoutMs;
     return this.execute(
@@ -274,7 +283,7 @@ export class Router {
       },
       call,
       // A stream's attempt abandons itself when its first event is late.
-      { selfAborting: true, isolated: settings.isolated },
+      { selfAborting: true, isolated: settings.isolated, observer: settings.observer },
     );
   }
 
