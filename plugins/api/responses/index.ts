@@ -23,6 +23,7 @@ import type { ChatCompletion } from '../../../schemas/chat.js';
 import { commonErrorResponses } from '../../../schemas/common.js';
 import type { GatewayOptions } from '../../../schemas/options.js';
 import { ResponsesRequestSchema, type ResponsesRequest } from '../../../schemas/responses.js';
+import { costOf, pricingOf } from '../../../src/catalog.js';
 import { authorizeModel } from '../../../src/model-access.js';
 import { startCall } from '../../../src/http/call-context.js';
 import { setGatewayHeaders } from '../../../src/http/gateway-headers.js';
@@ -60,6 +61,7 @@ import {
   type StoredResponse,
 } from './response-store.js';
 import { decodeTurnState } from './turn-state.js';
+import { BackgroundUsage, isPending } from './background-usage.js';
 
 export interface ResponsesRouteOptions {
   requestTimeout: number;
@@ -150,6 +152,66 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
     : new MemoryResponseStore({ maxBytes: options.responses.maxMemoryBytes });
   const retention = options.responses.retentionSeconds;
   const callOptions = { timeoutMs: options.requestTimeout };
+  // Absent, as Redis is, when the routes are registered without the gateway's infrastructure.
+  const usageStore = (fastify as { gatewayUsage?: typeof fastify.gatewayUsage }).gatewayUsage ?? null;
+  const background = new BackgroundUsage({
+    pollIntervalMs: options.responses.backgroundPollInterval,
+    maxWatched: options.responses.backgroundMaxWatched,
+    maxWatchMs: options.responses.backgroundMaxWatchSeconds * 1000,
+    log: fastify.log,
+    record(response, usage) {
+      const costUsd = costOf(pricingOf(response.deployment), usage);
+      fastify.log.info(
+        {
+          event: 'background_usage',
+          responseId: response.responseId,
+          key: response.owner,
+          model: response.model,
+          promptTokens: usage.promptTokens,
+          completionTokens: usage.completionTokens,
+          costUsd,
+        },
+        'background response ended: usage recorded',
+      );
+      usageStore
+        ?.record({ identity: response.owner, model: response.model, usage, costUsd, at: new Date() })
+        .catch((error: unknown) =>
+          fastify.log.warn({ err: error, responseId: response.responseId }, 'background usage not recorded'),
+        );
+    },
+  });
+  fastify.addHook('onClose', async () => background.close());
+
+  /**
+   * A background response the provider is still generating: its usage is recorded when it ends
+   * (background-usage.ts), not now, so the request itself accounts none.
+   */
+  function watchIfPending(
+    request: FastifyRequest,
+    id: string | undefined,
+    response: { status?: unknown },
+  ): boolean {
+    const state = request.gateway;
+    const deployment = state.deployment;
+    if (!id || !deployment || !isPending(response)) return false;
+    if (!deployment.instance.adapter.storedResponse) {
+      request.log.warn(
+        { responseId: id },
+        'background response of a provider that cannot be asked for it: usage not recorded',
+      );
+      return false;
+    }
+    state.usage = undefined;
+    background.watch({
+      responseId: id,
+      instance: deployment.instance,
+      providerApiKey: state.providerApiKey,
+      owner: state.identity?.id ?? 'anonymous',
+      model: deployment.model?.id ?? state.answeredModel ?? state.model ?? 'unknown',
+      deployment,
+    });
+    return true;
+  }
 
   const ownerOf = (request: FastifyRequest): string => request.gateway.identity?.scope ?? 'anonymous';
 
@@ -335,6 +397,10 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         const { native, result } = answer.value;
         state.usage = result.usage;
         if (native) {
+          if (body.background === true) {
+            const created = JSON.parse(result.body.toString()) as { id?: unknown; status?: unknown };
+            watchIfPending(request, typeof created.id === 'string' ? created.id : undefined, created);
+          }
           const id = store ? responseIdOf(result.body, false) : undefined;
           if (id) {
             await remember(
