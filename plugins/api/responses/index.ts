@@ -194,6 +194,11 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
     const state = request.gateway;
     const deployment = state.deployment;
     if (!id || !deployment || !isPending(response)) return false;
+    return watchBackground(request, id, deployment);
+  }
+
+  function watchBackground(request: FastifyRequest, id: string, deployment: Deployment): boolean {
+    const state = request.gateway;
     if (!deployment.instance.adapter.storedResponse) {
       request.log.warn(
         { responseId: id },
@@ -497,7 +502,7 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
       );
       // Usage of a passed-through stream is read from its terminal event; a translated stream sets it.
       const passedThrough = state.deployment !== null && serveNatively(state.deployment);
-      return relayEvents(request, reply, started, passedThrough);
+      return relayEvents(request, reply, started, passedThrough, body.background === true);
     },
   );
 
@@ -507,9 +512,18 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
     reply: FastifyReply,
     started: Awaited<ReturnType<typeof callModelStream<ResponsesStreamEvent>>>,
     passedThrough: boolean,
+    background: boolean,
   ): FastifyReply {
     const state = request.gateway;
     const streamingSince = performance.now();
+    // A background response goes on at its provider when its stream ends early (the client left,
+    // the connection was cut): until the terminal event is relayed, its usage is the watcher's.
+    const first = started.value.first;
+    const backgroundId =
+      passedThrough && background && first.done !== true && first.value.type === 'response.created'
+        ? responseIdOf(first.value.data, true)
+        : undefined;
+    if (backgroundId) state.usageFollows = true;
     let ended = false;
     const end = () => {
       if (ended) return;
@@ -518,12 +532,17 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
       state.upstreamMs += performance.now() - streamingSince;
       started.call.dispose();
       started.release();
+      if (backgroundId && state.usageFollows === true && state.deployment) {
+        watchBackground(request, backgroundId, state.deployment);
+      }
     };
     // A client that leaves before the first frame is pulled never starts the generator below.
     reply.raw.once('close', end);
     const frames = writeTypedEventStream(withFirst(started.value.first, started.value.iterator), {
       onEvent(event) {
-        if (passedThrough) state.usage = usageOfTerminalEvent(event) ?? state.usage;
+        if (!passedThrough) return;
+        state.usage = usageOfTerminalEvent(event) ?? state.usage;
+        if (state.usage) state.usageFollows = false;
       },
       onError(error, sequence) {
         if (!(error instanceof ClientClosed))

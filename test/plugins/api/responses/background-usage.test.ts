@@ -7,11 +7,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeUpstream } from '../../../helpers/fake-upstream.js';
-import { RESPONSE, openaiError, startFakeOpenAI } from '../../../helpers/fake-openai.js';
+import {
+  RESPONSE,
+  RESPONSE_STREAM,
+  STORED_RESPONSE_ID,
+  openaiError,
+  startFakeOpenAI,
+  streamChat,
+} from '../../../helpers/fake-openai.js';
 import { OPENAI_KEY, authHeaders, buildTestApp, type TestApp } from '../../../helpers/build-app.js';
 
 const KEY = 'gw-background-usage-key-1';
 const OTHER_KEY = 'gw-background-other-key-2';
+const STREAM_KEY = 'gw-background-stream-key-3';
 
 interface ResponseObject {
   id: string;
@@ -46,7 +54,7 @@ beforeAll(async () => {
   upstream = await startFakeOpenAI();
   gateway = await buildTestApp({
     env: {
-      GATEWAY_API_KEYS: `${KEY},${OTHER_KEY}`,
+      GATEWAY_API_KEYS: `${KEY},${OTHER_KEY},${STREAM_KEY}`,
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_BASE_URL: `${upstream.origin}/v1`,
     },
@@ -152,5 +160,43 @@ describe('a background response', () => {
     expect((await createBackground(OTHER_KEY)).statusCode).toBe(200);
     await expect.poll(async () => (await usageOf(OTHER_KEY)).requests).toBe(before + 1);
     expect(looksAt('resp_background_quick')).toBe(0);
+  });
+
+  it('streamed, and left by its client before it ended, records the usage the provider reports, not an estimate', async () => {
+    const url = await gateway.listen();
+    // The provider sends the first events, then holds the rest: the client leaves meanwhile, and
+    // the response goes on at the provider (a background response outlives its stream).
+    const held = new Promise<void>(() => undefined);
+    upstream.enqueue('POST', '/v1/responses', {
+      ...streamChat(RESPONSE_STREAM),
+      holdAt: RESPONSE_STREAM.indexOf('event: response.output_text.delta'),
+      release: held,
+    });
+    const looksBefore = looksAt(STORED_RESPONSE_ID);
+    const controller = new AbortController();
+    const response = await fetch(`${url}/v1/responses`, {
+      method: 'POST',
+      headers: { ...authHeaders(STREAM_KEY), 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'o3-pro', input: 'Write a long essay.', background: true, stream: true }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('response.created');
+    controller.abort();
+
+    const usage = COMPLETED.usage!;
+    await expect
+      .poll(() => usageOf(STREAM_KEY), { timeout: 15_000, interval: 20 })
+      .toMatchObject({
+        requests: 1,
+        prompt_tokens: usage.input_tokens,
+        completion_tokens: usage.output_tokens,
+      });
+    expect(looksAt(STORED_RESPONSE_ID)).toBeGreaterThan(looksBefore);
+    const line = gateway.logs
+      .accessLines()
+      .find((entry) => entry['stream'] === true && entry['model'] === 'o3-pro')!;
+    expect(line['outcome']).toBe('client_closed');
+    expect(line).not.toHaveProperty('usageEstimated');
   });
 });
