@@ -15,6 +15,9 @@ import type { Deployment } from '../../../src/routing/deployment.js';
 import { usageFromResponsesApi, type ResponsesUsageWire } from '../../../src/provider-toolkit.js';
 import { UpstreamFailure } from '../../../src/upstream.js';
 
+/** How long one look at a response may take, ms. */
+const LOOK_TIMEOUT_MS = 30_000;
+
 /** The statuses after which a response changes no more. */
 const TERMINAL_STATUSES = new Set(['completed', 'failed', 'cancelled', 'incomplete']);
 
@@ -121,8 +124,9 @@ export class BackgroundUsage {
       const result = await response.instance.adapter.storedResponse!(
         { method: 'GET', responseId: id, query: '' },
         {
-          signal: this.#controller.signal,
-          deadline: this.#now() + 30_000,
+          // A provider that does not answer holds up the other looks for LOOK_TIMEOUT_MS at most.
+          signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(LOOK_TIMEOUT_MS)]),
+          deadline: this.#now() + LOOK_TIMEOUT_MS,
           log: this.#options.log,
           requestId: `background:${id}`,
           warnings: [],
