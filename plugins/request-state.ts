@@ -52,7 +52,7 @@ function outcomeOf(state: RequestState, status: number, aborted: boolean): Reque
  * length, and the completion from the text the client was sent (about four characters a token).
  */
 function estimateUsage(state: RequestState): void {
-  if (state.usage || state.deployment === null) return;
+  if (state.usage || state.deployment === null || state.usageFollows === true) return;
   const promptTokens = state.promptTokensEstimate;
   const completionTokens = estimateTokens(state.streamedCharacters);
   state.usage = {

@@ -879,6 +879,28 @@ export const GatewayOptionsSchema = Type.Object(
           env: 'RESPONSES_RETENTION',
           description: 'How long stored Responses API responses are kept, s',
         }),
+        /**
+         * Background responses (`background: true`) go on after their request: the gateway looks at
+         * each this often until it ends, then records its usage, ms.
+         */
+        backgroundPollInterval: Type.Integer({
+          minimum: 10,
+          default: 5000,
+          unit: 'milliseconds',
+          description: 'Time between two looks at a running background response, ms',
+        }),
+        /** Background responses watched at once; beyond it their usage is not recorded (logged). */
+        backgroundMaxWatched: Type.Integer({
+          minimum: 1,
+          default: 10_000,
+          description: 'Background responses watched at once',
+        }),
+        /** How long a background response is watched before the gateway gives up on its usage, s. */
+        backgroundMaxWatchSeconds: Type.Integer({
+          minimum: 1,
+          default: 86_400,
+          description: 'How long a background response is watched, s',
+        }),
         /** Bound of the in-memory store when there is no Redis (UTF-16 code units ≈ bytes). */
         maxMemoryBytes: Type.Integer({
           minimum: 1024,

@@ -41,6 +41,11 @@ export interface RequestState {
   promptTokensEstimate: number;
   /** Characters of text and tool arguments streamed so far, to estimate a cut stream's completion. */
   streamedCharacters: number;
+  /**
+   * The usage is recorded after the request, when the work it started ends (a background response
+   * of the Responses API, plugins/api/responses/background-usage.ts): the request estimates none.
+   */
+  usageFollows?: boolean;
   /** Set once, when the request ends (plugins/request-state.ts). */
   outcome: RequestOutcome | null;
   /** The request's trace while tracing is on (plugins/tracing.ts), else null. */

@@ -23,6 +23,7 @@ import type { ChatCompletion } from '../../../schemas/chat.js';
 import { commonErrorResponses } from '../../../schemas/common.js';
 import type { GatewayOptions } from '../../../schemas/options.js';
 import { ResponsesRequestSchema, type ResponsesRequest } from '../../../schemas/responses.js';
+import { costOf, pricingOf } from '../../../src/catalog.js';
 import { authorizeModel } from '../../../src/model-access.js';
 import { startCall } from '../../../src/http/call-context.js';
 import { setGatewayHeaders } from '../../../src/http/gateway-headers.js';
@@ -60,6 +61,7 @@ import {
   type StoredResponse,
 } from './response-store.js';
 import { decodeTurnState } from './turn-state.js';
+import { BackgroundUsage, isPending } from './background-usage.js';
 
 export interface ResponsesRouteOptions {
   requestTimeout: number;
@@ -150,6 +152,71 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
     : new MemoryResponseStore({ maxBytes: options.responses.maxMemoryBytes });
   const retention = options.responses.retentionSeconds;
   const callOptions = { timeoutMs: options.requestTimeout };
+  // Absent, as Redis is, when the routes are registered without the gateway's infrastructure.
+  const usageStore = (fastify as { gatewayUsage?: typeof fastify.gatewayUsage }).gatewayUsage ?? null;
+  const background = new BackgroundUsage({
+    pollIntervalMs: options.responses.backgroundPollInterval,
+    maxWatched: options.responses.backgroundMaxWatched,
+    maxWatchMs: options.responses.backgroundMaxWatchSeconds * 1000,
+    log: fastify.log,
+    record(response, usage) {
+      const costUsd = costOf(pricingOf(response.deployment), usage);
+      fastify.log.info(
+        {
+          event: 'background_usage',
+          responseId: response.responseId,
+          key: response.owner,
+          model: response.model,
+          promptTokens: usage.promptTokens,
+          completionTokens: usage.completionTokens,
+          costUsd,
+        },
+        'background response ended: usage recorded',
+      );
+      usageStore
+        ?.record({ identity: response.owner, model: response.model, usage, costUsd, at: new Date() })
+        .catch((error: unknown) =>
+          fastify.log.warn({ err: error, responseId: response.responseId }, 'background usage not recorded'),
+        );
+    },
+  });
+  fastify.addHook('onClose', async () => background.close());
+
+  /**
+   * A background response the provider is still generating: its usage is recorded when it ends
+   * (background-usage.ts), not now, so the request itself accounts none.
+   */
+  function watchIfPending(
+    request: FastifyRequest,
+    id: string | undefined,
+    response: { status?: unknown },
+  ): boolean {
+    const state = request.gateway;
+    const deployment = state.deployment;
+    if (!id || !deployment || !isPending(response)) return false;
+    return watchBackground(request, id, deployment);
+  }
+
+  function watchBackground(request: FastifyRequest, id: string, deployment: Deployment): boolean {
+    const state = request.gateway;
+    if (!deployment.instance.adapter.storedResponse) {
+      request.log.warn(
+        { responseId: id },
+        'background response of a provider that cannot be asked for it: usage not recorded',
+      );
+      return false;
+    }
+    state.usage = undefined;
+    background.watch({
+      responseId: id,
+      instance: deployment.instance,
+      providerApiKey: state.providerApiKey,
+      owner: state.identity?.id ?? 'anonymous',
+      model: deployment.model?.id ?? state.answeredModel ?? state.model ?? 'unknown',
+      deployment,
+    });
+    return true;
+  }
 
   const ownerOf = (request: FastifyRequest): string => request.gateway.identity?.scope ?? 'anonymous';
 
@@ -335,6 +402,10 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         const { native, result } = answer.value;
         state.usage = result.usage;
         if (native) {
+          if (body.background === true) {
+            const created = JSON.parse(result.body.toString()) as { id?: unknown; status?: unknown };
+            watchIfPending(request, typeof created.id === 'string' ? created.id : undefined, created);
+          }
           const id = store ? responseIdOf(result.body, false) : undefined;
           if (id) {
             await remember(
@@ -431,7 +502,7 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
       );
       // Usage of a passed-through stream is read from its terminal event; a translated stream sets it.
       const passedThrough = state.deployment !== null && serveNatively(state.deployment);
-      return relayEvents(request, reply, started, passedThrough);
+      return relayEvents(request, reply, started, passedThrough, body.background === true);
     },
   );
 
@@ -441,9 +512,18 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
     reply: FastifyReply,
     started: Awaited<ReturnType<typeof callModelStream<ResponsesStreamEvent>>>,
     passedThrough: boolean,
+    background: boolean,
   ): FastifyReply {
     const state = request.gateway;
     const streamingSince = performance.now();
+    // A background response goes on at its provider when its stream ends early (the client left,
+    // the connection was cut): until the terminal event is relayed, its usage is the watcher's.
+    const first = started.value.first;
+    const backgroundId =
+      passedThrough && background && first.done !== true && first.value.type === 'response.created'
+        ? responseIdOf(first.value.data, true)
+        : undefined;
+    if (backgroundId) state.usageFollows = true;
     let ended = false;
     const end = () => {
       if (ended) return;
@@ -452,12 +532,17 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
       state.upstreamMs += performance.now() - streamingSince;
       started.call.dispose();
       started.release();
+      if (backgroundId && state.usageFollows === true && state.deployment) {
+        watchBackground(request, backgroundId, state.deployment);
+      }
     };
     // A client that leaves before the first frame is pulled never starts the generator below.
     reply.raw.once('close', end);
     const frames = writeTypedEventStream(withFirst(started.value.first, started.value.iterator), {
       onEvent(event) {
-        if (passedThrough) state.usage = usageOfTerminalEvent(event) ?? state.usage;
+        if (!passedThrough) return;
+        state.usage = usageOfTerminalEvent(event) ?? state.usage;
+        if (state.usage) state.usageFollows = false;
       },
       onError(error, sequence) {
         if (!(error instanceof ClientClosed))

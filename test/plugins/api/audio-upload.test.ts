@@ -110,7 +110,13 @@ describe('route policy', () => {
     await app.register(responsesRoutes, {
       requestTimeout: 1000,
       unsupportedParameters: 'drop',
-      responses: { retentionSeconds: 3600, maxMemoryBytes: 1024 * 1024 },
+      responses: {
+        retentionSeconds: 3600,
+        maxMemoryBytes: 1024 * 1024,
+        backgroundPollInterval: 1000,
+        backgroundMaxWatched: 10,
+        backgroundMaxWatchSeconds: 60,
+      },
     });
     await app.ready();
     const policy = Object.fromEntries(
