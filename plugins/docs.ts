@@ -16,6 +16,7 @@ const TAGS = [
   { name: 'responses', description: 'The Responses API' },
   { name: 'models', description: 'The models this gateway serves' },
   { name: 'usage', description: 'Usage and cost per key' },
+  { name: 'cache', description: 'Cache warming (admin key)' },
   { name: 'health', description: 'Health, readiness and metrics' },
   { name: 'discovery', description: 'What this gateway is' },
 ];
