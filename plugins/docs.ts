@@ -17,6 +17,7 @@ const TAGS = [
   { name: 'models', description: 'The models this gateway serves' },
   { name: 'moderations', description: 'Moderation of text and images' },
   { name: 'usage', description: 'Usage and cost per key' },
+  { name: 'cache', description: 'Cache warming (admin key)' },
   { name: 'health', description: 'Health, readiness and metrics' },
   { name: 'discovery', description: 'What this gateway is' },
 ];

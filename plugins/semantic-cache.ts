@@ -60,6 +60,16 @@ export const semanticCachePlugin = fp<GatewayOptions['cache']>(
       registers,
     });
 
+    // A model that cannot embed now makes every lookup a miss: said once at start, not refused, as a
+    // model a server is still loading may be found at the next discovery.
+    try {
+      fastify.gatewayRouter.plan(semantic.embeddingModel, 'embeddings');
+    } catch (error) {
+      fastify.log.warn(
+        { embeddingModel: semantic.embeddingModel, reason: (error as Error).message },
+        'CACHE_SEMANTIC_EMBEDDING_MODEL (cache.semantic.embeddingModel) cannot embed now: semantic lookups will miss until it can',
+      );
+    }
     const redis = fastify.gatewayRedis;
     const store = redis
       ? new RedisSemanticStore(redis, semantic)

@@ -60,6 +60,20 @@ async function failedLookups(): Promise<number> {
 }
 
 describe('semantic cache: the embedding model failing', () => {
+  it('says at start that an embedding model it cannot use makes every lookup miss', async () => {
+    const misconfigured = await buildTestApp({
+      env: { CACHE_ENABLED: 'true', CACHE_SEMANTIC_EMBEDDING_MODEL: 'gpt-4o' },
+    });
+    try {
+      const warning = misconfigured.logs.lines.find((entry) =>
+        String(entry['msg']).startsWith('CACHE_SEMANTIC_EMBEDDING_MODEL'),
+      );
+      expect(warning?.['embeddingModel']).toBe('gpt-4o');
+    } finally {
+      await misconfigured.close();
+    }
+  });
+
   it.each([
     ['errors', { status: 500, json: { error: { message: 'down', type: 'server_error' } } }],
     ['answers without a vector', { status: 200, json: { object: 'list', data: [] } }],

@@ -36,12 +36,19 @@ interface MemoryEntry {
   readonly partition: string;
   readonly vector: Float32Array;
   readonly answer: string;
+  /** performance.now() past which the entry is gone (the LRU's own TTL says the same). */
+  readonly expiresAt: number;
 }
 
 export class MemorySemanticStore implements SemanticStore {
+  /** Bounds, recency and expiry. */
   readonly #entries: LRUCache<number, MemoryEntry>;
-  /** The ids of each partition's entries, kept in step with the LRU by its dispose callback. */
-  readonly #partitions = new Map<string, Set<number>>();
+  /**
+   * Each partition's entries, kept in step with the LRU by its dispose callback, so that a search
+   * reads them directly: it must not make every entry recently used, and a plain Map walk is the
+   * cheapest way through them.
+   */
+  readonly #partitions = new Map<string, Map<number, MemoryEntry>>();
   #nextId = 0;
 
   constructor(options: MemorySemanticStoreOptions) {
@@ -50,10 +57,10 @@ export class MemorySemanticStore implements SemanticStore {
       maxSize: options.maxBytes,
       sizeCalculation: (entry) => entry.vector.byteLength + entry.answer.length + entry.partition.length,
       dispose: (entry, id) => {
-        const ids = this.#partitions.get(entry.partition);
-        if (!ids) return;
-        ids.delete(id);
-        if (ids.size === 0) this.#partitions.delete(entry.partition);
+        const entries = this.#partitions.get(entry.partition);
+        if (!entries) return;
+        entries.delete(id);
+        if (entries.size === 0) this.#partitions.delete(entry.partition);
       },
       // The clock read through the global at each check, so tests can move time with fake timers.
       perf: { now: () => performance.now() },
@@ -74,15 +81,14 @@ export class MemorySemanticStore implements SemanticStore {
     vector: Float32Array,
     threshold: number,
   ): Promise<SemanticMatch | undefined> {
-    const ids = this.#partitions.get(partition);
-    if (!ids) return undefined;
+    const entries = this.#partitions.get(partition);
+    if (!entries) return undefined;
+    const now = performance.now();
     let bestId = -1;
     let best = -Infinity;
     let expired: number[] | undefined;
-    for (const id of ids) {
-      // peek: reading every entry must not make them all recently used.
-      const entry = this.#entries.peek(id);
-      if (!entry) {
+    for (const [id, entry] of entries) {
+      if (entry.expiresAt <= now) {
         (expired ??= []).push(id);
         continue;
       }
@@ -101,14 +107,12 @@ export class MemorySemanticStore implements SemanticStore {
 
   async add(partition: string, vector: Float32Array, answer: string, ttlSeconds: number): Promise<void> {
     const id = this.#nextId++;
-    let ids = this.#partitions.get(partition);
-    if (!ids) this.#partitions.set(partition, (ids = new Set()));
-    ids.add(id);
-    this.#entries.set(id, { partition, vector, answer }, { ttl: ttlSeconds * 1000 });
-    // An entry larger than the whole bound is refused by the LRU without a dispose.
-    if (!this.#entries.has(id)) {
-      ids.delete(id);
-      if (ids.size === 0) this.#partitions.delete(partition);
-    }
+    const entry = { partition, vector, answer, expiresAt: performance.now() + ttlSeconds * 1000 };
+    this.#entries.set(id, entry, { ttl: ttlSeconds * 1000 });
+    // An entry larger than the whole bound is refused by the LRU: it is not indexed either.
+    if (!this.#entries.has(id)) return;
+    let entries = this.#partitions.get(partition);
+    if (!entries) this.#partitions.set(partition, (entries = new Map()));
+    entries.set(id, entry);
   }
 }
