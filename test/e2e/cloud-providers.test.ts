@@ -6,7 +6,8 @@
  * Vertex deployment of Claude, failing over between them both ways, unary and streamed, and one
  * mixing Azure OpenAI, Bedrock and Vertex. And the three clouds through the Anthropic and Gemini
  * doors: Gemini on Vertex passed through the Gemini door and Claude on Vertex through the Anthropic
- * door (the client's body, the answer's bytes and events), the others translated.
+ * door (the client's body, the answer's bytes and events), Claude on Bedrock through InvokeModel, the
+ * others translated.
  */
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ import {
   bedrockError,
   bedrockPath,
   exceptionFrame,
+  invokeStreamBody,
   startFakeBedrock,
   streamBedrock,
 } from '../helpers/fake-bedrock.js';
@@ -393,8 +395,54 @@ describe('the clouds through the Anthropic door', () => {
     });
   });
 
+  it("passes Claude on Bedrock through InvokeModel: the client's body with Bedrock's API version, the answer's bytes", async () => {
+    const response = await ask({ model: 'bedrock/claude-sonnet-4-5', ...request });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['x-gateway-provider']).toBe('bedrock');
+    expect(response.body).toBe(anthropicFixture('anthropic-text.json'));
+    const sent = bedrock.last();
+    expect(sent.path).toBe(bedrockPath(BEDROCK_CLAUDE, 'invoke'));
+    expect(sent.json).toEqual({ anthropic_version: 'bedrock-2023-05-31', ...request });
+  });
+
+  it("passes a Claude stream on Bedrock through, Anthropic's events out of the event-stream chunks", async () => {
+    const response = await ask({
+      model: 'bedrock/claude-sonnet-4-5',
+      ...request,
+      stream: true,
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['content-type']).toContain('text/event-stream');
+    const frames = response.body.split('\n\n').filter((frame) => frame.length > 0);
+    expect(frames.map((frame) => frame.split('\n')[0])).toEqual(
+      anthropicEvents('anthropic-text.chunks.txt').map((event) => `event: ${String(event['type'])}`),
+    );
+    expect(eventData(response.body).map((data) => JSON.parse(data) as unknown)).toEqual(
+      anthropicEvents('anthropic-text.chunks.txt'),
+    );
+    expect(bedrock.last().path).toBe(bedrockPath(BEDROCK_CLAUDE, 'invoke-with-response-stream'));
+    expect(bedrock.last().json).toEqual({ anthropic_version: 'bedrock-2023-05-31', ...request });
+  });
+
+  it('ends a Bedrock stream whose exception comes mid-way with an error event', async () => {
+    const events = anthropicEvents('anthropic-text.chunks.txt');
+    bedrock.enqueue(
+      'POST',
+      bedrockPath(BEDROCK_CLAUDE, 'invoke-with-response-stream'),
+      streamBedrock(
+        Buffer.concat([
+          invokeStreamBody(events.slice(0, 4)),
+          exceptionFrame('throttlingException', 'Too many tokens, please wait before trying again.'),
+        ]),
+      ),
+    );
+    const response = await ask({ model: 'bedrock/claude-sonnet-4-5', ...request, stream: true });
+    const frames = response.body.split('\n\n').filter((frame) => frame.length > 0);
+    expect(frames.at(-1)).toMatch(/^event: error\n/);
+    expect(frames.some((frame) => frame.startsWith('event: message_stop'))).toBe(false);
+  });
+
   it.each([
-    ['Claude on Bedrock', 'bedrock/claude-sonnet-4-5', 'bedrock'],
     ['Gemini on Vertex', 'vertex/gemini-2.5-flash', 'vertex'],
     ['Azure OpenAI', 'azure-openai/gpt-4o', 'azure-openai'],
   ])('translates for %s, unary and streamed', async (_name, model, provider) => {
