@@ -9,6 +9,8 @@ export const WORKLOAD_IDS = [
   'openai-stream',
   'gemini-unary',
   'gemini-stream',
+  'anthropic-unary',
+  'anthropic-stream',
   'embeddings',
   'cache-hit',
 ] as const;
