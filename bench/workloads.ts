@@ -76,6 +76,13 @@ function geminiRequest(): Record<string, unknown> {
   };
 }
 
+const OPENAI_CHAT_MODEL = 'gpt-4o-mini';
+const GEMINI_CHAT_MODEL = 'gemini-2.5-flash';
+const EMBEDDINGS_MODEL = 'text-embedding-3-small';
+
+const ANTHROPIC_CHAT_MODEL = 'claude-sonnet-4-5';
+const ANTHROPIC_UPSTREAM_MODEL = 'claude-sonnet-4-5-20250929';
+
 /** The same request as Anthropic's Messages API takes it. @see https://docs.anthropic.com/en/api/messages */
 function anthropicRequest(stream: boolean): Record<string, unknown> {
   return {
@@ -87,12 +94,6 @@ function anthropicRequest(stream: boolean): Record<string, unknown> {
     ...(stream ? { stream: true } : {}),
   };
 }
-
-const OPENAI_CHAT_MODEL = 'gpt-4o-mini';
-const ANTHROPIC_CHAT_MODEL = 'claude-sonnet-4-5';
-const ANTHROPIC_UPSTREAM_MODEL = 'claude-sonnet-4-5-20250929';
-const GEMINI_CHAT_MODEL = 'gemini-2.5-flash';
-const EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
 function jsonHeaders(authorization: Record<string, string>): Record<string, string> {
   return { 'content-type': 'application/json', accept: 'application/json', ...authorization };
