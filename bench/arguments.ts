@@ -11,6 +11,8 @@ export const WORKLOAD_IDS = [
   'openai-stream-paced',
   'gemini-unary',
   'gemini-stream',
+  'anthropic-unary',
+  'anthropic-stream',
   'embeddings',
   'cache-hit',
 ] as const;

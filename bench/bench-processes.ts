@@ -173,6 +173,8 @@ export async function startGateway(options: GatewayStart): Promise<BenchProcess>
     OPENAI_BASE_URL: `${upstream}/v1`,
     GEMINI_API_KEY: options.keys.upstreamGemini,
     GEMINI_BASE_URL: upstream,
+    ANTHROPIC_API_KEY: options.keys.upstreamAnthropic,
+    ANTHROPIC_BASE_URL: upstream,
     RATE_LIMITING_ENABLED: 'true',
     RATE_LIMIT_CHAT_RPM: unlimited,
     RATE_LIMIT_EMBEDDINGS_RPM: unlimited,

@@ -1,6 +1,7 @@
 /**
  * The benchmark's fake upstream, run as its own process: OpenAI chat (unary and SSE), OpenAI
- * embeddings, Gemini generateContent and streamGenerateContent (SSE), answering fixed bodies held in
+ * embeddings, Gemini generateContent and streamGenerateContent (SSE), Anthropic messages (unary and
+ * its named events), answering fixed bodies held in
  * memory as bytes. The only per-request work is reading the request and one byte search for
  * `"stream":true`, so the upstream costs as little as Node allows and the figures measure what sits
  * in front of it.
@@ -15,6 +16,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
+  buildAnthropicMessage,
+  buildAnthropicStream,
   buildGeminiGenerateContent,
   buildGeminiStream,
   buildOpenAIChatCompletion,
@@ -58,6 +61,8 @@ const answers = {
   embeddings: unary(buildOpenAIEmbeddings()),
   generate: unary(buildGeminiGenerateContent()),
   generateStream: buildGeminiStream().map((event) => Buffer.from(event)),
+  message: unary(buildAnthropicMessage()),
+  messageStream: buildAnthropicStream().map((event) => Buffer.from(event)),
   notFound: unary(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } })),
 };
 
@@ -99,6 +104,9 @@ function route(request: IncomingMessage, response: ServerResponse, body: Buffer)
   if (url === '/v1/chat/completions') {
     if (body.includes(STREAM_FLAG)) sendChatStream(response, body);
     else sendUnary(response, answers.chat);
+  } else if (url === '/v1/messages') {
+    if (body.includes(STREAM_FLAG)) sendStream(response, answers.messageStream);
+    else sendUnary(response, answers.message);
   } else if (url === '/v1/embeddings') {
     sendUnary(response, answers.embeddings);
   } else if (url.startsWith('/v1beta/models/') && url.endsWith(':generateContent')) {

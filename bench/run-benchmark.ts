@@ -33,6 +33,7 @@ const KEYS: BenchKeys = {
   gateway: 'bench-client-key-0001',
   upstreamOpenAI: 'sk-bench-upstream-0001',
   upstreamGemini: 'bench-gemini-key-0001',
+  upstreamAnthropic: 'bench-anthropic-key-0001',
 };
 
 function timestamp(): string {

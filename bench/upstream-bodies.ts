@@ -2,10 +2,14 @@
  * The fixed answers of the benchmark's fake upstream, built once at start in the form each API sends
  * them: OpenAI's unary JSON is indented, its stream events are compact `data:` lines separated by a
  * blank line and closed by `data: [DONE]`; Gemini's unary JSON is indented, its `alt=sse` events are
- * compact and separated by CRLF pairs, each carrying the running usage.
+ * compact and separated by CRLF pairs, each carrying the running usage; Anthropic's unary JSON is
+ * compact, its events are named (`event:` then `data:`), a text block's deltas between
+ * `message_start` and `message_delta` with the usage.
  * @see https://platform.openai.com/docs/api-reference/chat/object
  * @see https://platform.openai.com/docs/api-reference/chat-streaming
  * @see https://ai.google.dev/api/generate-content#generatecontentresponse
+ * @see https://docs.anthropic.com/en/api/messages
+ * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming
  */
 
 /** Events in each streamed answer (the usage event included): the benchmark's "20 chunks". */
@@ -136,6 +140,61 @@ export function buildGeminiStream(): string[] {
     });
     return `data: ${event}\r\n\r\n`;
   });
+}
+
+const ANTHROPIC_MESSAGE = {
+  id: 'msg_01Bench7mArKq1sXw9ZfPq2L',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude-sonnet-4-5-20250929',
+};
+
+const ANTHROPIC_USAGE = {
+  input_tokens: 31,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+  output_tokens: 52,
+  service_tier: 'standard',
+};
+
+export function buildAnthropicMessage(): string {
+  return JSON.stringify({
+    ...ANTHROPIC_MESSAGE,
+    content: [{ type: 'text', text: ANSWER }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: ANTHROPIC_USAGE,
+  });
+}
+
+/** `STREAM_EVENTS` events: the message, the block's start, its deltas, its stop, the usage, the end. */
+export function buildAnthropicStream(): string[] {
+  const events: Record<string, unknown>[] = [
+    {
+      type: 'message_start',
+      message: {
+        ...ANTHROPIC_MESSAGE,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...ANTHROPIC_USAGE, output_tokens: 1 },
+      },
+    },
+    { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+    ...answerPieces(STREAM_EVENTS - 5).map((text) => ({
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text },
+    })),
+    { type: 'content_block_stop', index: 0 },
+    {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: ANTHROPIC_USAGE.output_tokens },
+    },
+    { type: 'message_stop' },
+  ];
+  return events.map((event) => `event: ${String(event['type'])}\ndata: ${JSON.stringify(event)}\n\n`);
 }
 
 /** A deterministic vector, as the API's default base64 of little-endian float32 (the SDKs ask for it). */

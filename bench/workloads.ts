@@ -1,8 +1,8 @@
 /**
  * The benchmark's workloads: for each, the request the load generator sends to each target. The
  * gateway is always spoken to in the OpenAI shape; "direct" and the floor proxy get what the
- * upstream itself takes (so for Gemini the raw Gemini request, and the floor's CPU is the cost of
- * moving those bytes).
+ * upstream itself takes (so for Gemini and Anthropic their own raw requests, and the floor's CPU is
+ * the cost of moving those bytes).
  *
  * Every request differs from the last (a counter in the prompt) so the gateway's cache misses,
  * except in the cache-hit workload, which sends one body over and over.
@@ -19,6 +19,7 @@ export interface BenchKeys {
   /** The keys the fake upstream is sent (it does not check them). */
   upstreamOpenAI: string;
   upstreamGemini: string;
+  upstreamAnthropic: string;
 }
 
 export interface RequestTemplate {
@@ -82,6 +83,21 @@ const PACED_MODEL = 'bench-paced';
 const GEMINI_CHAT_MODEL = 'gemini-2.5-flash';
 const EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
+const ANTHROPIC_CHAT_MODEL = 'claude-sonnet-4-5';
+const ANTHROPIC_UPSTREAM_MODEL = 'claude-sonnet-4-5-20250929';
+
+/** The same request as Anthropic's Messages API takes it. @see https://docs.anthropic.com/en/api/messages */
+function anthropicRequest(stream: boolean): Record<string, unknown> {
+  return {
+    model: ANTHROPIC_UPSTREAM_MODEL,
+    system: SYSTEM_PROMPT,
+    messages: [{ role: 'user', content: USER_PROMPT }],
+    temperature: 0.7,
+    max_tokens: 256,
+    ...(stream ? { stream: true } : {}),
+  };
+}
+
 function jsonHeaders(authorization: Record<string, string>): Record<string, string> {
   return { 'content-type': 'application/json', accept: 'application/json', ...authorization };
 }
@@ -107,7 +123,11 @@ function template(
 const ok: AnswerCheck = ({ status, text }) =>
   status === 200 ? null : `status ${status}: ${text.slice(0, 300)}`;
 
-function unaryChatCheck(target: TargetKind, raw: 'chat' | 'gemini'): AnswerCheck {
+function anthropicUpstreamHeaders(keys: BenchKeys): Record<string, string> {
+  return jsonHeaders({ 'x-api-key': keys.upstreamAnthropic, 'anthropic-version': '2023-06-01' });
+}
+
+function unaryChatCheck(target: TargetKind, raw: 'chat' | 'gemini' | 'anthropic'): AnswerCheck {
   return (answer) => {
     const failed = ok(answer);
     if (failed) return failed;
@@ -115,14 +135,24 @@ function unaryChatCheck(target: TargetKind, raw: 'chat' | 'gemini'): AnswerCheck
     if (target !== 'gateway' && raw === 'gemini') {
       return Array.isArray(parsed['candidates']) ? null : 'no candidates in the Gemini answer';
     }
+    if (target !== 'gateway' && raw === 'anthropic') {
+      return parsed['type'] === 'message' ? null : `type is ${String(parsed['type'])}`;
+    }
     return parsed['object'] === 'chat.completion' ? null : `object is ${String(parsed['object'])}`;
   };
 }
 
-function streamCheck(target: TargetKind, raw: 'chat' | 'gemini'): AnswerCheck {
+function streamCheck(target: TargetKind, raw: 'chat' | 'gemini' | 'anthropic'): AnswerCheck {
   return (answer) => {
     const failed = ok(answer);
     if (failed) return failed;
+    if (target !== 'gateway' && raw === 'anthropic') {
+      const named = answer.text.split('\n\n').filter((event) => event.startsWith('event: '));
+      if (named.length !== STREAM_EVENTS) return `${named.length} events, not ${STREAM_EVENTS}`;
+      return named.at(-1)!.startsWith('event: message_stop')
+        ? null
+        : 'the stream does not end with message_stop';
+    }
     const events = answer.text.split(/\r?\n\r?\n/).filter((event) => event.startsWith('data: '));
     if (target !== 'gateway' && raw === 'gemini') {
       return events.length === STREAM_EVENTS ? null : `${events.length} events, not ${STREAM_EVENTS}`;
@@ -209,6 +239,26 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
             geminiRequest(),
           ),
     check: (target) => streamCheck(target, 'gemini'),
+  },
+  'anthropic-unary': {
+    id: 'anthropic-unary',
+    title: 'Chat, unary, Anthropic (translated)',
+    stream: false,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(ANTHROPIC_CHAT_MODEL, false))
+        : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(false)),
+    check: (target) => unaryChatCheck(target, 'anthropic'),
+  },
+  'anthropic-stream': {
+    id: 'anthropic-stream',
+    title: `Chat, streamed (${STREAM_EVENTS} events), Anthropic (translated)`,
+    stream: true,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(ANTHROPIC_CHAT_MODEL, true))
+        : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(true)),
+    check: (target) => streamCheck(target, 'anthropic'),
   },
   embeddings: {
     id: 'embeddings',

@@ -111,6 +111,17 @@ export interface ByteStreamResult {
   readonly model: string;
 }
 
+/** Whether a door's request in `api` for `operation` passes through to `target` on this adapter. */
+export function speaksNatively(
+  adapter: ProviderAdapter,
+  api: string,
+  operation: string,
+  target: Target,
+): boolean {
+  if (adapter.native === undefined || adapter.nativeApis?.has(api) !== true) return false;
+  return adapter.nativeApiFor?.(api, operation, target) ?? true;
+}
+
 export function isByteStreamResult(result: UnaryResult | ByteStreamResult): result is ByteStreamResult {
   return 'stream' in result;
 }
@@ -221,6 +232,12 @@ export interface ProviderAdapter {
   readonly modelDiscovery?: ModelDiscovery;
   /** APIs besides OpenAI's that this adapter's provider speaks, so a door of that API passes through. */
   readonly nativeApis?: ReadonlySet<string>;
+  /**
+   * Whether one target speaks an API of `nativeApis` for one of its operations, when that differs by
+   * model (a provider hosting several model families, each with its own API); absent: every target
+   * speaks every operation of `nativeApis`.
+   */
+  nativeApiFor?(api: string, operation: string, target: Target): boolean;
   /**
    * A request in one of `nativeApis`, passed through. A unary answer's body is the provider's bytes
    * (with its usage read); a stream's events are the provider's. Rejects with the upstream's error

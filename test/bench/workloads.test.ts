@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { WORKLOAD_IDS } from '../../bench/arguments.js';
 import {
   EMBEDDING_DIMENSIONS,
+  buildAnthropicMessage,
+  buildAnthropicStream,
   STREAM_EVENTS,
   buildGeminiGenerateContent,
   buildGeminiStream,
@@ -12,7 +14,12 @@ import {
 import { WORKLOADS, type BenchKeys } from '../../bench/workloads.js';
 import { assertOpenAISchema } from '../helpers/openai-schemas.js';
 
-const keys: BenchKeys = { gateway: 'client-key-1', upstreamOpenAI: 'sk-up', upstreamGemini: 'g-up' };
+const keys: BenchKeys = {
+  gateway: 'client-key-1',
+  upstreamOpenAI: 'sk-up',
+  upstreamGemini: 'g-up',
+  upstreamAnthropic: 'a-up',
+};
 
 describe('the fake upstream’s answers', () => {
   it('are valid OpenAI objects', () => {
@@ -56,6 +63,47 @@ describe('the fake upstream’s answers', () => {
     expect(parsed.map((event) => event.candidates[0]!.content.parts[0]!.text).join('')).toBe(
       unary.candidates[0]!.content.parts[0]!.text,
     );
+  });
+});
+
+describe('the fake upstream’s Anthropic answers', () => {
+  it('stream 20 named events in Anthropic’s grammar, whose text is the unary message’s', () => {
+    const events = buildAnthropicStream().map((event) => {
+      const [name, data] = event.split('\n') as [string, string];
+      expect(event.endsWith('\n\n')).toBe(true);
+      const parsed = JSON.parse(data.slice('data: '.length)) as {
+        type: string;
+        delta?: { text?: string };
+      };
+      expect(name).toBe(`event: ${parsed.type}`);
+      return parsed;
+    });
+    expect(events).toHaveLength(STREAM_EVENTS);
+    expect(events[0]!.type).toBe('message_start');
+    expect(events.at(-2)!.type).toBe('message_delta');
+    expect(events.at(-1)!.type).toBe('message_stop');
+    const message = JSON.parse(buildAnthropicMessage()) as {
+      type: string;
+      content: { text: string }[];
+      usage: { input_tokens: number; output_tokens: number };
+    };
+    expect(message.type).toBe('message');
+    expect(events.map((event) => event.delta?.text ?? '').join('')).toBe(message.content[0]!.text);
+  });
+
+  it('are what the Anthropic workloads send direct and floor targets, and accept', () => {
+    const unary = WORKLOADS['anthropic-unary'].request('floor', keys);
+    expect(unary.path).toBe('/v1/messages');
+    expect(unary.headers['x-api-key']).toBe('a-up');
+    expect(JSON.parse(unary.body(3))).toMatchObject({ max_tokens: 256, messages: [{ role: 'user' }] });
+    const ok = { status: 200, headers: new Headers() };
+    expect(WORKLOADS['anthropic-unary'].check('direct')({ ...ok, text: buildAnthropicMessage() })).toBeNull();
+    const stream = buildAnthropicStream();
+    expect(WORKLOADS['anthropic-stream'].check('floor')({ ...ok, text: stream.join('') })).toBeNull();
+    expect(
+      WORKLOADS['anthropic-stream'].check('floor')({ ...ok, text: stream.slice(0, -1).join('') }),
+    ).toMatch(/19 events/);
+    expect(WORKLOADS['anthropic-stream'].request('gateway', keys).path).toBe('/v1/chat/completions');
   });
 });
 

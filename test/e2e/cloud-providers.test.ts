@@ -2,12 +2,20 @@
  * Amazon Bedrock and Vertex AI through the whole gateway, with the openai SDK as the client: each
  * provider configured from its environment variables alone (AWS keys; a service-account key file),
  * against loopback fakes that check what the real services check (the SigV4 signature recomputed,
- * the OAuth token minted from the key file's signed JWT). And a `smart` group mixing a Bedrock and a
- * Vertex deployment of Claude, failing over between them both ways, unary and streamed.
+ * the OAuth token minted from the key file's signed JWT). A `smart` group mixing a Bedrock and a
+ * Vertex deployment of Claude, failing over between them both ways, unary and streamed, and one
+ * mixing Azure OpenAI, Bedrock and Vertex. And the three clouds through the Anthropic and Gemini
+ * doors: Gemini on Vertex passed through the Gemini door and Claude on Vertex through the Anthropic
+ * door (the client's body, the answer's bytes and events), Claude on Bedrock through InvokeModel, the
+ * others translated.
  */
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ProviderInstanceOptions } from '../../schemas/options.js';
 import { TEST_KEY, authHeaders, buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { anthropicFixture, fixtureEvents as anthropicEvents } from '../helpers/fake-anthropic.js';
+import { FakeAzureOpenAI } from '../helpers/fake-azure-openai.js';
+import { geminiFixture } from '../helpers/fake-gemini.js';
 import {
   AWS_ACCESS_KEY_ID,
   AWS_SECRET_ACCESS_KEY,
@@ -16,6 +24,7 @@ import {
   bedrockError,
   bedrockPath,
   exceptionFrame,
+  invokeStreamBody,
   startFakeBedrock,
   streamBedrock,
 } from '../helpers/fake-bedrock.js';
@@ -25,17 +34,23 @@ import { assertOpenAISchema } from '../helpers/openai-schemas.js';
 
 const BEDROCK_CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const VERTEX_CLAUDE = 'claude-sonnet-4-5@20250929';
+const AZURE_KEY = 'azure-resource-key-cloud-0123456789';
+const AZURE_CHAT = '/openai/deployments/prod-gpt4o/chat/completions';
 
 let bedrock: FakeUpstream;
 let vertex: FakeVertex;
+let azure: FakeAzureOpenAI;
 let gateway: TestApp;
 let client: OpenAI;
 
 beforeAll(async () => {
   bedrock = await startFakeBedrock();
   vertex = await startFakeVertex();
+  azure = await new FakeAzureOpenAI({ deployments: ['prod-gpt4o'], apiKey: AZURE_KEY }).listen();
   gateway = await buildTestApp({
     env: {
+      AZURE_OPENAI_API_KEY: AZURE_KEY,
+      AZURE_OPENAI_ENDPOINT: azure.origin,
       AWS_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY,
       AWS_REGION: BEDROCK_REGION,
@@ -44,9 +59,21 @@ beforeAll(async () => {
       VERTEX_BASE_URL: vertex.upstream.origin,
     },
     configure(config) {
+      const providers = config.gateway.providers;
+      providers['azure-openai'] = {
+        ...providers['azure-openai'],
+        deployments: { 'gpt-4o': 'prod-gpt4o' },
+      } as ProviderInstanceOptions;
       const routing = config.gateway.routing;
       routing.retries.maxRetries = 0;
+      // Failures on purpose must not open a circuit for the tests after them.
+      routing.circuitBreaker.consecutiveFailures = 1_000_000;
+      routing.circuitBreaker.minimumRequests = 1_000_000;
       routing.models = {
+        'cloud-smart': {
+          models: ['azure-openai/gpt-4o', 'bedrock/claude-sonnet-4-5', 'vertex/gemini-2.5-flash'],
+          strategy: 'priority',
+        },
         smart: { models: ['bedrock/claude-sonnet-4-5', 'vertex/claude-sonnet-4-5'], strategy: 'priority' },
         'smart-vertex-first': {
           models: ['vertex/claude-sonnet-4-5', 'bedrock/claude-sonnet-4-5'],
@@ -63,12 +90,14 @@ afterAll(async () => {
   await gateway.close();
   await bedrock.close();
   await vertex.close();
+  await azure.close();
 });
 
 afterEach(() => {
   for (const request of bedrock.requests) expect(authenticate(request)).toMatchObject({ ok: true });
   bedrock.reset();
   vertex.upstream.reset();
+  azure.upstream.reset();
 });
 
 async function streamText(model: string) {
@@ -150,6 +179,73 @@ describe('Vertex AI', () => {
   });
 });
 
+// Before the tests that throttle Bedrock: a throttled deployment cools down for a while.
+describe('a smart group mixing Azure OpenAI, Bedrock and Vertex', () => {
+  const azureDown = () =>
+    azure.upstream.enqueue('POST', AZURE_CHAT, {
+      status: 503,
+      json: { error: { code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.' } },
+    });
+
+  it('is answered by Azure while it is up', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'cloud-smart', messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    assertOpenAISchema('CreateChatCompletionResponse', data);
+    expect(response.headers.get('x-gateway-provider')).toBe('azure-openai');
+    expect(response.headers.get('x-gateway-attempts')).toBe('1');
+  });
+
+  it('fails over from Azure to Bedrock, then from both to Vertex, unary and streamed', async () => {
+    azureDown();
+    const first = await client.chat.completions
+      .create({ model: 'cloud-smart', messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    assertOpenAISchema('CreateChatCompletionResponse', first.data);
+    expect(first.response.headers.get('x-gateway-provider')).toBe('bedrock');
+    expect(first.response.headers.get('x-gateway-attempts')).toBe('2');
+
+    azureDown();
+    bedrock.enqueue(
+      'POST',
+      bedrockPath(BEDROCK_CLAUDE, 'converse'),
+      bedrockError(503, 'ServiceUnavailableException', 'Bedrock is unavailable'),
+    );
+    const second = await client.chat.completions
+      .create({ model: 'cloud-smart', messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    assertOpenAISchema('CreateChatCompletionResponse', second.data);
+    expect(second.response.headers.get('x-gateway-provider')).toBe('vertex');
+    expect(second.response.headers.get('x-gateway-attempts')).toBe('3');
+
+    azureDown();
+    bedrock.enqueue(
+      'POST',
+      bedrockPath(BEDROCK_CLAUDE, 'converse-stream'),
+      streamBedrock(exceptionFrame('serviceUnavailableException', 'Bedrock is unavailable')),
+    );
+    const { text } = await streamText('cloud-smart');
+    expect(text.length).toBeGreaterThan(0);
+    expect(azure.upstream.received(AZURE_CHAT)).toHaveLength(3);
+    expect(vertex.upstream.requests.some((request) => request.path.includes(':streamGenerateContent'))).toBe(
+      true,
+    );
+  });
+
+  it('fails over the same way for a client of the Anthropic door', async () => {
+    azureDown();
+    const response = await gateway.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: authHeaders(),
+      payload: { model: 'cloud-smart', max_tokens: 256, messages: [{ role: 'user', content: 'Hi' }] },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['x-gateway-provider']).toBe('bedrock');
+    expect(response.json()).toMatchObject({ type: 'message', role: 'assistant' });
+  });
+});
+
 describe('a smart group mixing Bedrock and Vertex', () => {
   it('fails over from a throttled Bedrock to Vertex', async () => {
     bedrock.enqueue(
@@ -192,6 +288,177 @@ describe('a smart group mixing Bedrock and Vertex', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['x-gateway-provider']).toBe('bedrock');
     expect(response.headers['x-gateway-attempts']).toBe('2');
+  });
+});
+
+/** Server-sent events' data, in order. */
+function eventData(text: string): string[] {
+  return text
+    .split(/\r?\n\r?\n/)
+    .flatMap((frame) => frame.split(/\r?\n/).filter((line) => line.startsWith('data: ')))
+    .map((line) => line.slice('data: '.length));
+}
+
+describe('the clouds through the Gemini door', () => {
+  const ask = (model: string, method: string, body: object) =>
+    gateway.app.inject({
+      method: 'POST',
+      url: `/v1beta/models/${model}:${method}`,
+      headers: { 'x-goog-api-key': TEST_KEY },
+      payload: body,
+    });
+  const body = {
+    contents: [{ role: 'user', parts: [{ text: 'Quote someone.' }] }],
+    generationConfig: { temperature: 0.2 },
+  };
+
+  it('passes Gemini on Vertex through: the client body in, the answer bytes out', async () => {
+    const response = await ask('vertex/gemini-2.5-flash', 'generateContent', body);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['x-gateway-provider']).toBe('vertex');
+    expect(response.body).toBe(geminiFixture('vertexai/unary-success-quote-reply.json'));
+    const sent = vertex.upstream.last();
+    expect(sent.path).toBe(vertexPath('global', 'gemini-2.5-flash', 'generateContent'));
+    expect(sent.json).toEqual(body);
+  });
+
+  it('passes a Gemini stream on Vertex through event by event', async () => {
+    const response = await ask('vertex/gemini-2.5-flash', 'streamGenerateContent?alt=sse', body);
+    expect(response.statusCode).toBe(200);
+    expect(eventData(response.body)).toEqual(
+      eventData(geminiFixture('vertexai/streaming-success-basic-reply-parts.txt')),
+    );
+    expect(vertex.upstream.last().json).toEqual(body);
+  });
+
+  it("counts tokens with Vertex, its request's fields at the top level", async () => {
+    const response = await ask('vertex/gemini-2.5-flash', 'countTokens', {
+      generateContentRequest: { model: 'models/vertex/gemini-2.5-flash', ...body },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['x-gateway-token-count']).toBe('provider');
+    expect(response.json()).toMatchObject({ totalTokens: 7 });
+    expect(vertex.upstream.last().json).toEqual(body);
+  });
+
+  it.each([
+    ['Claude on Vertex', 'vertex/claude-sonnet-4-5', 'vertex'],
+    ['Claude on Bedrock', 'bedrock/claude-sonnet-4-5', 'bedrock'],
+    ['Azure OpenAI', 'azure-openai/gpt-4o', 'azure-openai'],
+  ])('translates for %s, unary and streamed', async (_name, model, provider) => {
+    const unary = await ask(model, 'generateContent', body);
+    expect(unary.statusCode, unary.body).toBe(200);
+    expect(unary.headers['x-gateway-provider']).toBe(provider);
+    const answer = unary.json() as { candidates: { content: { parts: { text?: string }[] } }[] };
+    expect(
+      answer.candidates[0]!.content.parts.map((part) => part.text ?? '').join('').length,
+    ).toBeGreaterThan(0);
+    const streamed = await ask(model, 'streamGenerateContent?alt=sse', body);
+    expect(streamed.statusCode, streamed.body).toBe(200);
+    const events = eventData(streamed.body).map((data) => JSON.parse(data) as { candidates?: unknown[] });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((event) => Array.isArray(event.candidates))).toBe(true);
+  });
+});
+
+describe('the clouds through the Anthropic door', () => {
+  const headers = { 'x-api-key': TEST_KEY, 'anthropic-version': '2023-06-01' };
+  const ask = (payload: object) =>
+    gateway.app.inject({ method: 'POST', url: '/v1/messages', headers, payload });
+  const request = {
+    max_tokens: 512,
+    system: 'Be brief.',
+    messages: [{ role: 'user', content: 'Hi' }],
+  };
+
+  it("passes Claude on Vertex through: the client's body with Vertex's API version, the answer's bytes", async () => {
+    const response = await ask({ model: 'vertex/claude-sonnet-4-5', ...request });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['x-gateway-provider']).toBe('vertex');
+    expect(response.body).toBe(anthropicFixture('anthropic-text.json'));
+    const sent = vertex.upstream.last();
+    expect(sent.path).toBe(vertexPath('global', VERTEX_CLAUDE, 'rawPredict'));
+    expect(sent.json).toEqual({ anthropic_version: 'vertex-2023-10-16', ...request });
+  });
+
+  it('passes a Claude stream on Vertex through event by event', async () => {
+    const response = await ask({ model: 'vertex/claude-sonnet-4-5', ...request, stream: true });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(eventData(response.body).map((data) => JSON.parse(data) as unknown)).toEqual(
+      anthropicEvents('anthropic-text.chunks.txt'),
+    );
+    expect(vertex.upstream.last().path).toBe(vertexPath('global', VERTEX_CLAUDE, 'streamRawPredict'));
+    expect(vertex.upstream.last().json).toEqual({
+      anthropic_version: 'vertex-2023-10-16',
+      ...request,
+      stream: true,
+    });
+  });
+
+  it("passes Claude on Bedrock through InvokeModel: the client's body with Bedrock's API version, the answer's bytes", async () => {
+    const response = await ask({ model: 'bedrock/claude-sonnet-4-5', ...request });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['x-gateway-provider']).toBe('bedrock');
+    expect(response.body).toBe(anthropicFixture('anthropic-text.json'));
+    const sent = bedrock.last();
+    expect(sent.path).toBe(bedrockPath(BEDROCK_CLAUDE, 'invoke'));
+    expect(sent.json).toEqual({ anthropic_version: 'bedrock-2023-05-31', ...request });
+  });
+
+  it("passes a Claude stream on Bedrock through, Anthropic's events out of the event-stream chunks", async () => {
+    const response = await ask({
+      model: 'bedrock/claude-sonnet-4-5',
+      ...request,
+      stream: true,
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['content-type']).toContain('text/event-stream');
+    const frames = response.body.split('\n\n').filter((frame) => frame.length > 0);
+    expect(frames.map((frame) => frame.split('\n')[0])).toEqual(
+      anthropicEvents('anthropic-text.chunks.txt').map((event) => `event: ${String(event['type'])}`),
+    );
+    expect(eventData(response.body).map((data) => JSON.parse(data) as unknown)).toEqual(
+      anthropicEvents('anthropic-text.chunks.txt'),
+    );
+    expect(bedrock.last().path).toBe(bedrockPath(BEDROCK_CLAUDE, 'invoke-with-response-stream'));
+    expect(bedrock.last().json).toEqual({ anthropic_version: 'bedrock-2023-05-31', ...request });
+  });
+
+  it('ends a Bedrock stream whose exception comes mid-way with an error event', async () => {
+    const events = anthropicEvents('anthropic-text.chunks.txt');
+    bedrock.enqueue(
+      'POST',
+      bedrockPath(BEDROCK_CLAUDE, 'invoke-with-response-stream'),
+      streamBedrock(
+        Buffer.concat([
+          invokeStreamBody(events.slice(0, 4)),
+          exceptionFrame('throttlingException', 'Too many tokens, please wait before trying again.'),
+        ]),
+      ),
+    );
+    const response = await ask({ model: 'bedrock/claude-sonnet-4-5', ...request, stream: true });
+    const frames = response.body.split('\n\n').filter((frame) => frame.length > 0);
+    expect(frames.at(-1)).toMatch(/^event: error\n/);
+    expect(frames.some((frame) => frame.startsWith('event: message_stop'))).toBe(false);
+  });
+
+  it.each([
+    ['Gemini on Vertex', 'vertex/gemini-2.5-flash', 'vertex'],
+    ['Azure OpenAI', 'azure-openai/gpt-4o', 'azure-openai'],
+  ])('translates for %s, unary and streamed', async (_name, model, provider) => {
+    const unary = await ask({ model, ...request });
+    expect(unary.statusCode, unary.body).toBe(200);
+    expect(unary.headers['x-gateway-provider']).toBe(provider);
+    const message = unary.json() as { type: string; content: { type: string; text?: string }[] };
+    expect(message.type).toBe('message');
+    expect(message.content.some((block) => block.type === 'text' && (block.text ?? '').length > 0)).toBe(
+      true,
+    );
+    const streamed = await ask({ model, ...request, stream: true });
+    expect(streamed.statusCode, streamed.body).toBe(200);
+    const types = eventData(streamed.body).map((data) => (JSON.parse(data) as { type: string }).type);
+    expect(types[0]).toBe('message_start');
+    expect(types.at(-1)).toBe('message_stop');
   });
 });
 

@@ -14,6 +14,7 @@ import {
   type ScriptedResponse,
 } from './fake-upstream.js';
 import { fakeVector } from './fake-openai.js';
+import { anthropicFixture, fixtureEvents as anthropicEvents } from './fake-anthropic.js';
 import { verifySigV4, type Verdict } from './verify-sigv4.js';
 
 export const AWS_ACCESS_KEY_ID = 'AKIAGATEWAYTEST00001';
@@ -116,7 +117,10 @@ export function bedrockError(status: number, exception: string, message: string)
 }
 
 /** The path the gateway calls, the model id percent-encoded as one segment. */
-export function bedrockPath(modelId: string, operation: 'converse' | 'converse-stream' | 'invoke'): string {
+export function bedrockPath(
+  modelId: string,
+  operation: 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream',
+): string {
   return `/model/${encodeURIComponent(modelId)}/${operation}`;
 }
 
@@ -171,6 +175,40 @@ function embeddingsAnswer(request: RecordedRequest): ScriptedResponse {
   );
 }
 
+/**
+ * Anthropic's events as InvokeModelWithResponseStream carries them: each event's JSON, base64, in
+ * the `bytes` of a `chunk` event.
+ */
+export function invokeStreamBody(events: readonly Record<string, unknown>[]): Buffer {
+  return Buffer.concat(
+    events.map((event) =>
+      eventFrame('chunk', { bytes: Buffer.from(JSON.stringify(event)).toString('base64') }),
+    ),
+  );
+}
+
+/**
+ * InvokeModel of Claude: the Messages API's body with Bedrock's API version and no model or stream
+ * (Bedrock's 400 otherwise), answered with the recorded Anthropic message or its events.
+ */
+function claudeInvokeAnswer(stream: boolean): Responder {
+  return (request) => {
+    const body = (request.json ?? {}) as Record<string, unknown>;
+    if (body['anthropic_version'] !== 'bedrock-2023-05-31' || 'model' in body || 'stream' in body) {
+      return bedrockError(
+        400,
+        'ValidationException',
+        'Malformed input request, please reformat your input and try again.',
+      );
+    }
+    return stream
+      ? streamBedrock(invokeStreamBody(anthropicEvents('anthropic-text.chunks.txt')))
+      : unaryBedrock(anthropicFixture('anthropic-text.json'));
+  };
+}
+
+export const CLAUDE_MODEL = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+
 export const CHAT_MODELS = ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'us.amazon.nova-pro-v1:0'];
 export const EMBEDDING_MODELS = ['amazon.titan-embed-text-v2:0', 'cohere.embed-english-v3'];
 
@@ -192,5 +230,11 @@ export async function startFakeBedrock(region = BEDROCK_REGION): Promise<FakeUps
   for (const model of EMBEDDING_MODELS) {
     fake.route('POST', bedrockPath(model, 'invoke'), authenticated(embeddingsAnswer, region));
   }
+  fake.route('POST', bedrockPath(CLAUDE_MODEL, 'invoke'), authenticated(claudeInvokeAnswer(false), region));
+  fake.route(
+    'POST',
+    bedrockPath(CLAUDE_MODEL, 'invoke-with-response-stream'),
+    authenticated(claudeInvokeAnswer(true), region),
+  );
   return fake.listen();
 }

@@ -163,6 +163,18 @@ export async function startFakeVertex(location = 'global'): Promise<FakeVertex> 
       vertexPath(location, model, 'streamGenerateContent'),
       authorized(() => streamGemini(geminiFixture('vertexai/streaming-success-basic-reply-parts.txt'))),
     );
+    // Vertex's count takes the generate request's fields at its top level, and no model.
+    upstream.route(
+      'POST',
+      vertexPath(location, model, 'countTokens'),
+      authorized((request) => {
+        const body = (request.json ?? {}) as Record<string, unknown>;
+        if (!Array.isArray(body['contents']) || 'generateContentRequest' in body || 'model' in body) {
+          return googleError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
+        }
+        return { status: 200, json: { totalTokens: 7, totalBillableCharacters: 28 } };
+      }),
+    );
   }
   for (const model of CLAUDE_MODELS) {
     upstream.route(

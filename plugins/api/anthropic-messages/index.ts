@@ -29,12 +29,12 @@ import { GatewayError, renderError } from '../../../src/errors.js';
 import { createDoorErrorHandler } from '../../../src/http/door-error-handler.js';
 import { callModel, callModelStream } from '../../../src/http/model-call.js';
 import { authorizeModel } from '../../../src/model-access.js';
-import type {
-  CallContext,
-  NativeRequest,
-  NativeStreamResult,
-  ProviderAdapter,
-  UnaryResult,
+import {
+  speaksNatively,
+  type CallContext,
+  type NativeRequest,
+  type NativeStreamResult,
+  type UnaryResult,
 } from '../../../src/provider.js';
 import { parseJsonObject } from '../../../src/provider-toolkit.js';
 import type { Deployment } from '../../../src/routing/deployment.js';
@@ -79,9 +79,9 @@ export interface AnthropicMessagesRouteOptions {
   keepAliveMs?: number;
 }
 
-/** Whether a deployment's adapter speaks this API (the request passes through). */
-export function speaksMessages(adapter: ProviderAdapter): boolean {
-  return adapter.nativeApis?.has(MESSAGES_API) === true && adapter.native !== undefined;
+/** Whether a deployment takes `operation` of this API as the client sent it (the request passes through). */
+export function speaksMessages(deployment: Deployment, operation: 'messages' | 'count_tokens'): boolean {
+  return speaksNatively(deployment.instance.adapter, MESSAGES_API, operation, deployment);
 }
 
 function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -260,7 +260,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
           reply,
           async (deployment, context): Promise<UnaryResult> => {
             const adapter = deployment.instance.adapter;
-            if (speaksMessages(adapter)) {
+            if (speaksMessages(deployment, 'messages')) {
               const result = await adapter.native!(nativeRequest(false), deployment, context);
               if (isStreamResult(result)) throw wrongShape(deployment);
               return result;
@@ -293,7 +293,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         reply,
         async (deployment, context): Promise<AsyncIterable<MessagesStreamEvent>> => {
           const adapter = deployment.instance.adapter;
-          if (speaksMessages(adapter)) {
+          if (speaksMessages(deployment, 'messages')) {
             const result = await adapter.native!(nativeRequest(true), deployment, context);
             if (!isStreamResult(result)) throw wrongShape(deployment);
             return namedEvents(result);
@@ -386,7 +386,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
       });
       authorizeModel(request, body.model, plan);
       const first = plan.deployments[0]!;
-      if (speaksMessages(first.instance.adapter)) {
+      if (speaksMessages(first, 'count_tokens')) {
         const native: NativeRequest = {
           api: MESSAGES_API,
           operation: 'count_tokens',
@@ -396,7 +396,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         };
         const counting = {
           ...plan,
-          deployments: plan.deployments.filter((deployment) => speaksMessages(deployment.instance.adapter)),
+          deployments: plan.deployments.filter((deployment) => speaksMessages(deployment, 'count_tokens')),
         };
         const answer = await callModel(
           router,

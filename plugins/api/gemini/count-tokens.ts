@@ -39,13 +39,16 @@ export async function serveCountTokens(
   const plan = options.router.plan(model, 'chat', { strategy: request.headers['x-gateway-strategy'] });
   authorizeModel(request, model, plan);
   const first = plan.deployments[0];
-  if (!first || !speaksGemini(first)) {
+  if (!first || !speaksGemini(first, 'countTokens')) {
     const totalTokens = await estimateGeminiTokens(body, first?.model?.tokenizer);
     return reply.header(TOKEN_COUNT_HEADER, 'estimated').send({ totalTokens });
   }
   const answer = await callModel(
     options.router,
-    { ...plan, deployments: plan.deployments.filter(speaksGemini) },
+    {
+      ...plan,
+      deployments: plan.deployments.filter((deployment) => speaksGemini(deployment, 'countTokens')),
+    },
     request,
     reply,
     async (deployment, context): Promise<UnaryResult> => {

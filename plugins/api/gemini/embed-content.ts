@@ -57,7 +57,7 @@ export async function serveEmbedContent(
     request,
     reply,
     async (deployment, context): Promise<UnaryResult> => {
-      if (speaksGemini(deployment)) {
+      if (speaksGemini(deployment, operation)) {
         const result = await callNative(deployment, operation, request.body as object, context);
         if (isUnaryResult(result)) return result;
         throw new Error(`${operation} was answered with a stream`);

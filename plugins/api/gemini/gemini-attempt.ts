@@ -4,7 +4,12 @@
  * mix both; the choice is made per attempt, so failover crosses providers.
  */
 import type { GatewayOptions } from '../../../schemas/options.js';
-import type { CallContext, NativeStreamResult, UnaryResult } from '../../../src/provider.js';
+import {
+  speaksNatively,
+  type CallContext,
+  type NativeStreamResult,
+  type UnaryResult,
+} from '../../../src/provider.js';
 import { refuseOrDropParameters } from '../../../src/parameters.js';
 import type { Deployment } from '../../../src/routing/deployment.js';
 import type { TranslationNotes } from './translation-notes.js';
@@ -12,9 +17,9 @@ import type { TranslationNotes } from './translation-notes.js';
 /** This door's API, as adapters name it in `nativeApis`. */
 export const GEMINI_API = 'gemini';
 
-export function speaksGemini(deployment: Deployment): boolean {
-  const adapter = deployment.instance.adapter;
-  return adapter.native !== undefined && adapter.nativeApis?.has(GEMINI_API) === true;
+/** Whether the deployment takes `operation` of the Gemini API as the client sent it. */
+export function speaksGemini(deployment: Deployment, operation: string): boolean {
+  return speaksNatively(deployment.instance.adapter, GEMINI_API, operation, deployment);
 }
 
 /** The client's request, passed through to a deployment that speaks Gemini (the model replaced). */

@@ -161,7 +161,7 @@ export async function serveGenerateContent(
       request,
       reply,
       async (deployment, context): Promise<UnaryResult> => {
-        if (speaksGemini(deployment)) {
+        if (speaksGemini(deployment, 'generateContent')) {
           const result = await callNative(deployment, 'generateContent', body, context);
           if (isUnaryResult(result)) return result;
           throw new Error('a unary generateContent was answered with a stream');
@@ -200,7 +200,7 @@ export async function serveGenerateContent(
     request,
     reply,
     async (deployment, context) => {
-      if (speaksGemini(deployment)) {
+      if (speaksGemini(deployment, 'streamGenerateContent')) {
         const result = await callNative(deployment, 'streamGenerateContent', body, context);
         if (isUnaryResult(result)) throw new Error('a streamGenerateContent was answered without a stream');
         return nativePieces(result.events);

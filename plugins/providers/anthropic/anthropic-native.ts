@@ -65,6 +65,18 @@ function clientBetas(header: string | undefined, settings: AnthropicSettings): s
 }
 
 /**
+ * The betas of a passed-through request: the instance's, the model's and the client's, each once
+ * (also for the clouds that host Claude and take Anthropic's body: Vertex AI, Bedrock).
+ */
+export function nativeBetas(request: NativeRequest, target: Target, settings: AnthropicSettings): string[] {
+  return mergeBetas(
+    settings.betas,
+    forModel(settings.modelBetas, target.model?.id, target.upstreamModel),
+    clientBetas(request.headers['anthropic-beta'], settings),
+  );
+}
+
+/**
  * The headers of a passed-through request: the key, the client's `anthropic-version` (the gateway's
  * when it sent none), and the instance's, the model's and the client's betas, each once.
  */
@@ -74,12 +86,7 @@ export function buildNativeHeaders(
   target: Target,
   settings: AnthropicSettings,
 ): Record<string, string> {
-  const betas = mergeBetas(
-    settings.betas,
-    forModel(settings.modelBetas, target.model?.id, target.upstreamModel),
-    clientBetas(request.headers['anthropic-beta'], settings),
-  );
-  const headers = buildAnthropicHeaders(apiKey, betas, request.stream);
+  const headers = buildAnthropicHeaders(apiKey, nativeBetas(request, target, settings), request.stream);
   const version = request.headers['anthropic-version']?.trim();
   if (version) headers['anthropic-version'] = version;
   return headers;

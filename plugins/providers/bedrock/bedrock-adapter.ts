@@ -12,15 +12,25 @@ import { GatewayError } from '../../../src/errors.js';
 import type {
   CallContext,
   ChatStream,
+  NativeRequest,
+  NativeStreamResult,
   ProviderAdapter,
   ProviderInstanceConfig,
   ProviderServices,
   Target,
   UnaryResult,
 } from '../../../src/provider.js';
-import { badResponse, readJsonObject } from '../../../src/provider-toolkit.js';
-import { destroyBody, originOf, sendUpstream } from '../../../src/upstream.js';
+import {
+  MAX_ANSWER_BYTES,
+  badResponse,
+  parseJsonObject,
+  readJsonObject,
+} from '../../../src/provider-toolkit.js';
+import { destroyBody, originOf, readBody, sendUpstream } from '../../../src/upstream.js';
+import type { AnthropicMessageResponse } from '../anthropic/anthropic-api.js';
+import { MESSAGES_API, nativeBetas } from '../anthropic/anthropic-native.js';
 import { AnthropicSettingsSchema, type AnthropicSettings } from '../anthropic/anthropic-options.js';
+import { mapAnthropicUsage } from '../anthropic/convert-anthropic-response.js';
 import { AnthropicStreamTranslator } from '../anthropic/anthropic-stream.js';
 import { IMAGE_MEDIA_TYPES } from '../anthropic/convert-to-anthropic-messages.js';
 import {
@@ -32,6 +42,7 @@ import {
   type BedrockOperation,
 } from './bedrock-api.js';
 import { BedrockRequestAuth } from './bedrock-auth.js';
+import { convertToInvokeBody, isBedrockClaude, readInvokeStream } from './bedrock-native.js';
 import { readBedrockError } from './bedrock-error.js';
 import { embeddingFamily } from './bedrock-models.js';
 import { hasSigningKeys, type BedrockSettings } from './bedrock-options.js';
@@ -53,6 +64,8 @@ function header(response: Dispatcher.ResponseData, name: string): string | undef
 export class BedrockAdapter implements ProviderAdapter {
   readonly type = 'bedrock';
   readonly chatParameters = BEDROCK_CHAT_PARAMETERS;
+  /** Claude models take the Messages API through InvokeModel (`nativeApiFor`, bedrock-native.ts). */
+  readonly nativeApis: ReadonlySet<string> = new Set([MESSAGES_API]);
   readonly #id: string;
   readonly #origin: string;
   readonly #pathPrefix: string;
@@ -110,7 +123,10 @@ export class BedrockAdapter implements ProviderAdapter {
         path,
         headers: {
           'content-type': 'application/json',
-          accept: operation === 'converse-stream' ? EVENT_STREAM_CONTENT_TYPE : 'application/json',
+          accept:
+            operation === 'converse-stream' || operation === 'invoke-with-response-stream'
+              ? EVENT_STREAM_CONTENT_TYPE
+              : 'application/json',
         },
         body: text,
       },
@@ -191,6 +207,59 @@ export class BedrockAdapter implements ProviderAdapter {
       requestId: header(response, 'x-amzn-requestid'),
       warnings: context.warnings,
     });
+  }
+
+  /** Claude models speak the Messages API's `messages` (their token count is estimated). */
+  nativeApiFor(api: string, operation: string, target: Target): boolean {
+    return api === MESSAGES_API && operation === 'messages' && isBedrockClaude(target.upstreamModel);
+  }
+
+  /**
+   * A request of the Anthropic door for a Claude model, passed through InvokeModel: the client's body
+   * in Bedrock's terms (convertToInvokeBody), the answer's bytes, or its Anthropic events, unchanged.
+   */
+  async native(
+    request: NativeRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | NativeStreamResult> {
+    if (!this.nativeApiFor(request.api, request.operation, target)) {
+      throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
+        message: `The provider ${this.#id} does not serve ${request.api} ${request.operation} for ${target.upstreamModel}.`,
+      });
+    }
+    const body = convertToInvokeBody(request, nativeBetas(request, target, this.#claudeSettings));
+    const operation = request.stream ? 'invoke-with-response-stream' : 'invoke';
+    const response = await this.#post(target.upstreamModel, operation, body, context);
+    if (request.stream) {
+      const contentType = header(response, 'content-type') ?? '';
+      if (!contentType.startsWith(EVENT_STREAM_CONTENT_TYPE)) {
+        destroyBody(response);
+        throw badResponse(this.#id, `answered a stream request with ${contentType || 'no content type'}`);
+      }
+      return {
+        // The client gets Anthropic's server-sent events, as Anthropic streams them.
+        contentType: 'text/event-stream; charset=utf-8',
+        events: readInvokeStream(response, {
+          provider: this.#id,
+          secrets: this.#secretsOf(context),
+          signal: context.signal,
+          model: target.upstreamModel,
+          requestId: header(response, 'x-amzn-requestid'),
+          warnings: context.warnings,
+        }),
+        model: target.upstreamModel,
+      };
+    }
+    const bytes = await readBody(response, context.signal, this.#id, MAX_ANSWER_BYTES);
+    const answer = parseJsonObject<AnthropicMessageResponse>(bytes.toString('utf8'), this.#id);
+    const thought = answer.content?.some((block) => block?.type === 'thinking') ?? false;
+    return {
+      body: bytes,
+      contentType: header(response, 'content-type') ?? 'application/json',
+      usage: mapAnthropicUsage(answer.usage, thought)?.gateway,
+      model: answer.model || target.upstreamModel,
+    };
   }
 
   async embeddings(request: EmbeddingsRequest, target: Target, context: CallContext): Promise<UnaryResult> {

@@ -22,7 +22,7 @@ export function bedrockRuntimeUrl(region: string): string {
   return `https://bedrock-runtime.${region}.amazonaws.com`;
 }
 
-export type BedrockOperation = 'converse' | 'converse-stream' | 'invoke';
+export type BedrockOperation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream';
 
 /**
  * `/model/{modelId}/{operation}`. The model id is one path segment, percent-encoded: a model id

@@ -64,7 +64,7 @@ export async function* decodeEventStream(source: AsyncIterable<Uint8Array>): Asy
   if (pending.length > 0) throw new Error('an event-stream message cut short');
 }
 
-function headerText(message: Message, name: string): string | undefined {
+export function headerText(message: Message, name: string): string | undefined {
   const header = message.headers[name];
   return header && header.type === 'string' ? header.value : undefined;
 }
@@ -182,7 +182,11 @@ export interface BedrockStreamContext {
 }
 
 /** The failure an exception or error message in the stream stands for. */
-function streamFailure(message: Message, context: BedrockStreamContext, started: boolean): UpstreamFailure {
+export function streamFailure(
+  message: Message,
+  context: BedrockStreamContext,
+  started: boolean,
+): UpstreamFailure {
   const kind = started ? 'mid_stream' : 'http';
   const text = toUtf8(message.body);
   if (headerText(message, ':message-type') === 'exception') {

@@ -2,7 +2,9 @@
  * The adapter of a Vertex AI instance: OpenAI-shaped chat completions (unary and streamed) served by
  * the models Google Cloud's Vertex AI publishes: Gemini, through the Gemini provider's converters and
  * stream translator, and Claude, through the Anthropic provider's. Only the endpoint, the paths and
- * the OAuth token are Vertex's own.
+ * the OAuth token are Vertex's own. Each family also speaks its maker's API on Vertex, so the
+ * gateway's Gemini door passes its requests through to Gemini models, and its Anthropic door to
+ * Claude models (`native`).
  * @see https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/inference
  * @see https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/use-claude
  */
@@ -11,24 +13,34 @@ import type { ChatCompletionRequest } from '../../../schemas/chat.js';
 import type {
   CallContext,
   ChatStream,
+  NativeRequest,
+  NativeStreamResult,
   ProviderAdapter,
   ProviderInstanceConfig,
   ProviderServices,
   Target,
   UnaryResult,
 } from '../../../src/provider.js';
-import { expectEventStream, readJsonObject } from '../../../src/provider-toolkit.js';
-import { originOf, sendUpstream } from '../../../src/upstream.js';
+import { GatewayError } from '../../../src/errors.js';
+import {
+  MAX_ANSWER_BYTES,
+  expectEventStream,
+  parseJsonObject,
+  readJsonObject,
+} from '../../../src/provider-toolkit.js';
+import { originOf, readBody, sendUpstream } from '../../../src/upstream.js';
 import { mergeBetas, type AnthropicMessageResponse } from '../anthropic/anthropic-api.js';
+import { MESSAGES_API, nativeBetas, readNativeStream } from '../anthropic/anthropic-native.js';
 import { AnthropicStreamTranslator, readAnthropicStream } from '../anthropic/anthropic-stream.js';
-import { convertAnthropicResponse } from '../anthropic/convert-anthropic-response.js';
+import { convertAnthropicResponse, mapAnthropicUsage } from '../anthropic/convert-anthropic-response.js';
 import { IMAGE_MEDIA_TYPES } from '../anthropic/convert-to-anthropic-messages.js';
 import {
   ANTHROPIC_CHAT_PARAMETERS,
   convertToAnthropicRequest,
 } from '../anthropic/convert-to-anthropic-request.js';
 import type { GeminiGenerateContentResponse } from '../gemini/gemini-api.js';
-import { GeminiStreamTranslator, readGeminiStream } from '../gemini/gemini-stream.js';
+import { GeminiStreamTranslator, readGeminiRawEvents, readGeminiStream } from '../gemini/gemini-stream.js';
+import { GEMINI_NATIVE_API, readNativeUsage } from '../gemini/gemini-native.js';
 import { convertGeminiResponse } from '../gemini/convert-gemini-response.js';
 import { GEMINI_CHAT_PARAMETERS, convertToGeminiRequest } from '../gemini/convert-to-gemini-request.js';
 import {
@@ -52,9 +64,37 @@ const VERTEX_CHAT_PARAMETERS: ReadonlySet<string> = new Set([
   ...ANTHROPIC_CHAT_PARAMETERS,
 ]);
 
+/** The Gemini API's methods Gemini on Vertex serves with the same bodies and answers. */
+const GEMINI_NATIVE_METHODS: ReadonlySet<string> = new Set([
+  'generateContent',
+  'streamGenerateContent',
+  'countTokens',
+]);
+
+type Body = Record<string, unknown>;
+
+function isObject(value: unknown): value is Body {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * A Gemini API body as Vertex takes it: the model is the path's alone (Vertex's requests have no
+ * `model` field), and `countTokens` takes the fields of a generate request at its top level where
+ * the Gemini API nests them in `generateContentRequest`.
+ * @see https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/count-tokens
+ */
+export function convertToVertexGeminiBody(body: Body, method: string): Body {
+  const { model: _model, ...rest } = body;
+  if (method !== 'countTokens' || !isObject(rest['generateContentRequest'])) return rest;
+  const { model: _nestedModel, ...nested } = rest['generateContentRequest'];
+  return nested;
+}
+
 export class VertexAdapter implements ProviderAdapter {
   readonly type = 'vertex';
   readonly chatParameters = VERTEX_CHAT_PARAMETERS;
+  /** Gemini models speak the Gemini API, Claude models Anthropic's Messages API (`nativeApiFor`). */
+  readonly nativeApis: ReadonlySet<string> = new Set([GEMINI_NATIVE_API, MESSAGES_API]);
   readonly #id: string;
   readonly #origin: string;
   readonly #pathPrefix: string;
@@ -280,6 +320,98 @@ export class VertexAdapter implements ProviderAdapter {
       warnings: context.warnings,
     });
     return readAnthropicStream(response, translator, context.signal, this.#id, [token]);
+  }
+
+  // ---- the makers' own APIs, passed through -------------------------------------------------------
+
+  /**
+   * Gemini models take the Gemini API's generate and count requests; Claude models the Messages API's
+   * `messages` (Claude on Vertex has its token count under another model name: counted by estimate).
+   */
+  nativeApiFor(api: string, operation: string, target: Target): boolean {
+    const publisher = publisherOf(target.upstreamModel);
+    if (api === GEMINI_NATIVE_API) return publisher === 'google' && GEMINI_NATIVE_METHODS.has(operation);
+    if (api === MESSAGES_API) return publisher === 'anthropic' && operation === 'messages';
+    return false;
+  }
+
+  /**
+   * A request of the Gemini door for a Gemini model, or of the Anthropic door for a Claude model,
+   * passed through: the client's body with the model in the path (and, for Claude, Vertex's API
+   * version in the body in place of the `anthropic-version` header); the answer's bytes or events
+   * unchanged, its usage read.
+   */
+  async native(
+    request: NativeRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | NativeStreamResult> {
+    if (!this.nativeApiFor(request.api, request.operation, target)) {
+      throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
+        message: `The provider ${this.#id} does not serve ${request.api} ${request.operation} for ${target.upstreamModel}.`,
+      });
+    }
+    return request.api === MESSAGES_API
+      ? this.#claudeNative(request, target, context)
+      : this.#geminiNative(request, target, context);
+  }
+
+  async #geminiNative(
+    request: NativeRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | NativeStreamResult> {
+    const method = request.operation as VertexMethod;
+    const body = convertToVertexGeminiBody(request.body, method);
+    const { response, token } = await this.#post(target.upstreamModel, method, body, context);
+    if (request.stream) {
+      expectEventStream(response, this.#id);
+      return {
+        contentType: 'text/event-stream',
+        events: readGeminiRawEvents(response, context.signal, this.#id, [token]),
+        model: target.upstreamModel,
+      };
+    }
+    const bytes = await readBody(response, context.signal, this.#id, MAX_ANSWER_BYTES);
+    const answer = parseJsonObject<Body>(bytes.toString('utf8'), this.#id);
+    const version = answer['modelVersion'];
+    return {
+      body: bytes,
+      contentType: String(response.headers['content-type'] ?? 'application/json; charset=UTF-8'),
+      usage: readNativeUsage(request.operation, request.body, answer),
+      model: typeof version === 'string' && version ? version : target.upstreamModel,
+    };
+  }
+
+  async #claudeNative(
+    request: NativeRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult | NativeStreamResult> {
+    // The model is the path's; the API version goes in the body, the betas in their header.
+    const { model: _model, ...rest } = request.body;
+    const body = { anthropic_version: VERTEX_ANTHROPIC_VERSION, ...rest };
+    const betas = nativeBetas(request, target, this.#settings);
+    const headers: Record<string, string> = betas.length > 0 ? { 'anthropic-beta': betas.join(',') } : {};
+    const method = request.stream ? 'streamRawPredict' : 'rawPredict';
+    const { response, token } = await this.#post(target.upstreamModel, method, body, context, headers);
+    if (request.stream) {
+      expectEventStream(response, this.#id);
+      return {
+        contentType: String(response.headers['content-type']),
+        events: readNativeStream(response, context.signal, this.#id, [token]),
+        model: target.upstreamModel,
+      };
+    }
+    const bytes = await readBody(response, context.signal, this.#id, MAX_ANSWER_BYTES);
+    const answer = parseJsonObject<AnthropicMessageResponse>(bytes.toString('utf8'), this.#id);
+    const thought = answer.content?.some((block) => block?.type === 'thinking') ?? false;
+    return {
+      body: bytes,
+      contentType: String(response.headers['content-type'] ?? 'application/json'),
+      usage: mapAnthropicUsage(answer.usage, thought)?.gateway,
+      model: answer.model || target.upstreamModel,
+    };
   }
 
   chat(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<UnaryResult> {

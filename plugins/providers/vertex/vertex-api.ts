@@ -30,7 +30,8 @@ export function publisherOf(model: string): VertexPublisher {
   return /^claude-/i.test(model) ? 'anthropic' : 'google';
 }
 
-export type VertexMethod = 'generateContent' | 'streamGenerateContent' | 'rawPredict' | 'streamRawPredict';
+export type VertexMethod =
+  'generateContent' | 'streamGenerateContent' | 'countTokens' | 'rawPredict' | 'streamRawPredict';
 
 /**
  * `/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}:{method}`; the
