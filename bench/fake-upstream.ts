@@ -1,6 +1,7 @@
 /**
  * The benchmark's fake upstream, run as its own process: OpenAI chat (unary and SSE), OpenAI
- * embeddings, Gemini generateContent and streamGenerateContent (SSE), answering fixed bodies held in
+ * embeddings, Gemini generateContent and streamGenerateContent (SSE), and an OTLP/HTTP receiver for
+ * the gateway's traces, answering fixed bodies held in
  * memory as bytes. The only per-request work is reading the request and one byte search for
  * `"stream":true`, so the upstream costs as little as Node allows and the figures measure what sits
  * in front of it.
@@ -50,6 +51,7 @@ const answers = {
   embeddings: unary(buildOpenAIEmbeddings()),
   generate: unary(buildGeminiGenerateContent()),
   generateStream: buildGeminiStream().map((event) => Buffer.from(event)),
+  tracesAccepted: unary('{}'),
   notFound: unary(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } })),
 };
 
@@ -79,6 +81,9 @@ function route(request: IncomingMessage, response: ServerResponse, body: Buffer)
   if (url === '/v1/chat/completions') {
     if (body.includes(STREAM_FLAG)) sendStream(response, answers.chatStream);
     else sendUnary(response, answers.chat);
+  } else if (url === '/v1/traces') {
+    // The gateway's spans when the benchmark traces (--traces): accepted, not read.
+    sendUnary(response, answers.tracesAccepted);
   } else if (url === '/v1/embeddings') {
     sendUnary(response, answers.embeddings);
   } else if (url.startsWith('/v1beta/models/') && url.endsWith(':generateContent')) {
