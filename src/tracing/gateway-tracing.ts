@@ -294,13 +294,17 @@ class AttemptSpans implements AttemptObserver {
     return {
       run: (attempt) => tracing.attempts.run(span, attempt),
       succeeded: (value) => {
-        if (span.isRecording()) {
+        owner.open.push({ span, stream, endedAt: stream ? undefined : Date.now() });
+        if (!span.isRecording()) return;
+        try {
           const answer = readAnswer(value, tracing.captureContent);
           if (answer.id !== undefined) span.setAttribute(GEN_AI.responseId, answer.id);
           if (answer.finishReasons.length > 0) span.setAttribute(GEN_AI.finishReasons, answer.finishReasons);
           if (answer.output !== undefined) span.setAttribute(GEN_AI.outputMessages, answer.output);
+        } catch {
+          // An event the stream will fail on when it is read (a malformed first event): the route
+          // reports it; the span only lacks the answer's id.
         }
-        owner.open.push({ span, stream, endedAt: stream ? undefined : Date.now() });
       },
       failed: (error, action) => {
         if (span.isRecording()) {
