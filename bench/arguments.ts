@@ -42,6 +42,8 @@ export interface BenchArguments {
   outputDirectory: string;
   /** Extra environment of the gateway process (NAME=VALUE flags), shown in the report. */
   gatewayEnvironment: Record<string, string>;
+  /** The share of requests the gateway traces, exporting to the fake upstream; undefined: tracing off. */
+  traces: number | undefined;
   /** Renders the markdown of an earlier run's JSON instead of running. */
   render: string | undefined;
   help: boolean;
@@ -65,6 +67,8 @@ export const USAGE = `npm run bench -- [flags]
   --workloads LIST      any of ${WORKLOAD_IDS.join(', ')}
   --ttft-requests N     sequential requests of the time-to-first-token probe
   --no-pin              do not pin processes to CPUs with taskset
+  --traces RATIO        the gateway traces RATIO of the requests (1 = all, 0.01 = 1%), exporting
+                        them over OTLP/HTTP to the fake upstream; tracing is off without it
   --gateway-env N=V     an extra environment variable of the gateway (repeatable), e.g.
                         NODE_OPTIONS=--max-semi-space-size=8 or CACHE_MAX_BYTES=16777216
   --output DIR          where results are written (default bench/results)
@@ -120,6 +124,14 @@ function workloadList(text: string | undefined): WorkloadId[] | undefined {
   return [...new Set(names)] as WorkloadId[];
 }
 
+function tracesRatio(text: string | undefined): number | undefined {
+  const ratio = positiveNumber('traces', text, false);
+  if (ratio !== undefined && ratio > 1) {
+    throw new BenchArgumentError(`--traces must be a share of requests, at most 1: value was "${text}"`);
+  }
+  return ratio;
+}
+
 export function parseBenchArguments(argv: string[]): BenchArguments {
   let parsed;
   try {
@@ -141,6 +153,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
         'ttft-requests': { type: 'string' },
         pin: { type: 'boolean', default: true },
         'gateway-env': { type: 'string', multiple: true },
+        traces: { type: 'string' },
         output: { type: 'string' },
         render: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -175,6 +188,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
     soakConnections: concurrencies?.[0] ?? 64,
     pin: values.pin,
     gatewayEnvironment: environmentList(values['gateway-env']),
+    traces: tracesRatio(values.traces),
     outputDirectory: values.output ?? 'bench/results',
     render: values.render,
     help: values.help,

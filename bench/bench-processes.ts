@@ -149,6 +149,8 @@ export interface GatewayStart {
   nodeFlags?: string[];
   /** Extra environment (--gateway-env), over the defaults below. */
   environment?: Record<string, string>;
+  /** The share of requests traced (--traces), exported to the fake upstream's /v1/traces. */
+  traces?: number;
 }
 
 /**
@@ -181,6 +183,13 @@ export async function startGateway(options: GatewayStart): Promise<BenchProcess>
     RATE_LIMIT_AUDIO_RPM: unlimited,
     CACHE_ENABLED: 'true',
     METRICS_ACCESS: 'protected',
+    ...(options.traces === undefined
+      ? {}
+      : {
+          OTEL_EXPORTER_OTLP_ENDPOINT: upstream,
+          OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+          OTEL_TRACES_SAMPLER_ARG: String(options.traces),
+        }),
     ...options.environment,
   };
   const log = openSync(options.logPath, 'w');

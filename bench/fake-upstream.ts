@@ -1,7 +1,7 @@
 /**
  * The benchmark's fake upstream, run as its own process: OpenAI chat (unary and SSE), OpenAI
  * embeddings, Gemini generateContent and streamGenerateContent (SSE), Anthropic messages (unary and
- * its named events), answering fixed bodies held in
+ * its named events), and an OTLP/HTTP receiver for the gateway's traces, answering fixed bodies held in
  * memory as bytes. The only per-request work is reading the request and one byte search for
  * `"stream":true`, so the upstream costs as little as Node allows and the figures measure what sits
  * in front of it.
@@ -63,6 +63,7 @@ const answers = {
   generateStream: buildGeminiStream().map((event) => Buffer.from(event)),
   message: unary(buildAnthropicMessage()),
   messageStream: buildAnthropicStream().map((event) => Buffer.from(event)),
+  tracesAccepted: unary('{}'),
   notFound: unary(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } })),
 };
 
@@ -107,6 +108,9 @@ function route(request: IncomingMessage, response: ServerResponse, body: Buffer)
   } else if (url === '/v1/messages') {
     if (body.includes(STREAM_FLAG)) sendStream(response, answers.messageStream);
     else sendUnary(response, answers.message);
+  } else if (url === '/v1/traces') {
+    // The gateway's spans when the benchmark traces (--traces): accepted, not read.
+    sendUnary(response, answers.tracesAccepted);
   } else if (url === '/v1/embeddings') {
     sendUnary(response, answers.embeddings);
   } else if (url.startsWith('/v1beta/models/') && url.endsWith(':generateContent')) {

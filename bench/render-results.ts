@@ -71,6 +71,9 @@ export function renderBenchResults(results: BenchResults) {
       : []),
     `- Access log: ${(bytes / Math.max(1, lines)).toFixed(0)} bytes per line, ${lines} lines written to a file`,
     ...renderGatewayEnvironment(options.gatewayEnvironment),
+    ...(options.traces === undefined
+      ? ['- Traces: off']
+      : [`- Traces: on, ${options.traces * 100}% of requests sampled, exported over OTLP/HTTP (JSON)`]),
     '',
     '## Throughput, latency, CPU and memory',
     '',

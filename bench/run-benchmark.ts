@@ -68,6 +68,7 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
       keys: KEYS,
       logPath,
       environment: options.gatewayEnvironment,
+      traces: options.traces,
     });
     started.push(gateway);
     log(

@@ -100,6 +100,9 @@ export const GATEWAY = {
   timeToFirstTokenMs: 'gateway.time_to_first_token_ms',
 } as const;
 
+/** Longest the gateway's stop waits for the last spans to be sent, ms. */
+const SHUTDOWN_LIMIT_MS = 2000;
+
 /** The tracing settings, with the URL spans are sent to resolved. */
 export interface GatewayTracingSettings extends TracingOptions {
   readonly url: string;
@@ -291,13 +294,17 @@ class AttemptSpans implements AttemptObserver {
     return {
       run: (attempt) => tracing.attempts.run(span, attempt),
       succeeded: (value) => {
-        if (span.isRecording()) {
+        owner.open.push({ span, stream, endedAt: stream ? undefined : Date.now() });
+        if (!span.isRecording()) return;
+        try {
           const answer = readAnswer(value, tracing.captureContent);
           if (answer.id !== undefined) span.setAttribute(GEN_AI.responseId, answer.id);
           if (answer.finishReasons.length > 0) span.setAttribute(GEN_AI.finishReasons, answer.finishReasons);
           if (answer.output !== undefined) span.setAttribute(GEN_AI.outputMessages, answer.output);
+        } catch {
+          // An event the stream will fail on when it is read (a malformed first event): the route
+          // reports it; the span only lacks the answer's id.
         }
-        owner.open.push({ span, stream, endedAt: stream ? undefined : Date.now() });
       },
       failed: (error, action) => {
         if (span.isRecording()) {
@@ -452,8 +459,25 @@ export class GatewayTracing {
     return this.#provider.forceFlush();
   }
 
-  /** Sends what is waiting and stops (the gateway's close). */
-  shutdown(): Promise<void> {
-    return this.#provider.shutdown();
+  /**
+   * Sends what is waiting and stops (the gateway's close), waiting at most `limitMs`: the exporter
+   * retries an unreachable collector for seconds, which must not hold up the gateway's stop.
+   */
+  shutdown(limitMs = SHUTDOWN_LIMIT_MS): Promise<void> {
+    const done = this.#provider.shutdown();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, limitMs);
+      timer.unref();
+      done.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 }

@@ -54,6 +54,14 @@ describe('parseBenchArguments', () => {
     });
   });
 
+  it('traces a share of requests with --traces, and none without it', () => {
+    expect(parseBenchArguments([]).traces).toBeUndefined();
+    expect(parseBenchArguments(['--traces', '1']).traces).toBe(1);
+    expect(parseBenchArguments(['--traces', '0.01']).traces).toBe(0.01);
+    expect(() => parseBenchArguments(['--traces', '2'])).toThrow(BenchArgumentError);
+    expect(() => parseBenchArguments(['--traces', '0'])).toThrow(BenchArgumentError);
+  });
+
   it('turns pinning off with --no-pin', () => {
     expect(parseBenchArguments(['--no-pin']).pin).toBe(false);
   });
