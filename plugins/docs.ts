@@ -16,6 +16,7 @@ const TAGS = [
   { name: 'responses', description: 'The Responses API' },
   { name: 'models', description: 'The models this gateway serves' },
   { name: 'moderations', description: 'Moderation of text and images' },
+  { name: 'files', description: 'Files and batches' },
   { name: 'usage', description: 'Usage and cost per key' },
   { name: 'health', description: 'Health, readiness and metrics' },
   { name: 'discovery', description: 'What this gateway is' },

@@ -61,6 +61,9 @@ export const CatalogModelSchema = Type.Object(
         cached_input: Type.Optional(Type.Number({ minimum: 0 })),
         /** Input written to the provider's prompt cache (Anthropic bills it above the input price). */
         cache_write: Type.Optional(Type.Number({ minimum: 0 })),
+        /** Input and output through the Batch API; absent: half of `input` and `output`, as OpenAI prices batches. */
+        batch_input: Type.Optional(Type.Number({ minimum: 0 })),
+        batch_output: Type.Optional(Type.Number({ minimum: 0 })),
         per_minute: Type.Optional(Type.Number({ minimum: 0 })),
         per_million_characters: Type.Optional(Type.Number({ minimum: 0 })),
       },

@@ -164,3 +164,18 @@ export function costOf(pricing: Pricing | undefined, usage: Usage | undefined): 
     1_000_000
   );
 }
+
+/**
+ * The prices of a model's calls made through a batch: its `batch_input` and `batch_output`, else
+ * half of its input and output prices (cached input too), as the Batch API is priced.
+ * @see https://platform.openai.com/docs/guides/batch
+ */
+export function batchPricingOf(pricing: Pricing | undefined): Pricing | undefined {
+  if (!pricing) return undefined;
+  const half = (price: number | undefined) => (price === undefined ? undefined : price / 2);
+  return {
+    input: pricing.batch_input ?? half(pricing.input),
+    output: pricing.batch_output ?? half(pricing.output),
+    cached_input: pricing.batch_input ?? half(pricing.cached_input),
+  };
+}

@@ -168,6 +168,25 @@ export interface StoredResponseOperation {
 }
 
 /**
+ * A call on the objects a provider keeps for its account (OpenAI's files and batches), passed
+ * through: `GET /files`, `POST /files` (a multipart upload streamed on as it arrives),
+ * `GET /files/{id}/content`, `POST /batches/{id}/cancel`, …
+ */
+export interface StoredObjectRequest {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** The kind of object: the first segment of the path under the API's root. */
+  readonly collection: 'files' | 'batches';
+  /** The rest of the path after the collection (`''`, `/file-abc`, `/file-abc/content`), encoded. */
+  readonly subpath: string;
+  /** The client's query string: '' or `?a=b`. */
+  readonly query: string;
+  /** A JSON body, or an upload relayed unread with its content type (the multipart boundary). */
+  readonly body?:
+    | { readonly json: unknown }
+    | { readonly stream: Readable; readonly contentType: string; readonly length?: number };
+}
+
+/**
  * A request in an API an inbound door speaks (the Anthropic Messages API, the Gemini API), for an
  * adapter whose provider speaks that API itself: the door hands it over as the client sent it, and
  * the answer comes back as the provider sent it (design: doors and rooms; the bytes pass through,
@@ -278,6 +297,11 @@ export interface ProviderAdapter {
     operation: StoredResponseOperation,
     context: CallContext,
   ): Promise<UnaryResult | ByteStreamResult>;
+  /**
+   * Files and batches kept by the provider for its account; absent when the provider has none. A
+   * JSON answer is read whole (`UnaryResult`), anything else relayed (a file's content).
+   */
+  storedObjects?(request: StoredObjectRequest, context: CallContext): Promise<UnaryResult | ByteStreamResult>;
   close?(): Promise<void>;
 }
 

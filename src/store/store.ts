@@ -25,6 +25,7 @@ export interface RateLimits {
   embeddings?: number;
   audio?: number;
   moderations?: number;
+  files?: number;
   tokensPerMinute?: number;
 }
 

@@ -19,6 +19,7 @@ import type {
   ProviderInstanceConfig,
   ProviderServices,
   ResponsesStream,
+  StoredObjectRequest,
   StoredResponseOperation,
   Target,
   Usage,
@@ -86,6 +87,11 @@ export interface OpenAIAdapterInit {
    * usage is the server's own usage chunk if it sends one, else estimated (estimate-stream-usage.ts).
    */
   readonly streamOptions?: boolean;
+  /**
+   * Whether the upstream keeps files and batches at OpenAI's paths (`/files`, `/batches`), so that
+   * they are passed through to it; default false.
+   */
+  readonly storedObjects?: boolean;
   /** The name the upstream knows a target's model by (an Azure deployment); default `upstreamModel`. */
   readonly upstreamModel?: (target: Target) => string;
   /** Reads an error answer (a provider's own refusals); default OpenAI's reading. */
@@ -104,6 +110,7 @@ export function createOpenAIAdapter(
       type: config.type,
       endpoint: new BearerEndpoint(config.baseUrl, config.apiKey, { organization, project }),
       useResponsesApi,
+      storedObjects: true,
     },
     services,
   );
@@ -121,6 +128,10 @@ export class OpenAIAdapter implements ProviderAdapter {
   readonly #streamOptions: boolean;
   readonly #upstreamModel: ((target: Target) => string) | undefined;
   readonly #convertError: ((answer: OpenAIErrorAnswer) => UpstreamFailure) | undefined;
+  readonly storedObjects?: (
+    request: StoredObjectRequest,
+    context: CallContext,
+  ) => Promise<UnaryResult | ByteStreamResult>;
   /** Responses-API models the upstream answered it does not serve there: chat completions from then on. */
   readonly #servedByChat = new Set<string>();
 
@@ -133,6 +144,8 @@ export class OpenAIAdapter implements ProviderAdapter {
     this.#streamOptions = init.streamOptions ?? true;
     this.#upstreamModel = init.upstreamModel;
     this.#convertError = init.convertError;
+    // Only an upstream that keeps them at OpenAI's paths serves files and batches.
+    if (init.storedObjects) this.storedObjects = (request, context) => this.#storedObject(request, context);
   }
 
   /** The target as the upstream names its model (unchanged unless a name map is given). */
@@ -463,6 +476,35 @@ export class OpenAIAdapter implements ProviderAdapter {
       usage: undefined,
       model: typeof parsed.model === 'string' ? parsed.model : '',
     };
+  }
+
+  // ---- files and batches --------------------------------------------------------------------------
+
+  /** A files or batches call passed through: the body as the client sent it, the answer's bytes. */
+  async #storedObject(
+    request: StoredObjectRequest,
+    context: CallContext,
+  ): Promise<UnaryResult | ByteStreamResult> {
+    const call = { operation: request.collection, subpath: request.subpath + request.query } as const;
+    const body = request.body;
+    const response = await this.#send(call, context, {
+      method: request.method,
+      body: body === undefined ? undefined : 'json' in body ? JSON.stringify(body.json) : body.stream,
+      headers:
+        body !== undefined && 'stream' in body
+          ? {
+              'content-type': body.contentType,
+              accept: '*/*',
+              ...(body.length !== undefined ? { 'content-length': String(body.length) } : {}),
+            }
+          : { accept: '*/*' },
+    });
+    const contentType = String(response.headers['content-type'] ?? 'application/octet-stream');
+    if (!contentType.startsWith('application/json')) {
+      return { contentType, stream: relayBody(response, context.signal, this.#id), model: '' };
+    }
+    const bytes = await readBody(response, context.signal, this.#id);
+    return { body: bytes, contentType: 'application/json', usage: undefined, model: '' };
   }
 
   // ---- models ------------------------------------------------------------------------------------
