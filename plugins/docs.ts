@@ -17,6 +17,7 @@ const TAGS = [
   { name: 'models', description: 'The models this gateway serves' },
   { name: 'moderations', description: 'Moderation of text and images' },
   { name: 'files', description: 'Files and batches' },
+  { name: 'images', description: 'Image generation' },
   { name: 'usage', description: 'Usage and cost per key' },
   { name: 'health', description: 'Health, readiness and metrics' },
   { name: 'discovery', description: 'What this gateway is' },

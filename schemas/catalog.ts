@@ -11,6 +11,7 @@ export const MODEL_TYPES = [
   'speech',
   'realtime',
   'moderation',
+  'image',
 ] as const;
 export const CAPABILITIES = [
   'chat',
@@ -65,6 +66,8 @@ export const CatalogModelSchema = Type.Object(
         batch_input: Type.Optional(Type.Number({ minimum: 0 })),
         batch_output: Type.Optional(Type.Number({ minimum: 0 })),
         per_minute: Type.Optional(Type.Number({ minimum: 0 })),
+        /** USD per image made (image generation). */
+        per_image: Type.Optional(Type.Number({ minimum: 0 })),
         per_million_characters: Type.Optional(Type.Number({ minimum: 0 })),
       },
       { default: {} },

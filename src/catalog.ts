@@ -155,12 +155,14 @@ export function costOf(pricing: Pricing | undefined, usage: Usage | undefined): 
     usage.characters && pricing.per_million_characters
       ? usage.characters * pricing.per_million_characters
       : 0;
+  const images = usage.images && pricing.per_image ? usage.images * pricing.per_image * 1_000_000 : 0;
   return (
     ((usage.promptTokens - cached - written) * input +
       cached * cachedPrice +
       written * cacheWritePrice +
       usage.completionTokens * output +
-      characters) /
+      characters +
+      images) /
     1_000_000
   );
 }

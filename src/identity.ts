@@ -19,6 +19,7 @@ export const RATE_LIMIT_CLASSES: readonly LimitedClass[] = [
   'audio',
   'moderations',
   'files',
+  'images',
 ];
 
 export interface Budget {

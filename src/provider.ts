@@ -10,6 +10,7 @@ import type { CatalogModel } from '../schemas/catalog.js';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
 import type { EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { ModerationRequest } from '../schemas/moderations.js';
+import type { ImageGenerationRequest } from '../schemas/images.js';
 import type { ResponsesRequest } from '../schemas/responses.js';
 import type { TObject } from '@sinclair/typebox';
 import type { FetchedMedia, FetchMediaRequest, MediaScope } from './remote-media.js';
@@ -34,6 +35,8 @@ export interface Usage {
   estimated?: boolean;
   /** Characters of text spoken (speech is priced by them). */
   characters?: number;
+  /** Images made (image generation is priced by them). */
+  images?: number;
 }
 
 /** What one call needs besides the request: cancellation, deadline, logging, warnings. */
@@ -265,6 +268,12 @@ export interface ProviderAdapter {
    * moderation object; its usage (none is reported) is zero: moderation is counted, not priced.
    */
   moderations?(request: ModerationRequest, target: Target, context: CallContext): Promise<UnaryResult>;
+  /**
+   * POST /v1/images/generations; absent when the provider makes no images. Answers OpenAI's images
+   * object (a provider that does not speak it translated, its images as `b64_json`), with
+   * `usage.images` the number of images made.
+   */
+  images?(request: ImageGenerationRequest, target: Target, context: CallContext): Promise<UnaryResult>;
   /**
    * The chat parameters honoured for one target, when they differ by model (a model served through
    * another API); absent or undefined: `chatParameters`.

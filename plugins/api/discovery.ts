@@ -24,6 +24,7 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
       'GET /v1/batches',
       'GET /v1/batches/{id}',
       'POST /v1/batches/{id}/cancel',
+      'POST /v1/images/generations',
       'POST /v1/messages',
       'POST /v1/messages/count_tokens',
       'GET /v1/models',

@@ -26,6 +26,7 @@ export interface RateLimits {
   audio?: number;
   moderations?: number;
   files?: number;
+  images?: number;
   tokensPerMinute?: number;
 }
 

@@ -9,6 +9,7 @@ import type { SpeechRequest } from '../../../schemas/audio.js';
 import type { ChatCompletionRequest } from '../../../schemas/chat.js';
 import type { EmbeddingsRequest } from '../../../schemas/embeddings.js';
 import type { ModerationRequest } from '../../../schemas/moderations.js';
+import type { ImageGenerationRequest } from '../../../schemas/images.js';
 import type { ResponsesRequest } from '../../../schemas/responses.js';
 import type {
   AudioUpload,
@@ -280,6 +281,23 @@ export class OpenAIAdapter implements ProviderAdapter {
     const body = { ...request, model: target.upstreamModel };
     const call = { operation: 'moderations', model: target.upstreamModel } as const;
     return this.#passThrough(await this.#post(call, body, context), target, context, () => ZERO_USAGE);
+  }
+
+  /** POST /images/generations passed through; each image made is counted (images are priced by the image). */
+  async images(request: ImageGenerationRequest, target: Target, context: CallContext): Promise<UnaryResult> {
+    target = this.#routed(target);
+    const body = { ...request, model: target.upstreamModel };
+    const call = { operation: 'images', model: target.upstreamModel } as const;
+    const response = await this.#post(call, body, context);
+    const bytes = await readBody(response, context.signal, this.#id);
+    const parsed = parseJsonObject<{ data?: unknown }>(bytes.toString('utf8'), this.#id);
+    const images = Array.isArray(parsed.data) ? parsed.data.length : 0;
+    return {
+      body: bytes,
+      contentType: 'application/json',
+      usage: { ...ZERO_USAGE, images },
+      model: target.upstreamModel,
+    };
   }
 
   /** The upstream's JSON answer, unchanged, with the usage and model read from it. */

@@ -14,6 +14,7 @@ import {
   OPENAI_MODELS_PATH,
   OPENAI_MODERATIONS_PATH,
   OPENAI_FILES_PATH,
+  OPENAI_IMAGES_PATH,
   OPENAI_BATCHES_PATH,
   OPENAI_RESPONSES_PATH,
   OPENAI_SPEECH_PATH,
@@ -34,7 +35,8 @@ export type OpenAIOperation =
   | 'models'
   | 'moderations'
   | 'files'
-  | 'batches';
+  | 'batches'
+  | 'images';
 
 /** The path of each operation under OpenAI's `/v1` (Azure's v1 API keeps the same names). */
 export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> = {
@@ -48,6 +50,7 @@ export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> =
   moderations: OPENAI_MODERATIONS_PATH,
   files: OPENAI_FILES_PATH,
   batches: OPENAI_BATCHES_PATH,
+  images: OPENAI_IMAGES_PATH,
 };
 
 export interface OpenAICall {
