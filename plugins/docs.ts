@@ -16,6 +16,8 @@ const TAGS = [
   { name: 'responses', description: 'The Responses API' },
   { name: 'models', description: 'The models this gateway serves' },
   { name: 'moderations', description: 'Moderation of text and images' },
+  { name: 'files', description: 'Files and batches' },
+  { name: 'images', description: 'Image generation' },
   { name: 'usage', description: 'Usage and cost per key' },
   { name: 'cache', description: 'Cache warming (admin key)' },
   { name: 'health', description: 'Health, readiness and metrics' },

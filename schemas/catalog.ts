@@ -11,6 +11,7 @@ export const MODEL_TYPES = [
   'speech',
   'realtime',
   'moderation',
+  'image',
 ] as const;
 export const CAPABILITIES = [
   'chat',
@@ -61,7 +62,12 @@ export const CatalogModelSchema = Type.Object(
         cached_input: Type.Optional(Type.Number({ minimum: 0 })),
         /** Input written to the provider's prompt cache (Anthropic bills it above the input price). */
         cache_write: Type.Optional(Type.Number({ minimum: 0 })),
+        /** Input and output through the Batch API; absent: half of `input` and `output`, as OpenAI prices batches. */
+        batch_input: Type.Optional(Type.Number({ minimum: 0 })),
+        batch_output: Type.Optional(Type.Number({ minimum: 0 })),
         per_minute: Type.Optional(Type.Number({ minimum: 0 })),
+        /** USD per image made (image generation). */
+        per_image: Type.Optional(Type.Number({ minimum: 0 })),
         per_million_characters: Type.Optional(Type.Number({ minimum: 0 })),
       },
       { default: {} },

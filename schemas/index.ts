@@ -6,6 +6,7 @@ import { TranscriptionResponseSchema } from './audio.js';
 import { DeletedResponseSchema, ResponseObjectSchema } from './responses.js';
 import { ModelListSchema, ModelObjectSchema } from './models.js';
 import { ModerationResponseSchema } from './moderations.js';
+import { ImagesResponseSchema } from './images.js';
 import { DetailedHealthSchema, HealthSchema, ReadinessSchema } from './health.js';
 
 export const sharedSchemas = [
@@ -17,6 +18,7 @@ export const sharedSchemas = [
   ResponseObjectSchema,
   DeletedResponseSchema,
   ModerationResponseSchema,
+  ImagesResponseSchema,
   ModelObjectSchema,
   ModelListSchema,
   HealthSchema,

@@ -84,6 +84,18 @@ const RequestsPerMinute = Type.Object(
       env: 'RATE_LIMIT_MODERATIONS_RPM',
       description: 'Moderation requests per minute per key',
     }),
+    files: Type.Integer({
+      minimum: 0,
+      default: 60,
+      env: 'RATE_LIMIT_FILES_RPM',
+      description: 'Files and batches requests per minute per key',
+    }),
+    images: Type.Integer({
+      minimum: 0,
+      default: 10,
+      env: 'RATE_LIMIT_IMAGES_RPM',
+      description: 'Image generation requests per minute per key',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -108,6 +120,8 @@ const ClientKeyOptions = Type.Object(
           embeddings: Type.Optional(Type.Integer({ minimum: 0 })),
           audio: Type.Optional(Type.Integer({ minimum: 0 })),
           moderations: Type.Optional(Type.Integer({ minimum: 0 })),
+          files: Type.Optional(Type.Integer({ minimum: 0 })),
+          images: Type.Optional(Type.Integer({ minimum: 0 })),
           tokensPerMinute: Type.Optional(Type.Integer({ minimum: 0 })),
         },
         { additionalProperties: false },

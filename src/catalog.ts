@@ -155,12 +155,29 @@ export function costOf(pricing: Pricing | undefined, usage: Usage | undefined): 
     usage.characters && pricing.per_million_characters
       ? usage.characters * pricing.per_million_characters
       : 0;
+  const images = usage.images && pricing.per_image ? usage.images * pricing.per_image * 1_000_000 : 0;
   return (
     ((usage.promptTokens - cached - written) * input +
       cached * cachedPrice +
       written * cacheWritePrice +
       usage.completionTokens * output +
-      characters) /
+      characters +
+      images) /
     1_000_000
   );
+}
+
+/**
+ * The prices of a model's calls made through a batch: its `batch_input` and `batch_output`, else
+ * half of its input and output prices (cached input too), as the Batch API is priced.
+ * @see https://platform.openai.com/docs/guides/batch
+ */
+export function batchPricingOf(pricing: Pricing | undefined): Pricing | undefined {
+  if (!pricing) return undefined;
+  const half = (price: number | undefined) => (price === undefined ? undefined : price / 2);
+  return {
+    input: pricing.batch_input ?? half(pricing.input),
+    output: pricing.batch_output ?? half(pricing.output),
+    cached_input: pricing.batch_input ?? half(pricing.cached_input),
+  };
 }

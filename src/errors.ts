@@ -208,6 +208,30 @@ export const ERRORS = {
     code: 'response_not_found',
     message: 'No stored response with this id exists for this API key.',
   },
+  GW_ERR_FILE_NOT_FOUND: {
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'file_not_found',
+    message: 'No file with this id exists for this API key.',
+  },
+  GW_ERR_BATCH_NOT_FOUND: {
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'batch_not_found',
+    message: 'No batch with this id exists for this API key.',
+  },
+  GW_ERR_FILE_TOO_LARGE: {
+    status: 413,
+    type: 'validation_error',
+    code: 'file_too_large',
+    message: 'The file is larger than 512 MB, the most a file upload may hold.',
+  },
+  GW_ERR_FILE_STORE_UNAVAILABLE: {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'file_store_unavailable',
+    message: 'The record of which key owns which file and batch is unreachable; retry shortly.',
+  },
   GW_ERR_RESPONSE_PREVIOUS_NOT_FOUND: {
     status: 404,
     type: 'not_found',

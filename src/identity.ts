@@ -18,7 +18,14 @@ export type IdentityKind = 'gateway' | 'client' | 'operator' | 'local';
 
 /** The classes with request limits; routes of class `default` are not limited. */
 export type LimitedClass = Exclude<RateLimitClass, 'default'>;
-export const RATE_LIMIT_CLASSES: readonly LimitedClass[] = ['chat', 'embeddings', 'audio', 'moderations'];
+export const RATE_LIMIT_CLASSES: readonly LimitedClass[] = [
+  'chat',
+  'embeddings',
+  'audio',
+  'moderations',
+  'files',
+  'images',
+];
 
 export interface Budget {
   readonly limitUsd: number;

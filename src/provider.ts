@@ -10,6 +10,7 @@ import type { CatalogModel } from '../schemas/catalog.js';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
 import type { EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { ModerationRequest } from '../schemas/moderations.js';
+import type { ImageGenerationRequest } from '../schemas/images.js';
 import type { ResponsesRequest } from '../schemas/responses.js';
 import type { TObject } from '@sinclair/typebox';
 import type { FetchedMedia, FetchMediaRequest, MediaScope } from './remote-media.js';
@@ -34,6 +35,8 @@ export interface Usage {
   estimated?: boolean;
   /** Characters of text spoken (speech is priced by them). */
   characters?: number;
+  /** Images made (image generation is priced by them). */
+  images?: number;
 }
 
 /** What one call needs besides the request: cancellation, deadline, logging, warnings. */
@@ -179,6 +182,25 @@ export interface StoredResponseOperation {
 }
 
 /**
+ * A call on the objects a provider keeps for its account (OpenAI's files and batches), passed
+ * through: `GET /files`, `POST /files` (a multipart upload streamed on as it arrives),
+ * `GET /files/{id}/content`, `POST /batches/{id}/cancel`, …
+ */
+export interface StoredObjectRequest {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** The kind of object: the first segment of the path under the API's root. */
+  readonly collection: 'files' | 'batches';
+  /** The rest of the path after the collection (`''`, `/file-abc`, `/file-abc/content`), encoded. */
+  readonly subpath: string;
+  /** The client's query string: '' or `?a=b`. */
+  readonly query: string;
+  /** A JSON body, or an upload relayed unread with its content type (the multipart boundary). */
+  readonly body?:
+    | { readonly json: unknown }
+    | { readonly stream: Readable; readonly contentType: string; readonly length?: number };
+}
+
+/**
  * A request in an API an inbound door speaks (the Anthropic Messages API, the Gemini API), for an
  * adapter whose provider speaks that API itself: the door hands it over as the client sent it, and
  * the answer comes back as the provider sent it (design: doors and rooms; the bytes pass through,
@@ -264,6 +286,12 @@ export interface ProviderAdapter {
    */
   moderations?(request: ModerationRequest, target: Target, context: CallContext): Promise<UnaryResult>;
   /**
+   * POST /v1/images/generations; absent when the provider makes no images. Answers OpenAI's images
+   * object (a provider that does not speak it translated, its images as `b64_json`), with
+   * `usage.images` the number of images made.
+   */
+  images?(request: ImageGenerationRequest, target: Target, context: CallContext): Promise<UnaryResult>;
+  /**
    * The chat parameters honoured for one target, when they differ by model (a model served through
    * another API); absent or undefined: `chatParameters`.
    */
@@ -295,6 +323,11 @@ export interface ProviderAdapter {
     operation: StoredResponseOperation,
     context: CallContext,
   ): Promise<UnaryResult | ByteStreamResult>;
+  /**
+   * Files and batches kept by the provider for its account; absent when the provider has none. A
+   * JSON answer is read whole (`UnaryResult`), anything else relayed (a file's content).
+   */
+  storedObjects?(request: StoredObjectRequest, context: CallContext): Promise<UnaryResult | ByteStreamResult>;
   close?(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@
  * rate-limit class it belongs to, whether its answers may be cached and whether it counts toward
  * MAX_CONCURRENT_REQUESTS. Cross-cutting plugins read these; no plugin keeps a list of URLs.
  */
-export type RateLimitClass = 'chat' | 'embeddings' | 'audio' | 'moderations' | 'default';
+export type RateLimitClass = 'chat' | 'embeddings' | 'audio' | 'moderations' | 'files' | 'images' | 'default';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

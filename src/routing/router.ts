@@ -31,7 +31,7 @@ import { UpstreamFailure } from '../upstream.js';
 
 /** What a request asks of a model: the endpoint it came in by, in the router's terms. */
 export type Operation =
-  'chat' | 'embeddings' | 'transcription' | 'translation' | 'speech' | 'responses' | 'moderation';
+  'chat' | 'embeddings' | 'transcription' | 'translation' | 'speech' | 'responses' | 'moderation' | 'image';
 
 /** The catalog type a model must have (or serve) for an operation. */
 const KIND_OF: Record<Operation, ModelKind> = {
@@ -42,6 +42,7 @@ const KIND_OF: Record<Operation, ModelKind> = {
   speech: 'speech',
   responses: 'chat',
   moderation: 'moderation',
+  image: 'image',
 };
 
 const LABEL_OF: Record<Operation, string> = {
@@ -52,6 +53,7 @@ const LABEL_OF: Record<Operation, string> = {
   speech: 'speech',
   responses: 'the Responses API',
   moderation: 'moderations',
+  image: 'image generation',
 };
 
 /** Whether an adapter has the method an operation needs. */
@@ -71,6 +73,8 @@ export function adapterServes(adapter: ProviderAdapter, operation: Operation): b
       return adapter.responses !== undefined && adapter.responsesStream !== undefined;
     case 'moderation':
       return adapter.moderations !== undefined;
+    case 'image':
+      return adapter.images !== undefined;
   }
 }
 

@@ -25,6 +25,8 @@ export interface RateLimits {
   embeddings?: number;
   audio?: number;
   moderations?: number;
+  files?: number;
+  images?: number;
   tokensPerMinute?: number;
 }
 

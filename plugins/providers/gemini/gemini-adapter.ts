@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { AudioEndpoint, SpeechRequest } from '../../../schemas/audio.js';
 import type { ChatCompletionRequest } from '../../../schemas/chat.js';
 import type { EmbeddingsRequest } from '../../../schemas/embeddings.js';
+import type { ImageGenerationRequest } from '../../../schemas/images.js';
 import type { GatewayOptions } from '../../../schemas/options.js';
 import { PCM_AUDIO_CONTENT_TYPES, canEncodePcm, encodePcmAudio } from '../../../src/encode-pcm-audio.js';
 import { startDurationProbe } from '../../../src/measure-audio-duration.js';
@@ -78,6 +79,12 @@ import {
 } from './convert-to-gemini-transcription.js';
 import { convertGeminiTranscription } from './convert-gemini-transcription.js';
 import { convertToGeminiSpeech } from './convert-to-gemini-speech.js';
+import {
+  convertGeminiImages,
+  convertToGeminiImageRequest,
+  type GeminiImageContentResponse,
+  type ImagenPredictResponse,
+} from './convert-to-gemini-images.js';
 import { openGeminiSpeech } from './gemini-speech-stream.js';
 
 /** Where Google's Files API keeps uploads; such URIs are passed to Gemini, not downloaded. */
@@ -219,6 +226,42 @@ export class GeminiAdapter implements ProviderAdapter {
       contentType: String(response.headers['content-type'] ?? 'application/json; charset=UTF-8'),
       usage: readNativeUsage(operation, request.body, answer),
       model: typeof version === 'string' && version ? version : target.upstreamModel,
+    };
+  }
+
+  /**
+   * POST /v1/images/generations: Imagen (catalog type `image`) through `predict`, a Gemini model that
+   * answers images through `generateContent`; the images back as OpenAI's `b64_json`.
+   */
+  async images(request: ImageGenerationRequest, target: Target, context: CallContext): Promise<UnaryResult> {
+    const imagen = target.model?.type === 'image';
+    const converted = convertToGeminiImageRequest(request, imagen, {
+      unsupportedParameters: this.#unsupportedParameters,
+      warnings: context.warnings,
+      model: target.upstreamModel,
+    });
+    const path = geminiModelPath(this.#pathPrefix, target.upstreamModel, converted.method);
+    const response = await this.#post(path, converted.body, context);
+    const wire = await readJsonObject<ImagenPredictResponse | GeminiImageContentResponse>(
+      response,
+      context.signal,
+      this.#id,
+    );
+    const answer = convertGeminiImages(wire, target.upstreamModel, Math.floor(Date.now() / 1000));
+    const metadata = (wire as GeminiImageContentResponse).usageMetadata;
+    const promptTokens = metadata?.promptTokenCount ?? 0;
+    return {
+      body: JSON.stringify(answer),
+      contentType: 'application/json',
+      usage: {
+        promptTokens: imagen ? 0 : promptTokens,
+        completionTokens: 0,
+        totalTokens: imagen ? 0 : promptTokens,
+        reasoningTokens: 0,
+        cachedTokens: 0,
+        images: answer.data.length,
+      },
+      model: target.upstreamModel,
     };
   }
 

@@ -9,7 +9,12 @@
 export const GEMINI_API_VERSION = 'v1beta';
 
 export type GeminiMethod =
-  'generateContent' | 'streamGenerateContent' | 'countTokens' | 'embedContent' | 'batchEmbedContents';
+  | 'generateContent'
+  | 'streamGenerateContent'
+  | 'countTokens'
+  | 'embedContent'
+  | 'batchEmbedContents'
+  | 'predict';
 
 /**
  * `/v1beta/models/{model}:{method}`; streams ask for server-sent events. The key never goes in the

@@ -9,6 +9,7 @@ import type { SpeechRequest } from '../../../schemas/audio.js';
 import type { ChatCompletionRequest } from '../../../schemas/chat.js';
 import type { EmbeddingsRequest } from '../../../schemas/embeddings.js';
 import type { ModerationRequest } from '../../../schemas/moderations.js';
+import type { ImageGenerationRequest } from '../../../schemas/images.js';
 import type { ResponsesRequest } from '../../../schemas/responses.js';
 import type {
   AudioUpload,
@@ -19,6 +20,7 @@ import type {
   ProviderInstanceConfig,
   ProviderServices,
   ResponsesStream,
+  StoredObjectRequest,
   StoredResponseOperation,
   Target,
   Usage,
@@ -86,6 +88,11 @@ export interface OpenAIAdapterInit {
    * usage is the server's own usage chunk if it sends one, else estimated (estimate-stream-usage.ts).
    */
   readonly streamOptions?: boolean;
+  /**
+   * Whether the upstream keeps files and batches at OpenAI's paths (`/files`, `/batches`), so that
+   * they are passed through to it; default false.
+   */
+  readonly storedObjects?: boolean;
   /** The name the upstream knows a target's model by (an Azure deployment); default `upstreamModel`. */
   readonly upstreamModel?: (target: Target) => string;
   /** Reads an error answer (a provider's own refusals); default OpenAI's reading. */
@@ -104,6 +111,7 @@ export function createOpenAIAdapter(
       type: config.type,
       endpoint: new BearerEndpoint(config.baseUrl, config.apiKey, { organization, project }),
       useResponsesApi,
+      storedObjects: true,
     },
     services,
   );
@@ -121,6 +129,10 @@ export class OpenAIAdapter implements ProviderAdapter {
   readonly #streamOptions: boolean;
   readonly #upstreamModel: ((target: Target) => string) | undefined;
   readonly #convertError: ((answer: OpenAIErrorAnswer) => UpstreamFailure) | undefined;
+  readonly storedObjects?: (
+    request: StoredObjectRequest,
+    context: CallContext,
+  ) => Promise<UnaryResult | ByteStreamResult>;
   /** Responses-API models the upstream answered it does not serve there: chat completions from then on. */
   readonly #servedByChat = new Set<string>();
 
@@ -133,6 +145,8 @@ export class OpenAIAdapter implements ProviderAdapter {
     this.#streamOptions = init.streamOptions ?? true;
     this.#upstreamModel = init.upstreamModel;
     this.#convertError = init.convertError;
+    // Only an upstream that keeps them at OpenAI's paths serves files and batches.
+    if (init.storedObjects) this.storedObjects = (request, context) => this.#storedObject(request, context);
   }
 
   /** The target as the upstream names its model (unchanged unless a name map is given). */
@@ -267,6 +281,23 @@ export class OpenAIAdapter implements ProviderAdapter {
     const body = { ...request, model: target.upstreamModel };
     const call = { operation: 'moderations', model: target.upstreamModel } as const;
     return this.#passThrough(await this.#post(call, body, context), target, context, () => ZERO_USAGE);
+  }
+
+  /** POST /images/generations passed through; each image made is counted (images are priced by the image). */
+  async images(request: ImageGenerationRequest, target: Target, context: CallContext): Promise<UnaryResult> {
+    target = this.#routed(target);
+    const body = { ...request, model: target.upstreamModel };
+    const call = { operation: 'images', model: target.upstreamModel } as const;
+    const response = await this.#post(call, body, context);
+    const bytes = await readBody(response, context.signal, this.#id);
+    const parsed = parseJsonObject<{ data?: unknown }>(bytes.toString('utf8'), this.#id);
+    const images = Array.isArray(parsed.data) ? parsed.data.length : 0;
+    return {
+      body: bytes,
+      contentType: 'application/json',
+      usage: { ...ZERO_USAGE, images },
+      model: target.upstreamModel,
+    };
   }
 
   /** The upstream's JSON answer, unchanged, with the usage and model read from it. */
@@ -463,6 +494,35 @@ export class OpenAIAdapter implements ProviderAdapter {
       usage: undefined,
       model: typeof parsed.model === 'string' ? parsed.model : '',
     };
+  }
+
+  // ---- files and batches --------------------------------------------------------------------------
+
+  /** A files or batches call passed through: the body as the client sent it, the answer's bytes. */
+  async #storedObject(
+    request: StoredObjectRequest,
+    context: CallContext,
+  ): Promise<UnaryResult | ByteStreamResult> {
+    const call = { operation: request.collection, subpath: request.subpath + request.query } as const;
+    const body = request.body;
+    const response = await this.#send(call, context, {
+      method: request.method,
+      body: body === undefined ? undefined : 'json' in body ? JSON.stringify(body.json) : body.stream,
+      headers:
+        body !== undefined && 'stream' in body
+          ? {
+              'content-type': body.contentType,
+              accept: '*/*',
+              ...(body.length !== undefined ? { 'content-length': String(body.length) } : {}),
+            }
+          : { accept: '*/*' },
+    });
+    const contentType = String(response.headers['content-type'] ?? 'application/octet-stream');
+    if (!contentType.startsWith('application/json')) {
+      return { contentType, stream: relayBody(response, context.signal, this.#id), model: '' };
+    }
+    const bytes = await readBody(response, context.signal, this.#id);
+    return { body: bytes, contentType: 'application/json', usage: undefined, model: '' };
   }
 
   // ---- models ------------------------------------------------------------------------------------

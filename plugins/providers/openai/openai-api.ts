@@ -10,6 +10,9 @@ export const OPENAI_SPEECH_PATH = '/audio/speech';
 export const OPENAI_RESPONSES_PATH = '/responses';
 export const OPENAI_MODELS_PATH = '/models';
 export const OPENAI_MODERATIONS_PATH = '/moderations';
+export const OPENAI_FILES_PATH = '/files';
+export const OPENAI_IMAGES_PATH = '/images/generations';
+export const OPENAI_BATCHES_PATH = '/batches';
 
 /**
  * The content type of each speech format, for an upstream that sends none (OpenAI sends its own,

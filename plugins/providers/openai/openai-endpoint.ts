@@ -13,6 +13,9 @@ import {
   OPENAI_EMBEDDINGS_PATH,
   OPENAI_MODELS_PATH,
   OPENAI_MODERATIONS_PATH,
+  OPENAI_FILES_PATH,
+  OPENAI_IMAGES_PATH,
+  OPENAI_BATCHES_PATH,
   OPENAI_RESPONSES_PATH,
   OPENAI_SPEECH_PATH,
   OPENAI_TRANSCRIPTIONS_PATH,
@@ -30,7 +33,10 @@ export type OpenAIOperation =
   | 'speech'
   | 'responses'
   | 'models'
-  | 'moderations';
+  | 'moderations'
+  | 'files'
+  | 'batches'
+  | 'images';
 
 /** The path of each operation under OpenAI's `/v1` (Azure's v1 API keeps the same names). */
 export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> = {
@@ -42,6 +48,9 @@ export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> =
   responses: OPENAI_RESPONSES_PATH,
   models: OPENAI_MODELS_PATH,
   moderations: OPENAI_MODERATIONS_PATH,
+  files: OPENAI_FILES_PATH,
+  batches: OPENAI_BATCHES_PATH,
+  images: OPENAI_IMAGES_PATH,
 };
 
 export interface OpenAICall {
@@ -52,6 +61,8 @@ export interface OpenAICall {
   readonly responseId?: string;
   /** The client's query string for a stored response: '' or `?a=b`. */
   readonly query?: string;
+  /** A stored object's path after the operation's (`/file-abc/content`) and its query: the call is that path. */
+  readonly subpath?: string;
 }
 
 /** What a call needs to be authorized: its signal (a token may be fetched) and the client's own key. */
@@ -94,6 +105,7 @@ export class BearerEndpoint implements OpenAIEndpoint {
 
   path(call: OpenAICall): string {
     const path = this.#pathPrefix + OPENAI_OPERATION_PATHS[call.operation];
+    if (call.subpath !== undefined) return path + call.subpath;
     return call.responseId === undefined ? path : storedResponsePath(path, call);
   }
 
