@@ -46,6 +46,7 @@ import { anthropicMessagesRoutes } from '../plugins/api/anthropic-messages/index
 import { generativeLanguageRoutes } from '../plugins/api/gemini/gemini-routes.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
+import { adminRoutes } from '../plugins/api/admin/index.js';
 
 export interface GatewayPluginOptions extends GatewayOptionsInput {
   /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
@@ -186,6 +187,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });
+  await fastify.register(adminRoutes, { ...options.auth });
 };
 
 export default gateway;
