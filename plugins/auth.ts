@@ -8,6 +8,10 @@
  * in protected mode, as Redis is: it answers clients on this machine only and tells others how to
  * set keys.
  *
+ * Keys made at run time (the store, plugins/store.ts) count beside the configured ones in every
+ * mode: a key the configuration does not know is looked up through the store's key cache, which
+ * answers from memory for a key seen in the last seconds.
+ *
  * A client allowed to bring its own key sends it in `x-provider-api-key`; it is used for that
  * request's upstream call only. Presented keys are never logged or forwarded: a failure is logged
  * as a security event with the key's id or the first 12 hex digits of its SHA-256.
@@ -21,10 +25,12 @@ import {
   createRequestCounterStore,
   type RedisFailurePolicy,
 } from '../src/rate-limit/request-counter-store.js';
+import { StoreUnavailableError } from '../src/store/store.js';
 import {
   KeyRing,
   type IdentityKind,
   createIdentity,
+  type Identity,
   hashKey,
   hashPrefixOf,
   isLoopbackAddress,
@@ -89,7 +95,8 @@ function proxyHeaderOf(headers: Record<string, unknown>): string | undefined {
 
 /** A request the gateway does not know the caller of: why, and the answer it gets. */
 interface Refusal {
-  reason: 'missing_key' | 'invalid_key' | 'protected_mode' | 'proxied_in_protected_mode';
+  /** Why, as the security log line says: `revoked_key`, `expired_key`, ... for a key of the store. */
+  reason: 'missing_key' | 'invalid_key' | 'protected_mode' | 'proxied_in_protected_mode' | `${string}_key`;
   error: GatewayError;
   keyHashPrefix?: string;
 }
@@ -100,6 +107,8 @@ const UNAUTHENTICATED_WINDOW_MS = 60_000;
 export const authPlugin = fp<AuthPluginOptions>(
   async (fastify, options) => {
     const keys = buildKeyRing(options);
+
+    const store = fastify.gatewayStore;
     const protectedMode = keys.size === 0;
     const operators = buildOperatorRing(options);
     const sampler = new LogSampler({ windowMs: UNAUTHENTICATED_WINDOW_MS, maxKeys: 10_000 });
@@ -108,8 +117,30 @@ export const authPlugin = fp<AuthPluginOptions>(
       ? new (createRequestCounterStore(fastify.gatewayRedis, limit.onRedisError))()
       : null;
 
-    /** Who is calling; a refusal when the caller is not known, a thrown error when known but not allowed. */
-    function authenticate(request: FastifyRequest): Refusal | undefined {
+    /** A known caller: its identity, an operator route checked, its own provider key taken. */
+    function accept(request: FastifyRequest, identity: Identity): void {
+      const state = request.gateway;
+      state.identity = identity;
+      if (request.routeOptions.config.operatorOnly === true && !OPERATOR_KINDS.has(identity.kind)) {
+        request.log.warn(
+          { event: 'auth_failure', reason: 'not_operator', key: identity.id },
+          'security event',
+        );
+        throw new GatewayError('GW_ERR_AUTH_OPERATOR_REQUIRED');
+      }
+      const providerKey = request.headers[PROVIDER_KEY_HEADER];
+      if (providerKey !== undefined) {
+        if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
+        else if (typeof providerKey === 'string' && providerKey.trim())
+          state.providerApiKey = providerKey.trim();
+      }
+    }
+
+    /**
+     * Who is calling; a refusal when the caller is not known, `lookup` when only the store can say
+     * (a key made at run time), a thrown error when known but not allowed.
+     */
+    function authenticate(request: FastifyRequest): Refusal | { lookup: Buffer } | undefined {
       const state = request.gateway;
       const config = request.routeOptions.config;
       const key =
@@ -149,27 +180,19 @@ export const authPlugin = fp<AuthPluginOptions>(
       }
       const identity = keys.identifyDigest(digest);
       if (!identity) {
-        return {
-          reason: 'invalid_key',
-          error: new GatewayError('GW_ERR_AUTH_INVALID_KEY'),
-          keyHashPrefix: hashPrefixOf(digest),
-        };
+        if (store !== null) return { lookup: digest };
+        return invalidKey(digest, 'invalid_key');
       }
-      state.identity = identity;
-      if (config.operatorOnly === true && !OPERATOR_KINDS.has(identity.kind)) {
-        request.log.warn(
-          { event: 'auth_failure', reason: 'not_operator', key: identity.id },
-          'security event',
-        );
-        throw new GatewayError('GW_ERR_AUTH_OPERATOR_REQUIRED');
-      }
-      const providerKey = request.headers[PROVIDER_KEY_HEADER];
-      if (providerKey !== undefined) {
-        if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
-        else if (typeof providerKey === 'string' && providerKey.trim())
-          state.providerApiKey = providerKey.trim();
-      }
+      accept(request, identity);
       return undefined;
+    }
+
+    function invalidKey(digest: Buffer, reason: Refusal['reason']): Refusal {
+      return {
+        reason,
+        error: new GatewayError('GW_ERR_AUTH_INVALID_KEY'),
+        keyHashPrefix: hashPrefixOf(digest),
+      };
     }
 
     /**
@@ -209,20 +232,46 @@ export const authPlugin = fp<AuthPluginOptions>(
 
     fastify.addHook('onRequest', (request, _reply, done) => {
       if (request.routeOptions.config?.auth === false || request.is404) return done();
-      let refusal: Refusal | undefined;
+      let outcome: Refusal | { lookup: Buffer } | undefined;
       try {
-        refusal = authenticate(request);
+        outcome = authenticate(request);
       } catch (error) {
         return done(error as Error);
       }
-      if (refusal) return refuse(request, refusal, done);
-      done();
+      if (outcome === undefined) return done();
+      if (!('lookup' in outcome)) return refuse(request, outcome, done);
+      const digest = outcome.lookup;
+      // A key the configuration does not know may be one made at run time: the key cache answers
+      // from memory, reading the store only for a key not seen in the last few seconds.
+      store!.identify(digest.toString('hex')).then(
+        (result) => {
+          if (result.identity === null) {
+            const reason: Refusal['reason'] =
+              result.status === 'unknown' ? 'invalid_key' : `${result.status}_key`;
+            return refuse(request, invalidKey(digest, reason), done);
+          }
+          try {
+            accept(request, result.identity);
+          } catch (error) {
+            return done(error as Error);
+          }
+          done();
+        },
+        (error: unknown) => {
+          // A key never seen while the store is down may well be valid: a 503, not a 401.
+          done(
+            error instanceof StoreUnavailableError
+              ? new GatewayError('GW_ERR_STORE_UNAVAILABLE', { headers: { 'retry-after': '1' } })
+              : (error as Error),
+          );
+        },
+      );
     });
   },
   {
     name: 'llm-gateway-auth',
     fastify: '5.x',
-    dependencies: ['llm-gateway-request-state', 'llm-gateway-redis'],
+    dependencies: ['llm-gateway-request-state', 'llm-gateway-redis', 'llm-gateway-store'],
   },
 );
 

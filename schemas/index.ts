@@ -8,6 +8,7 @@ import { ModelListSchema, ModelObjectSchema } from './models.js';
 import { ModerationResponseSchema } from './moderations.js';
 import { ImagesResponseSchema } from './images.js';
 import { DetailedHealthSchema, HealthSchema, ReadinessSchema } from './health.js';
+import { adminSchemas } from './admin.js';
 
 export const sharedSchemas = [
   ErrorResponseSchema,
@@ -24,4 +25,5 @@ export const sharedSchemas = [
   HealthSchema,
   ReadinessSchema,
   DetailedHealthSchema,
+  ...adminSchemas,
 ];

@@ -24,6 +24,7 @@ import { tracedDispatcher, tracingPlugin } from '../plugins/tracing.js';
 import { setGatewayHeaders } from './http/gateway-headers.js';
 import { securityPlugin } from '../plugins/security.js';
 import { docsPlugin } from '../plugins/docs.js';
+import { storePlugin } from '../plugins/store.js';
 import { authPlugin } from '../plugins/auth.js';
 import { redisPlugin } from '../plugins/redis.js';
 import { rateLimitPlugin } from '../plugins/rate-limit.js';
@@ -51,6 +52,7 @@ import { generativeLanguageRoutes } from '../plugins/api/gemini/gemini-routes.js
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
 import { cacheWarmRoutes } from '../plugins/api/cache-warm.js';
+import { adminRoutes } from '../plugins/api/admin/index.js';
 
 export interface GatewayPluginOptions extends GatewayOptionsInput {
   /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
@@ -139,6 +141,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(securityPlugin, { cors: options.cors });
   await fastify.register(docsPlugin, { enabled: options.docs.enabled });
   await fastify.register(redisPlugin, { ...options.redis });
+  await fastify.register(storePlugin, { ...options.store });
   await fastify.register(authPlugin, {
     ...options.auth,
     unauthenticatedLimit: options.rateLimit.enabled
@@ -150,7 +153,8 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   });
   await fastify.register(rateLimitPlugin, {
     rateLimit: options.rateLimit,
-    clientTokenLimits: options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),
+    clientTokenLimits:
+      options.store.enabled || options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),
   });
   await fastify.register(cachePlugin, { ...options.cache });
   await fastify.register(usagePlugin, { ...options.usage });
@@ -208,6 +212,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });
   await fastify.register(cacheWarmRoutes, { adminKeys: options.auth.adminKeys });
+  await fastify.register(adminRoutes, { ...options.auth });
 };
 
 export default gateway;

@@ -41,7 +41,12 @@ describe('gateway options', () => {
 
   it('strips only the keys Fastify adds, and fails at registration on any other', async () => {
     const host = Fastify();
-    await host.register(gateway, { prefix: '/llm', logLevel: 'warn', docs: { enabled: false } } as never);
+    await host.register(gateway, {
+      prefix: '/llm',
+      logLevel: 'warn',
+      docs: { enabled: false },
+      store: { enabled: false },
+    } as never);
     await host.ready();
     await host.close();
     const another = Fastify();
@@ -55,21 +60,30 @@ describe('gateway options', () => {
     const unknown = Fastify();
     await expect(
       unknown
-        .register(gateway, { providers: { openai: { apiKey: 'sk-1', organisation: 'x' } } } as never)
+        .register(gateway, {
+          store: { enabled: false },
+          providers: { openai: { apiKey: 'sk-1', organisation: 'x' } },
+        } as never)
         .ready(),
     ).rejects.toThrow('providers.openai.organisation: not a setting of this provider');
     await unknown.close();
     const wrong = Fastify();
     await expect(
       wrong
-        .register(gateway, { providers: { openai: { apiKey: 'sk-1', useResponsesApi: 'no' } } } as never)
+        .register(gateway, {
+          store: { enabled: false },
+          providers: { openai: { apiKey: 'sk-1', useResponsesApi: 'no' } },
+        } as never)
         .ready(),
     ).rejects.toThrow('providers.openai.useResponsesApi: must be true or false');
     await wrong.close();
     const type = Fastify();
     await expect(
       type
-        .register(gateway, { providers: { local: { type: 'nope', baseUrl: 'http://127.0.0.1:1' } } } as never)
+        .register(gateway, {
+          store: { enabled: false },
+          providers: { local: { type: 'nope', baseUrl: 'http://127.0.0.1:1' } },
+        } as never)
         .ready(),
     ).rejects.toThrow(/providers\.local\.type: unknown provider type "nope" \(known: .*openai/);
     await type.close();
