@@ -241,6 +241,11 @@ export const RoutingOptionsSchema = Type.Object(
     ),
     /** A stream that has not sent its first event within this time fails over (ms, 0 = off). */
     streamFirstByteTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
+    /**
+     * The same for models whose catalog entry has the `reasoning` capability, which think before
+     * their first event (ms, 0 = as streamFirstByteTimeoutMs; a shorter value is not used).
+     */
+    reasoningFirstByteTimeoutMs: Type.Integer({ minimum: 0, default: 120_000 }),
     latency: Type.Object(
       {
         /** Weight of the newest sample in the moving average of time to first byte. */
