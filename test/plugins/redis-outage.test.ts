@@ -93,7 +93,8 @@ function linesOf(app: TestApp, event: string) {
 }
 
 async function storedChatEntries(): Promise<number> {
-  return (await listRedisKeys(`${PREFIX}open:`, redis.url)).filter((key) => key.startsWith('chat:')).length;
+  return (await listRedisKeys(`${PREFIX}open:`, redis.url)).filter((key) => key.startsWith('cache:chat:'))
+    .length;
 }
 
 /** A chat request answered by the upstream, stored in Redis, then served from it (`open` only). */
