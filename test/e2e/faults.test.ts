@@ -172,7 +172,7 @@ afterAll(async () => {
   await redis?.stop();
   await upstream?.close();
   rmSync(redisFolder, { recursive: true, force: true });
-  // The figures the report quotes: heap in use before the faults and after each, in MB.
+  // Heap in use before the faults and after each, in MB: the figures behind HEAP_SLACK_BYTES.
   const toMegabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
   process.stdout.write(
     `faults: heap baseline ${toMegabytes(baselineHeap)} MB, after ${JSON.stringify(
