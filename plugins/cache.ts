@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import type { onSendHookHandler } from 'fastify';
 import type { GatewayOptions } from '../schemas/options.js';
 import { MemoryCacheStore, RedisCacheStore } from '../src/cache/cache-store.js';
+import { closeRedis, connectRedis } from './redis.js';
 import { CACHE_HEADER, ResponseCache } from '../src/cache/response-cache.js';
 
 export { CACHE_HEADER, CACHE_HITS_HEADER } from '../src/cache/response-cache.js';
@@ -17,13 +18,24 @@ declare module 'fastify' {
   }
 }
 
-export const cachePlugin = fp<GatewayOptions['cache']>(
-  async (fastify, options) => {
-    const redis = fastify.gatewayRedis;
+export type CachePluginOptions = GatewayOptions['cache'] & {
+  /** The settings of Redis connections (timeouts, the gateway's key prefix), for CACHE_REDIS_URL. */
+  connection?: GatewayOptions['redis'];
+};
+
+export const cachePlugin = fp<CachePluginOptions>(
+  async (fastify, { connection, ...options }) => {
+    // A Redis of its own keeps the cache from ever competing with budgets and limits for memory.
+    const own =
+      options.enabled && options.redisUrl && connection
+        ? await connectRedis(options.redisUrl, connection, fastify.log, 'CACHE_REDIS_URL')
+        : null;
+    if (own) fastify.addHook('onClose', () => closeRedis(own));
+    const redis = own ?? fastify.gatewayRedis;
     const store = !options.enabled
       ? null
       : redis
-        ? new RedisCacheStore(redis)
+        ? new RedisCacheStore(redis, options.keyPrefix)
         : new MemoryCacheStore({ maxBytes: options.maxBytes });
     fastify.decorate('gatewayCache', new ResponseCache(options, store));
     if (!options.enabled) return;

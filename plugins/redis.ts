@@ -112,37 +112,57 @@ function waitUntilReady(client: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
+/**
+ * A connection with the policy above, ready (or the start fails naming `variable`). The response
+ * cache opens its own with it when CACHE_REDIS_URL is set.
+ */
+export async function connectRedis(
+  url: string,
+  options: GatewayOptions['redis'],
+  log: FastifyBaseLogger,
+  variable = 'REDIS_URL',
+): Promise<SharedRedis> {
+  const client = new Redis(url, {
+    keyPrefix: options.keyPrefix,
+    commandTimeout: options.commandTimeout,
+    connectTimeout: options.connectTimeout,
+    // Fail fast while disconnected instead of queueing requests behind an outage.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+  });
+  const shared = new SharedRedis(client, log);
+  try {
+    await waitUntilReady(client, options.connectTimeout);
+  } catch (error) {
+    client.disconnect();
+    throw new Error(
+      `Redis at ${variable} ${describeRedisUrl(url)} did not answer within ${options.connectTimeout} ms ` +
+        `(${(error as Error).message}): start it, or unset ${variable} to keep ` +
+        (variable === 'REDIS_URL' ? 'rate limits and the cache in memory' : 'the cache in the shared Redis'),
+    );
+  }
+  return shared;
+}
+
+/** Closes a connection opened by connectRedis. */
+export async function closeRedis(shared: SharedRedis): Promise<void> {
+  const client = shared.client;
+  if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+  else client.disconnect();
+}
+
 export const redisPlugin = fp<GatewayOptions['redis']>(
   async (fastify, options) => {
     if (!options.url) {
       fastify.decorate('gatewayRedis', null);
       return;
     }
-    const client = new Redis(options.url, {
-      keyPrefix: options.keyPrefix,
-      commandTimeout: options.commandTimeout,
-      connectTimeout: options.connectTimeout,
-      // Fail fast while disconnected instead of queueing requests behind an outage.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
-    });
-    const shared = new SharedRedis(client, fastify.log);
-    try {
-      await waitUntilReady(client, options.connectTimeout);
-    } catch (error) {
-      client.disconnect();
-      throw new Error(
-        `Redis at REDIS_URL ${describeRedisUrl(options.url)} did not answer within ${options.connectTimeout} ms ` +
-          `(${(error as Error).message}): start it, or unset REDIS_URL to keep rate limits and the cache in memory`,
-      );
-    }
+    const shared = await connectRedis(options.url, options, fastify.log);
+    const client = shared.client;
     await fastify.register(fastifyRedis, { client, namespace: 'gateway', closeClient: false });
     fastify.decorate('gatewayRedis', shared);
-    fastify.addHook('onClose', async () => {
-      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-      else client.disconnect();
-    });
+    fastify.addHook('onClose', () => closeRedis(shared));
   },
   { name: 'llm-gateway-redis', fastify: '5.x' },
 );

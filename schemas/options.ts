@@ -358,6 +358,11 @@ export const RoutingOptionsSchema = Type.Object(
     ),
     /** A stream that has not sent its first event within this time fails over (ms, 0 = off). */
     streamFirstByteTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
+    /**
+     * The same for models whose catalog entry has the `reasoning` capability, which think before
+     * their first event (ms, 0 = as streamFirstByteTimeoutMs; a shorter value is not used).
+     */
+    reasoningFirstByteTimeoutMs: Type.Integer({ minimum: 0, default: 120_000 }),
     latency: Type.Object(
       {
         /** Weight of the newest sample in the moving average of time to first byte. */
@@ -795,6 +800,7 @@ export const GatewayOptionsSchema = Type.Object(
         maxTtlSeconds: Type.Integer({
           minimum: 1,
           default: 86_400,
+          env: 'CACHE_MAX_TTL',
           description: 'Largest TTL a request may ask for (x-gateway-cache-ttl), s',
         }),
         /** `client`: each key has its own entries; `global`: every key shares them. */
@@ -810,11 +816,26 @@ export const GatewayOptionsSchema = Type.Object(
           env: 'CACHE_MAX_BYTES',
           description: 'Bound of the in-memory cache, bytes',
         }),
-        /** Answers larger than this are not stored. */
+        /** Answers (and embedding vectors, each) larger than this are not stored. */
         maxEntryBytes: Type.Integer({
           minimum: 1,
           default: 1024 * 1024,
-          description: 'Largest answer stored, bytes',
+          env: 'CACHE_MAX_ENTRY_BYTES',
+          description: 'Largest answer or embedding stored, bytes',
+        }),
+        /** Prefix of the cache's keys in Redis (after REDIS_KEY_PREFIX), apart from accounting keys. */
+        keyPrefix: Type.String({
+          default: 'cache:',
+          env: 'CACHE_KEY_PREFIX',
+          description: 'Prefix of the cache keys in Redis, after REDIS_KEY_PREFIX',
+        }),
+        /** A Redis of the cache's own; default: the shared one (REDIS_URL). */
+        redisUrl: Type.String({
+          default: '',
+          env: 'CACHE_REDIS_URL',
+          sensitive: true,
+          configFormat: 'optional-url',
+          description: 'Redis of the cache alone (default: REDIS_URL)',
         }),
         semantic: SemanticCacheOptionsSchema,
       },

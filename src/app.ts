@@ -156,7 +156,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     clientTokenLimits:
       options.store.enabled || options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),
   });
-  await fastify.register(cachePlugin, { ...options.cache });
+  await fastify.register(cachePlugin, { ...options.cache, connection: options.redis });
   await fastify.register(usagePlugin, { ...options.usage });
   await fastify.register(concurrencyPlugin, { maxConcurrentRequests: options.maxConcurrentRequests });
 

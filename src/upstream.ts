@@ -33,6 +33,7 @@ export class UpstreamFailure extends GatewayError {
   readonly upstreamStatus: number | null;
   readonly retryAfterMs: number | null;
   readonly retryable: boolean;
+  readonly nextDeployment: boolean;
 
   constructor(
     gatewayCode: ErrorCode,
@@ -42,12 +43,15 @@ export class UpstreamFailure extends GatewayError {
       retryAfterMs?: number | null;
       /** Overrides what the kind and status say (a provider's own overload signal). */
       retryable?: boolean;
+      /** Retryable, but on the next deployment only, never again on this one. */
+      nextDeployment?: boolean;
     } = {},
   ) {
     super(gatewayCode, options);
     this.kind = kind;
     this.upstreamStatus = options.upstreamStatus ?? null;
     this.retryAfterMs = options.retryAfterMs ?? null;
+    this.nextDeployment = options.nextDeployment ?? false;
     this.retryable =
       options.retryable ??
       (kind === 'http' ? isRetryableStatus(this.upstreamStatus ?? 0) : kind !== 'mid_stream');

@@ -72,11 +72,17 @@ export interface RedisConnection {
   readonly available: boolean;
 }
 
+/**
+ * Entries under their own key prefix (`cache.keyPrefix`), every one with a TTL: with Redis's
+ * `maxmemory-policy volatile-lru` they are what it evicts, and usage and budgets (no TTL) never are.
+ */
 export class RedisCacheStore implements CacheStore {
   readonly #redis: RedisConnection;
+  readonly #prefix: string;
 
-  constructor(redis: RedisConnection) {
+  constructor(redis: RedisConnection, keyPrefix = '') {
     this.#redis = redis;
+    this.#prefix = keyPrefix;
   }
 
   #client(): Redis {
@@ -87,7 +93,7 @@ export class RedisCacheStore implements CacheStore {
   async get(key: string): Promise<string | undefined> {
     const client = this.#client();
     try {
-      return (await client.get(key)) ?? undefined;
+      return (await client.get(this.#prefix + key)) ?? undefined;
     } catch (error) {
       throw new CacheUnavailable((error as Error).message);
     }
@@ -96,7 +102,7 @@ export class RedisCacheStore implements CacheStore {
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     const client = this.#client();
     try {
-      const values = await client.mget(...keys);
+      const values = await client.mget(...keys.map((key) => this.#prefix + key));
       return values.map((value) => value ?? undefined);
     } catch (error) {
       throw new CacheUnavailable((error as Error).message);
@@ -104,12 +110,12 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.#client().set(key, value, 'EX', ttlSeconds);
+    await this.#client().set(this.#prefix + key, value, 'EX', ttlSeconds);
   }
 
   async setMany(entries: readonly (readonly [string, string])[], ttlSeconds: number): Promise<void> {
     const pipeline = this.#client().pipeline();
-    for (const [key, value] of entries) pipeline.set(key, value, 'EX', ttlSeconds);
+    for (const [key, value] of entries) pipeline.set(this.#prefix + key, value, 'EX', ttlSeconds);
     await pipeline.exec();
   }
 }

@@ -315,6 +315,7 @@ export class ResponseCache {
     const store = this.#store!;
     const write = directives.write;
     const ttl = directives.ttlSeconds;
+    const maxEntryBytes = this.#options.maxEntryBytes;
     return {
       answered: false,
       request: upstreamRequest,
@@ -327,20 +328,20 @@ export class ResponseCache {
           });
         }
         if (write) {
-          const entries = vectors.map(
-            (vector, position) =>
-              [
-                keys[missing[position]!]!,
-                encodeCacheEntry({
-                  kind: 'embedding',
-                  provider: state.provider,
-                  model: state.answeredModel,
-                  hasUsage: false,
-                  payload: vector,
-                }),
-              ] as const,
-          );
-          store.setMany(entries, ttl).catch(ignoreFailure);
+          // Each vector is an entry: one larger than the bound (a huge dimension count) is not kept.
+          const entries: (readonly [string, string])[] = [];
+          vectors.forEach((vector, position) => {
+            if (vector.length > maxEntryBytes) return;
+            const entry = encodeCacheEntry({
+              kind: 'embedding',
+              provider: state.provider,
+              model: state.answeredModel,
+              hasUsage: false,
+              payload: vector,
+            });
+            entries.push([keys[missing[position]!]!, entry]);
+          });
+          if (entries.length > 0) store.setMany(entries, ttl).catch(ignoreFailure);
         }
         if (hits === 0) return result;
         const data = new Array<string>(items.length);

@@ -5,7 +5,8 @@
  * - a retryable failure (connection, timeout, 408, 409, 5xx) is retried on the same deployment with
  *   exponential backoff and full jitter, up to `maxRetries`, then the next deployment is tried;
  * - a 429 cools the deployment for its Retry-After and a 401/403 marks its key refused: both move
- *   on to the next deployment at once;
+ *   on to the next deployment at once, and so does a stream whose first event is late (one failure
+ *   of that deployment per request);
  * - any other client error (400, 404, 413, …) is the request's fault and is returned at once;
  * - nothing starts after the request's deadline, and a client that went away stops everything.
  * The clock, the sleep and the randomness are injected, so all of it is tested without waiting.
@@ -125,6 +126,7 @@ function classify(error: unknown): { action: 'retry' | 'next' | 'stop'; report: 
   if (status === 401 || status === 403) {
     return { action: 'next', report: { breaker: false, keyRefused: true, status, message } };
   }
+  if (error.nextDeployment) return { action: 'next', report: { breaker: true, status, message } };
   if (error.retryable) return { action: 'retry', report: { breaker: true, status, message } };
   return { action: 'stop', report: { breaker: false, status, message } };
 }

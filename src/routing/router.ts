@@ -7,7 +7,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { STRATEGIES, type RoutingOptions, type Strategy } from '../../schemas/options.js';
-import type { Catalog } from '../catalog.js';
+import { hasCapability, type Catalog } from '../catalog.js';
 import { GatewayError } from '../errors.js';
 import type { ProviderAdapter } from '../provider.js';
 import {
@@ -241,8 +241,9 @@ export class Router {
 
   /**
    * Runs a stream over the plan: an attempt opens the stream and pulls its first event, and until
-   * that event arrives a failure, or a first event later than `routing.streamFirstByteTimeoutMs`,
-   * abandons the attempt and tries the next deployment. Once it has arrived the stream is the
+   * that event arrives a failure, or a first event later than `routing.streamFirstByteTimeoutMs`
+   * (`reasoningFirstByteTimeoutMs` for reasoning models), abandons the attempt and tries the next
+   * deployment (a late first event is not retried on the same deployment). Once it has arrived the stream is the
    * caller's; `release` frees the deployment's slot when the stream is over.
    */
   executeStream<E>(
@@ -251,10 +252,10 @@ export class Router {
     call: { signal: AbortSignal; deadline: number },
     settings: { isolated?: boolean; observer?: AttemptObserver } = {},
   ): Promise<ExecutionResult<StreamStart<E>>> {
-    const timeoutMs = this.routing.streamFirstByteTimeoutMs;
     return this.execute(
       plan,
       async (deployment, handle) => {
+        const timeoutMs = this.firstByteTimeoutOf(deployment);
         const late =
           timeoutMs > 0
             ? setTimeout(
@@ -275,9 +276,12 @@ export class Router {
           // However the adapter reported the abandoned attempt, it is a timeout of this deployment.
           const reason: unknown = handle.signal.reason;
           if (reason instanceof FirstByteTimeout) {
+            // Waiting again on the same deployment would likely be as slow, and would count this
+            // request's slowness twice against its circuit: the next deployment is tried instead.
             throw new UpstreamFailure('GW_ERR_UPSTREAM_TIMEOUT', 'timeout', {
               message: reason.message,
               cause: error,
+              nextDeployment: true,
             });
           }
           throw error;
@@ -289,6 +293,18 @@ export class Router {
       // A stream's attempt abandons itself when its first event is late.
       { selfAborting: true, isolated: settings.isolated, observer: settings.observer },
     );
+  }
+
+  /**
+   * How long a stream on this deployment may take to send its first event: reasoning models think
+   * before they answer, so theirs is `routing.reasoningFirstByteTimeoutMs` (when set and longer).
+   */
+  firstByteTimeoutOf(deployment: Deployment): number {
+    const timeoutMs = this.routing.streamFirstByteTimeoutMs;
+    const reasoningMs = this.routing.reasoningFirstByteTimeoutMs;
+    if (timeoutMs === 0 || reasoningMs === 0 || !hasCapability(deployment.model, 'reasoning'))
+      return timeoutMs;
+    return Math.max(timeoutMs, reasoningMs);
   }
 
   /** Every deployment the router has seen, with its circuit, latency, error rate and load. */

@@ -8,6 +8,7 @@ import {
   readEnvExampleValues,
   readProjectFile,
   readYaml,
+  evictsOnlyExpiringKeys,
 } from './read-deployment-files.js';
 
 interface ComposeService {
@@ -108,6 +109,11 @@ describe('docker-compose.yml (quick start)', () => {
     );
   });
 
+  it('bounds Redis memory and lets it evict only keys with a TTL (the cache), never usage or budgets', () => {
+    expect(redis.command?.[0]).toBe('redis-server');
+    expect(evictsOnlyExpiringKeys(redis.command!)).toBe(true);
+  });
+
   it('starts the gateway once Redis answers its healthcheck', () => {
     expect(gateway.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
     expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
@@ -162,6 +168,12 @@ describe('docker-compose.dev.yml', () => {
     expect(gateway.ports).toEqual(['8080:8080']);
     expect(interpolate(String(gateway.environment?.['REDIS_URL']), envValues)).toBe('redis://redis:6379');
     expect(gateway.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+  });
+
+  it('runs Redis as production does: bounded, evicting only keys with a TTL', () => {
+    const redis = compose.services['redis']!;
+    expect(redis.command?.[0]).toBe('redis-server');
+    expect(evictsOnlyExpiringKeys(redis.command!)).toBe(true);
   });
 
   it('runs the tests on demand, next to Redis on 127.0.0.1:6379 as they expect', () => {

@@ -19,6 +19,7 @@ import {
   readProjectFile,
   readYaml,
   readYamlDocuments,
+  evictsOnlyExpiringKeys,
 } from './read-deployment-files.js';
 
 const CHART = 'charts/llm-gateway';
@@ -88,6 +89,12 @@ describe('Chart.yaml', () => {
     ]);
     expect(valueAt(['redis', 'enabled'])).toEqual({ found: true, value: false });
     expect(existsSync(join(PACKAGE_ROOT, CHART, 'charts'))).toBe(false);
+  });
+
+  it("configures the subchart's Redis bounded, evicting only keys with a TTL (the cache)", () => {
+    const configuration = valueAt(['redis', 'commonConfiguration']);
+    expect(configuration.found).toBe(true);
+    expect(evictsOnlyExpiringKeys(String(configuration.value))).toBe(true);
   });
 });
 

@@ -26,6 +26,8 @@ import {
   readEnvExampleNames,
   readYaml,
   readYamlDocuments,
+  evictsOnlyExpiringKeys,
+  readRedisMemorySettings,
 } from './read-deployment-files.js';
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string } };
@@ -174,6 +176,14 @@ describe('k8s/ manifests', () => {
     const budget = find<IPodDisruptionBudget>('PodDisruptionBudget', 'llm-gateway');
     expect(matches(budget.spec?.selector?.matchLabels, podLabels)).toBe(true);
     expect(budget.spec?.maxUnavailable).toBe(1);
+  });
+
+  it('run the reference Redis bounded below its memory limit, evicting only keys with a TTL', () => {
+    const redis = find<IDeployment>('Deployment', 'redis').spec!.template.spec!.containers[0]!;
+    expect(evictsOnlyExpiringKeys(redis.args ?? [])).toBe(true);
+    const megabytes = (text: string) => Number.parseInt(text, 10) * (/gi?$/i.test(text) ? 1024 : 1);
+    const bound = readRedisMemorySettings(redis.args ?? []).maxmemory!;
+    expect(megabytes(bound)).toBeLessThan(megabytes(String(redis.resources?.limits?.['memory'])));
   });
 
   it('point REDIS_URL at the reference Redis Service', () => {

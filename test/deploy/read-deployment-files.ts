@@ -112,3 +112,36 @@ export function readCopySource(instruction: Instruction): {
     target: paths.at(-1) ?? '',
   };
 }
+
+/**
+ * The memory bound and eviction policy a Redis is started with: from `redis-server` arguments
+ * (`--maxmemory 256mb`) or redis.conf lines (`maxmemory 256mb`).
+ * @see https://redis.io/docs/latest/develop/reference/eviction/
+ */
+export function readRedisMemorySettings(settings: readonly string[] | string): {
+  maxmemory: string | undefined;
+  policy: string | undefined;
+} {
+  const words =
+    typeof settings === 'string'
+      ? settings.split('\n').flatMap((line) => line.trim().split(/\s+/))
+      : settings.map((word) => word.replace(/^--/, ''));
+  const after = (name: string) => {
+    const at = words.indexOf(name);
+    return at < 0 ? undefined : words[at + 1];
+  };
+  return { maxmemory: after('maxmemory'), policy: after('maxmemory-policy') };
+}
+
+/**
+ * Whether Redis with these settings can only evict keys that have a TTL: bounded memory, and a
+ * `volatile-*` policy (usage and budgets carry no TTL, so they are never evicted).
+ */
+export function evictsOnlyExpiringKeys(settings: readonly string[] | string): boolean {
+  const { maxmemory, policy } = readRedisMemorySettings(settings);
+  return (
+    maxmemory !== undefined &&
+    /^\d+(mb|gb)$/i.test(maxmemory) &&
+    ['volatile-lru', 'volatile-lfu', 'volatile-ttl'].includes(policy ?? '')
+  );
+}

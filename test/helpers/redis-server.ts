@@ -66,6 +66,9 @@ export class PrivateRedisServer {
   #child: ChildProcess | null = null;
   port = 0;
 
+  /** `extraArguments` come last, so they win (`--appendonly yes --dir <folder>` keeps data over a restart). */
+  constructor(private readonly extraArguments: readonly string[] = []) {}
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -85,6 +88,7 @@ export class PrivateRedisServer {
         String(this.port),
         '--daemonize',
         'no',
+        ...this.extraArguments,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

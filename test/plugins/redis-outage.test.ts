@@ -93,7 +93,8 @@ function linesOf(app: TestApp, event: string) {
 }
 
 async function storedChatEntries(): Promise<number> {
-  return (await listRedisKeys(`${PREFIX}open:`, redis.url)).filter((key) => key.startsWith('chat:')).length;
+  return (await listRedisKeys(`${PREFIX}open:`, redis.url)).filter((key) => key.startsWith('cache:chat:'))
+    .length;
 }
 
 /** A chat request answered by the upstream, stored in Redis, then served from it (`open` only). */
@@ -112,7 +113,8 @@ beforeAll(async () => {
   closed = await gatewayWith('closed', '100');
   // Room for one usage record while Redis is down: the second is dropped and counted.
   local = await gatewayWith('local', '2', '1');
-});
+  // Three gateways and a redis-server: longer than one gateway takes to start on a loaded machine.
+}, 40_000);
 
 afterAll(async () => {
   await open?.close();

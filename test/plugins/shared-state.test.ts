@@ -70,7 +70,7 @@ function freshChat(extra: Record<string, unknown> = {}) {
 /** Resolves once Redis holds `count` keys of this kind (the gateway writes entries after answering). */
 async function entriesStored(kind: 'chat' | 'embeddings', count: number): Promise<void> {
   await expect
-    .poll(async () => (await listRedisKeys(prefix)).filter((key) => key.startsWith(`${kind}:`)).length)
+    .poll(async () => (await listRedisKeys(prefix)).filter((key) => key.startsWith(`cache:${kind}:`)).length)
     .toBeGreaterThanOrEqual(count);
 }
 
@@ -180,8 +180,10 @@ describe('two replicas, one Redis', () => {
     const before = new Set(await listRedisKeys(prefix));
     await post(replicaA, '/v1/chat/completions', body);
     await post(replicaA, '/v1/chat/completions', freshChat(), KEY, { 'x-gateway-cache-ttl': '7' });
-    await entriesStored('chat', [...before].filter((key) => key.startsWith('chat:')).length + 2);
-    const added = (await listRedisKeys(prefix)).filter((key) => key.startsWith('chat:') && !before.has(key));
+    await entriesStored('chat', [...before].filter((key) => key.startsWith('cache:chat:')).length + 2);
+    const added = (await listRedisKeys(prefix)).filter(
+      (key) => key.startsWith('cache:chat:') && !before.has(key),
+    );
     const ttls = (await Promise.all(added.map((key) => redisTtl(prefix + key)))).sort((a, b) => a - b);
     expect(ttls[0]).toBeGreaterThan(0);
     expect(ttls[0]).toBeLessThanOrEqual(7);
@@ -189,11 +191,20 @@ describe('two replicas, one Redis', () => {
     expect(ttls[1]).toBeLessThanOrEqual(3600);
   });
 
-  it('write every key under the configured prefix', async () => {
+  it('write every key under the configured prefix, the cache under its own', async () => {
     const keys = await listRedisKeys(prefix);
     expect(keys.length).toBeGreaterThan(0);
-    expect(keys.filter((key) => !/^(rate|tokens|chat|embeddings|usage|usage-keys|spent):/.test(key))).toEqual(
-      [],
-    );
+    expect(
+      keys.filter(
+        (key) =>
+          !/^(rate|tokens|cache:chat|cache:embeddings|usage|usage-keys|usage-written|spent):/.test(key),
+      ),
+    ).toEqual([]);
+    // The cache's keys, and they alone among what lasts, carry a TTL: the ones Redis may evict.
+    for (const key of keys.filter((each) => /^(cache|usage|usage-keys|spent):/.test(each))) {
+      const ttl = await redisTtl(prefix + key);
+      if (key.startsWith('cache:')) expect(ttl, key).toBeGreaterThan(0);
+      else expect(ttl, key).toBe(-1);
+    }
   });
 });
