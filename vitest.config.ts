@@ -26,6 +26,7 @@ export default defineConfig({
             'test/docs/**/*.test.ts',
             'test/deploy/**/*.test.ts',
             'test/bench/**/*.test.ts',
+            'test/ui/**/*.test.ts',
           ],
           exclude: [...configDefaults.exclude, 'test/src/store/**'],
         },

@@ -45,6 +45,7 @@ import { anthropicMessagesRoutes } from '../plugins/api/anthropic-messages/index
 import { generativeLanguageRoutes } from '../plugins/api/gemini/gemini-routes.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
+import { uiRoutes } from '../plugins/ui.js';
 
 export interface GatewayPluginOptions extends GatewayOptionsInput {
   /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
@@ -183,6 +184,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });
+  await fastify.register(uiRoutes, { enabled: options.ui.enabled });
 };
 
 export default gateway;
