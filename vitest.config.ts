@@ -40,6 +40,11 @@ export default defineConfig({
           include: ['test/plugins/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/src/store/**/*.test.ts'],
         },
       },
+      {
+        extends: true,
+        // The dashboard in Debian's Chromium against a gateway process (test/helpers/browser.ts).
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 60_000 },
+      },
     ],
   },
 });

@@ -32,7 +32,7 @@ export function formatUsd(value: number | null | undefined, locale: string): str
   return new Intl.NumberFormat(locale, {
     style: 'currency',
     currency: 'USD',
-    minimumFractionDigits: magnitude >= 1 || magnitude === 0 ? 2 : 0,
+    minimumFractionDigits: 2,
     maximumFractionDigits: digits,
   }).format(value);
 }

@@ -6,6 +6,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { TableScroll } from './table-scroll.js';
 
 export interface ChartSeries {
   label: string;
@@ -87,7 +88,7 @@ export function TimeSeriesChart({
       />
       <details>
         <summary>{title} as a table</summary>
-        <div class="table-scroll">
+        <TableScroll label={`${title} as a table`}>
           <table>
             <thead>
               <tr>
@@ -112,7 +113,7 @@ export function TimeSeriesChart({
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       </details>
     </figure>
   );

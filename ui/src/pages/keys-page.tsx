@@ -14,6 +14,7 @@ import { EmptyState, ErrorMessage, Loading } from '../components/status-message.
 import { budgetUsed, formatDateTime, formatRatio, formatUsd } from '../format.js';
 import { useSession } from '../session.js';
 import { useApi } from '../use-api.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 interface KeyForm {
   name: string;
@@ -236,7 +237,7 @@ export function KeysPage() {
         </EmptyState>
       ) : null}
       {keys.data && keys.data.data.length > 0 ? (
-        <div class="table-scroll">
+        <TableScroll label="Keys">
           <table class="keys">
             <caption class="visually-hidden">Keys</caption>
             <thead>
@@ -325,7 +326,7 @@ export function KeysPage() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
 
       {confirming ? (
@@ -409,7 +410,7 @@ export function KeysPage() {
         </EmptyState>
       ) : null}
       {teamList.length > 0 ? (
-        <div class="table-scroll">
+        <TableScroll label="Teams">
           <table>
             <caption class="visually-hidden">Teams</caption>
             <thead>
@@ -440,7 +441,7 @@ export function KeysPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
       <form
         class="inline-form"

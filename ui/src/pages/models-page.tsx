@@ -3,6 +3,7 @@
  * fallbacks, and each deployment's circuit, latency, error rate and in-flight calls
  * (GET /v1/health/detailed), refreshed every few seconds.
  */
+import { useState } from 'preact/hooks';
 import { useSession } from '../session.js';
 import { useApi } from '../use-api.js';
 import {
@@ -13,6 +14,7 @@ import {
   formatRatio,
 } from '../format.js';
 import { EmptyState, ErrorMessage, Loading } from '../components/status-message.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 interface ModelEntry {
   id: string;
@@ -57,7 +59,8 @@ const CIRCUIT_MARK: Record<Deployment['circuit'], string> = { closed: '●', ope
 
 export function ModelsPage() {
   const { locale } = useSession();
-  const models = useApi<{ data: ModelEntry[] }>('/v1/models?all=true');
+  const [everyModel, setEveryModel] = useState(false);
+  const models = useApi<{ data: ModelEntry[] }>(everyModel ? '/v1/models?all=true' : '/v1/models');
   const health = useApi<DetailedHealth>('/v1/health/detailed', 3000);
   const catalog = (models.data?.data ?? []).filter((model) => !model.strategy);
   const routes = (models.data?.data ?? []).filter((model) => model.strategy);
@@ -75,7 +78,7 @@ export function ModelsPage() {
         </EmptyState>
       ) : null}
       {health.data && health.data.deployments.length > 0 ? (
-        <div class="table-scroll">
+        <TableScroll label="Deployments and their circuits">
           <table>
             <caption class="visually-hidden">Deployments and their circuits</caption>
             <thead>
@@ -126,7 +129,7 @@ export function ModelsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
 
       <h2>Aliases and groups</h2>
@@ -137,7 +140,7 @@ export function ModelsPage() {
         </EmptyState>
       ) : null}
       {routes.length > 0 ? (
-        <div class="table-scroll">
+        <TableScroll label="Aliases and groups">
           <table>
             <caption class="visually-hidden">Aliases and groups</caption>
             <thead>
@@ -159,10 +162,18 @@ export function ModelsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
 
       <h2>Catalog</h2>
+      <label class="inline">
+        <input
+          type="checkbox"
+          checked={everyModel}
+          onChange={(event) => setEveryModel(event.currentTarget.checked)}
+        />
+        Also list models of providers that are not configured
+      </label>
       {!models.data && models.loading ? <Loading /> : null}
       {models.data && catalog.length === 0 ? (
         <EmptyState title="No model is available">
@@ -170,7 +181,7 @@ export function ModelsPage() {
         </EmptyState>
       ) : null}
       {catalog.length > 0 ? (
-        <div class="table-scroll">
+        <TableScroll label="Model catalog">
           <table>
             <caption class="visually-hidden">Model catalog</caption>
             <thead>
@@ -206,7 +217,7 @@ export function ModelsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
     </section>
   );

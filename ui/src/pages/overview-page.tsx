@@ -19,6 +19,7 @@ import {
   type SeriesPoint,
 } from '../summarize-spend.js';
 import { useApi } from '../use-api.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 const REFRESH_MS = 10_000;
 const DIMENSIONS = [
@@ -70,7 +71,7 @@ function BreakdownTable({ title, rows }: { title: string; rows: BreakdownRow[] }
       {rows.length === 0 ? (
         <p class="hint">No calls in this range.</p>
       ) : (
-        <div class="table-scroll">
+        <TableScroll label={title}>
           <table>
             <thead>
               <tr>
@@ -104,7 +105,7 @@ function BreakdownTable({ title, rows }: { title: string; rows: BreakdownRow[] }
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </div>
   );

@@ -10,6 +10,7 @@ import { EmptyState, ErrorMessage, Loading } from '../components/status-message.
 import { formatCount, formatDateTime, formatDuration, formatUsd } from '../format.js';
 import { useSession } from '../session.js';
 import { useApi } from '../use-api.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 const PAGE_SIZE = 50;
 
@@ -180,7 +181,7 @@ export function RequestsPage() {
         </EmptyState>
       ) : null}
       {log.data && log.data.data.length > 0 ? (
-        <div class="table-scroll">
+        <TableScroll label="Request log">
           <table>
             <caption class="visually-hidden">Request log</caption>
             <thead>
@@ -224,7 +225,7 @@ export function RequestsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
       <nav class="pager" aria-label="Pages of the log">
         <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
