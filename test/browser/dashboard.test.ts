@@ -25,6 +25,7 @@ const PAGES = ['overview', 'keys', 'models', 'requests', 'playground'] as const;
 
 let upstream: FakeUpstream;
 let gateway: GatewayProcess;
+let protectedGateway: GatewayProcess;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -32,13 +33,11 @@ let violations: string[];
 
 beforeAll(async () => {
   [upstream] = await Promise.all([startFakeOpenAI(), buildDashboard()]);
-  [gateway, browser] = await Promise.all([
-    startGatewayProcess({
-      GATEWAY_API_KEYS: CLIENT_KEY,
-      GATEWAY_ADMIN_KEYS: ADMIN_KEY,
-      OPENAI_API_KEY: 'sk-dashboard-upstream',
-      OPENAI_BASE_URL: `${upstream.origin}/v1`,
-    }),
+  const provider = { OPENAI_API_KEY: 'sk-dashboard-upstream', OPENAI_BASE_URL: `${upstream.origin}/v1` };
+  [gateway, protectedGateway, browser] = await Promise.all([
+    startGatewayProcess({ ...provider, GATEWAY_API_KEYS: CLIENT_KEY, GATEWAY_ADMIN_KEYS: ADMIN_KEY }),
+    // No key at all: protected mode, which lets this machine in.
+    startGatewayProcess({ ...provider, GATEWAY_API_KEYS: '' }),
     launchBrowser(),
   ]);
   context = await browser.newContext({ viewport: WIDTHS[0], locale: 'en-US' });
@@ -49,7 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await browser?.close();
-  await gateway?.stop();
+  await Promise.all([gateway?.stop(), protectedGateway?.stop()]);
   await upstream?.close();
 });
 
@@ -133,20 +132,14 @@ describe('the dashboard in a browser', () => {
 
 describe('protected mode', () => {
   it('lets this machine in without a key', async () => {
-    const open = await startGatewayProcess({
-      GATEWAY_API_KEYS: '',
-      OPENAI_API_KEY: 'sk-dashboard-upstream',
-      OPENAI_BASE_URL: `${upstream.origin}/v1`,
-    });
     const local = await (await browser.newContext()).newPage();
     try {
-      await local.goto(`${open.url}/ui/#/models`);
+      await local.goto(`${protectedGateway.url}/ui/#/models`);
       await local.getByText('Protected mode').waitFor();
       await local.getByRole('heading', { name: 'Models and routing' }).waitFor();
       expect(await local.getByLabel('Admin key').count()).toBe(0);
     } finally {
       await local.context().close();
-      await open.stop();
     }
   });
 });
