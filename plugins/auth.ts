@@ -8,17 +8,23 @@
  * in protected mode, as Redis is: it answers clients on this machine only and tells others how to
  * set keys.
  *
+ * Keys made at run time (the store, plugins/store.ts) count beside the configured ones in every
+ * mode: a key the configuration does not know is looked up through the store's key cache, which
+ * answers from memory for a key seen in the last seconds.
+ *
  * A client allowed to bring its own key sends it in `x-provider-api-key`; it is used for that
  * request's upstream call only. Presented keys are never logged or forwarded: a failure is logged
  * as a security event with the key's id or the first 12 hex digits of its SHA-256.
  */
 import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
 import type { GatewayOptions } from '../schemas/options.js';
 import { GatewayError } from '../src/errors.js';
-import { syncHook } from '../src/hooks.js';
+import { StoreUnavailableError } from '../src/store/store.js';
 import {
   KeyRing,
   createIdentity,
+  type Identity,
   hashKey,
   hashPrefixOf,
   isLoopbackAddress,
@@ -59,50 +65,96 @@ export function buildKeyRing(options: AuthPluginOptions): KeyRing {
 export const authPlugin = fp<AuthPluginOptions>(
   async (fastify, options) => {
     const keys = buildKeyRing(options);
+
+    const store = fastify.gatewayStore;
     const protectedMode = keys.size === 0;
 
-    fastify.addHook(
-      'onRequest',
-      syncHook((request) => {
-        if (request.routeOptions.config?.auth === false || request.is404) return;
-        const state = request.gateway;
-        if (protectedMode) {
-          // The socket's own address, not X-Forwarded-For: a header cannot make a remote client local.
-          if (isLoopbackAddress(request.raw.socket.remoteAddress)) {
-            state.identity = LOCAL_IDENTITY;
-            refuseProviderKey(request.headers[PROVIDER_KEY_HEADER], LOCAL_IDENTITY.id, request.log);
-            return;
-          }
-          request.log.warn({ event: 'auth_failure', reason: 'protected_mode' }, 'security event');
-          throw new GatewayError('GW_ERR_AUTH_PROTECTED_MODE');
+    const accept = (request: FastifyRequest, identity: Identity): void => {
+      request.gateway.identity = identity;
+      const providerKey = request.headers[PROVIDER_KEY_HEADER];
+      if (providerKey !== undefined) {
+        if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
+        else if (typeof providerKey === 'string' && providerKey.trim())
+          request.gateway.providerApiKey = providerKey.trim();
+      }
+    };
+
+    /** No configured key knows the caller: local on loopback in protected mode, else refused. */
+    const fallBack = (request: FastifyRequest, digest: Buffer | null, reason: string): void => {
+      if (protectedMode) {
+        // The socket's own address, not X-Forwarded-For: a header cannot make a remote client local.
+        if (isLoopbackAddress(request.raw.socket.remoteAddress)) {
+          request.gateway.identity = LOCAL_IDENTITY;
+          refuseProviderKey(request.headers[PROVIDER_KEY_HEADER], LOCAL_IDENTITY.id, request.log);
+          return;
         }
+        request.log.warn({ event: 'auth_failure', reason: 'protected_mode' }, 'security event');
+        throw new GatewayError('GW_ERR_AUTH_PROTECTED_MODE');
+      }
+      if (digest === null) {
+        request.log.warn({ event: 'auth_failure', reason: 'missing_key' }, 'security event');
+        throw new GatewayError('GW_ERR_AUTH_MISSING_KEY');
+      }
+      request.log.warn(
+        { event: 'auth_failure', reason, keyHashPrefix: hashPrefixOf(digest) },
+        'security event',
+      );
+      throw new GatewayError('GW_ERR_AUTH_INVALID_KEY');
+    };
+
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      let digest: Buffer;
+      try {
+        if (request.routeOptions.config?.auth === false || request.is404) return done();
         const key =
           presentedKey(request.headers) ??
           (request.routeOptions.config.apiKeyInQuery === true ? queryKey(request.query) : undefined);
         if (key === undefined) {
-          request.log.warn({ event: 'auth_failure', reason: 'missing_key' }, 'security event');
-          throw new GatewayError('GW_ERR_AUTH_MISSING_KEY');
+          fallBack(request, null, 'missing_key');
+          return done();
         }
-        const digest = hashKey(key);
+        digest = hashKey(key);
         const identity = keys.identifyDigest(digest);
-        if (!identity) {
-          request.log.warn(
-            { event: 'auth_failure', reason: 'invalid_key', keyHashPrefix: hashPrefixOf(digest) },
-            'security event',
+        if (identity) {
+          accept(request, identity);
+          return done();
+        }
+        if (store === null) {
+          fallBack(request, digest, 'invalid_key');
+          return done();
+        }
+      } catch (error) {
+        return done(error as Error);
+      }
+      // A key the configuration does not know may be one made at run time: the key cache answers
+      // from memory, reading the store only for a key not seen in the last few seconds.
+      store.identify(digest.toString('hex')).then(
+        (result) => {
+          try {
+            if (result.identity === null) {
+              fallBack(request, digest, result.status === 'unknown' ? 'invalid_key' : `${result.status}_key`);
+            } else accept(request, result.identity);
+          } catch (error) {
+            return done(error as Error);
+          }
+          done();
+        },
+        (error: unknown) => {
+          // A key never seen while the store is down may well be valid: a 503, not a 401.
+          done(
+            error instanceof StoreUnavailableError
+              ? new GatewayError('GW_ERR_STORE_UNAVAILABLE', { headers: { 'retry-after': '1' } })
+              : (error as Error),
           );
-          throw new GatewayError('GW_ERR_AUTH_INVALID_KEY');
-        }
-        state.identity = identity;
-        const providerKey = request.headers[PROVIDER_KEY_HEADER];
-        if (providerKey !== undefined) {
-          if (!identity.byok) refuseProviderKey(providerKey, identity.id, request.log);
-          else if (typeof providerKey === 'string' && providerKey.trim())
-            state.providerApiKey = providerKey.trim();
-        }
-      }),
-    );
+        },
+      );
+    });
   },
-  { name: 'llm-gateway-auth', fastify: '5.x', dependencies: ['llm-gateway-request-state'] },
+  {
+    name: 'llm-gateway-auth',
+    fastify: '5.x',
+    dependencies: ['llm-gateway-request-state', 'llm-gateway-store'],
+  },
 );
 
 function refuseProviderKey(

@@ -119,7 +119,7 @@ function createTokenLimits(
     const limit = limitOf(request);
     if (limit <= 0) return;
     const window = currentTokenWindow();
-    const used = await read(request.gateway.identity!.scope, window);
+    const used = await read(request.gateway.identity!.limitScope, window);
     reply.header('x-ratelimit-limit-tokens', limit);
     reply.header('x-ratelimit-remaining-tokens', Math.max(0, limit - used));
     if (used >= limit) {
@@ -134,7 +134,7 @@ function createTokenLimits(
   const record = (request: FastifyRequest): void => {
     const tokensUsed = request.gateway.usage?.totalTokens ?? 0;
     if (tokensUsed <= 0 || limitOf(request) <= 0) return;
-    const scope = request.gateway.identity!.scope;
+    const scope = request.gateway.identity!.limitScope;
     const window = currentTokenWindow();
     shared.add(scope, window, tokensUsed).catch(() => {
       if (options.onRedisError === 'local') return local.add(scope, window, tokensUsed);

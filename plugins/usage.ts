@@ -11,7 +11,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply } from 'fastify';
 import { costOf, pricingOf } from '../src/catalog.js';
 import { GatewayError } from '../src/errors.js';
-import type { Identity } from '../src/identity.js';
+import type { Budget, Identity } from '../src/identity.js';
 import { readBudget } from '../src/usage/budgets.js';
 import { RedisUsageStore } from '../src/usage/redis-usage-store.js';
 import { MemoryUsageStore, periodEnd, type UsageStore } from '../src/usage/usage-store.js';
@@ -34,22 +34,50 @@ export const usagePlugin = fp<UsagePluginOptions>(
       : new MemoryUsageStore(options.retentionDays);
     fastify.decorate('gatewayUsage', store);
 
-    async function checkBudget(identity: Identity, reply: FastifyReply): Promise<void> {
+    const ledger = fastify.gatewayStore?.budgets ?? null;
+
+    /**
+     * Spent in the period: a store key's or team's from the store's figures (they survive restarts
+     * and are shared by replicas), any other key's from the usage store. Null when unknown.
+     */
+    async function spentBy(
+      identity: Identity,
+      owner: 'key' | 'team',
+      budget: Budget,
+      now: Date,
+    ): Promise<number | null> {
+      if (identity.kind === 'store' && ledger) {
+        return ledger.spent(
+          owner === 'team' ? { teamId: identity.teamId! } : { keyId: identity.id },
+          budget.period,
+          now,
+        );
+      }
+      return (await readBudget(store, identity, now))?.spent ?? null;
+    }
+
+    async function checkBudget(
+      identity: Identity,
+      owner: 'key' | 'team',
+      budget: Budget,
+      reply: FastifyReply,
+    ): Promise<void> {
       const now = new Date();
-      const state = await readBudget(store, identity, now);
-      if (!state) return;
-      const { budget, spent } = state;
+      const spent = await spentBy(identity, owner, budget, now);
+      if (spent === null) return;
+      const whose = owner === 'team' ? `team ${identity.teamId}` : 'key';
       if (spent >= budget.limitUsd) {
         const resetsAt = periodEnd(budget.period, now);
         throw new GatewayError('GW_ERR_BUDGET_EXCEEDED', {
           message:
-            `The ${budget.period} budget of this key ($${budget.limitUsd.toFixed(2)}) is spent ($${spent.toFixed(4)}); ` +
+            `The ${budget.period} budget of this ${whose} ($${budget.limitUsd.toFixed(2)}) is spent ($${spent.toFixed(4)}); ` +
             `it renews at ${resetsAt.toISOString()}.`,
           details: {
             budget_usd: budget.limitUsd,
             spent_usd: spent,
             period: budget.period,
             resets_at: resetsAt.toISOString(),
+            ...(owner === 'team' ? { team_id: identity.teamId } : {}),
           },
           headers: {
             'retry-after': String(Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000))),
@@ -64,11 +92,20 @@ export const usagePlugin = fp<UsagePluginOptions>(
       }
     }
 
+    async function checkBudgets(identity: Identity, reply: FastifyReply): Promise<void> {
+      if (identity.budget) await checkBudget(identity, 'key', identity.budget, reply);
+      if (identity.teamBudget) await checkBudget(identity, 'team', identity.teamBudget, reply);
+    }
+
     // Only a key with a budget waits on the store; every other request passes at once.
     fastify.addHook('onRequest', (request, reply, done) => {
       const identity = request.gateway?.identity;
-      if (!identity?.budget || request.routeOptions.config?.concurrencyLimited !== true) return done();
-      checkBudget(identity, reply).then(() => done(), done);
+      if (
+        !(identity?.budget || identity?.teamBudget) ||
+        request.routeOptions.config?.concurrencyLimited !== true
+      )
+        return done();
+      checkBudgets(identity, reply).then(() => done(), done);
     });
 
     fastify.gatewayOnRequestEnd((request) => {

@@ -6,6 +6,7 @@ import { TranscriptionResponseSchema } from './audio.js';
 import { DeletedResponseSchema, ResponseObjectSchema } from './responses.js';
 import { ModelListSchema, ModelObjectSchema } from './models.js';
 import { DetailedHealthSchema, HealthSchema, ReadinessSchema } from './health.js';
+import { adminSchemas } from './admin.js';
 
 export const sharedSchemas = [
   ErrorResponseSchema,
@@ -20,4 +21,5 @@ export const sharedSchemas = [
   HealthSchema,
   ReadinessSchema,
   DetailedHealthSchema,
+  ...adminSchemas,
 ];

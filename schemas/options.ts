@@ -638,6 +638,61 @@ export const GatewayOptionsSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * The store of durable records (keys and teams made at run time, the spend log): a SQLite file
+     * under `dataDir`, or PostgreSQL when `databaseUrl` is set (docs/admin.md).
+     */
+    store: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          env: 'STORE_ENABLED',
+          description: 'Keep keys, teams and spend in the store (the admin API needs it)',
+        }),
+        dataDir: Type.String({
+          minLength: 1,
+          default: './data',
+          env: 'DATA_DIR',
+          description: 'Folder of the SQLite store, created on first start',
+        }),
+        databaseUrl: Type.String({
+          default: '',
+          env: 'DATABASE_URL',
+          sensitive: true,
+          configFormat: 'optional-url',
+          description: 'PostgreSQL for the store (replicas share it); empty = SQLite under DATA_DIR',
+        }),
+        /** The PostgreSQL schema of the store's tables, so several gateways can share a database. */
+        databaseSchema: Type.String({
+          pattern: '^[a-z_][a-z0-9_]{0,62}$',
+          default: 'public',
+          env: 'DATABASE_SCHEMA',
+          description: 'PostgreSQL schema of the store tables',
+        }),
+        /** Connections the PostgreSQL pool may open at most. */
+        databasePoolSize: Type.Integer({
+          minimum: 1,
+          default: 10,
+          env: 'DATABASE_POOL_SIZE',
+          description: 'PostgreSQL connections at most',
+        }),
+        /** Days spend rows are kept; the daily rollups are kept whatever this says. */
+        spendRetentionDays: Type.Integer({
+          minimum: 1,
+          default: 90,
+          env: 'SPEND_RETENTION_DAYS',
+          description: 'Days spend rows are kept (daily rollups are kept)',
+        }),
+        /** Spend rows held in memory at most while the database is slow or down; more are dropped. */
+        spendQueueSize: Type.Integer({
+          minimum: 1,
+          default: 20_000,
+          env: 'SPEND_QUEUE_SIZE',
+          description: 'Spend rows waiting for the database at most',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** State the Responses API keeps for the responses the gateway itself answers (docs/inbound/responses.md). */
     responses: Type.Object(
       {

@@ -23,6 +23,7 @@ import { requestStatePlugin } from '../plugins/request-state.js';
 import { setGatewayHeaders } from './http/gateway-headers.js';
 import { securityPlugin } from '../plugins/security.js';
 import { docsPlugin } from '../plugins/docs.js';
+import { storePlugin } from '../plugins/store.js';
 import { authPlugin } from '../plugins/auth.js';
 import { redisPlugin } from '../plugins/redis.js';
 import { rateLimitPlugin } from '../plugins/rate-limit.js';
@@ -133,10 +134,12 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(securityPlugin, { cors: options.cors });
   await fastify.register(docsPlugin, { enabled: options.docs.enabled });
   await fastify.register(redisPlugin, { ...options.redis });
+  await fastify.register(storePlugin, { ...options.store });
   await fastify.register(authPlugin, { ...options.auth });
   await fastify.register(rateLimitPlugin, {
     rateLimit: options.rateLimit,
-    clientTokenLimits: options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),
+    clientTokenLimits:
+      options.store.enabled || options.auth.clients.some((client) => client.rateLimits?.tokensPerMinute),
   });
   await fastify.register(cachePlugin, { ...options.cache });
   await fastify.register(usagePlugin, { ...options.usage });

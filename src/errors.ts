@@ -57,6 +57,42 @@ export const ERRORS = {
     code: 'admin_key_required',
     message: 'This endpoint needs an admin key (GATEWAY_ADMIN_KEYS).',
   },
+  GW_ERR_ADMIN_NOT_FOUND: {
+    status: 404,
+    type: 'not_found',
+    code: 'not_found',
+    message: 'No such key or team.',
+  },
+  GW_ERR_ADMIN_CONFLICT: {
+    status: 409,
+    type: 'conflict',
+    code: 'conflict',
+    message: 'The change conflicts with what the store holds.',
+  },
+  GW_ERR_ADMIN_INVALID: {
+    status: 400,
+    type: 'validation_error',
+    code: 'invalid_value',
+    message: 'The request is invalid.',
+  },
+  GW_ERR_ADMIN_READ_ONLY: {
+    status: 409,
+    type: 'conflict',
+    code: 'read_only',
+    message: 'Keys from the configuration are read-only here: change them in the configuration file.',
+  },
+  GW_ERR_ADMIN_STORE_DISABLED: {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'store_disabled',
+    message: 'The store is off (STORE_ENABLED=false): keys, teams and spend cannot be managed at run time.',
+  },
+  GW_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    type: 'service_unavailable',
+    code: 'store_unavailable',
+    message: "The gateway's store did not answer; retry shortly.",
+  },
   GW_ERR_REQUEST_INVALID_JSON: {
     status: 400,
     type: 'validation_error',

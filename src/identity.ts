@@ -9,7 +9,7 @@ import picomatch from 'picomatch';
 import type { ClientKeyOptions } from '../schemas/options.js';
 import type { RateLimitClass } from './route-config.js';
 
-export type IdentityKind = 'gateway' | 'client' | 'local';
+export type IdentityKind = 'gateway' | 'client' | 'store' | 'local';
 
 /** The classes with request limits; routes of class `default` are not limited. */
 export type LimitedClass = Exclude<RateLimitClass, 'default'>;
@@ -31,6 +31,11 @@ export interface Identity {
   readonly name: string | null;
   /** Unique across kinds: scopes rate-limit counters and cache entries (`<kind>:<id>`). */
   readonly scope: string;
+  /**
+   * What rate-limit counters (requests and tokens) are kept under: the scope, or the team's for a
+   * key whose limits are its team's, so that the team's keys share them.
+   */
+  readonly limitScope: string;
   /** Rate-limit counter key per class, made once so a request builds no string. */
   readonly rateLimitKeys: Readonly<Record<LimitedClass, string>>;
   /** Whether a model name may be called; null when every model may. */
@@ -42,6 +47,10 @@ export interface Identity {
   readonly budget: Budget | null;
   /** Whether the caller may send its own provider key (x-provider-api-key). */
   readonly byok: boolean;
+  /** The team of a store key, or null. */
+  readonly teamId: string | null;
+  /** The team's budget, shared by its keys, on top of the key's own. */
+  readonly teamBudget: Budget | null;
 }
 
 export function hashKey(key: string): Buffer {
@@ -75,12 +84,19 @@ interface IdentityInput {
   rateLimits?: ClientKeyOptions['rateLimits'];
   budget?: Budget | undefined;
   byok?: boolean | undefined;
+  /** A second allow-list (a team's): a model must be allowed by both. */
+  teamAllowedModels?: readonly string[] | undefined;
+  teamId?: string | null;
+  teamBudget?: Budget | undefined;
+  /** Rate-limit counters shared with others (a team's); the identity's own scope when absent. */
+  limitScope?: string;
 }
 
 export function createIdentity(input: IdentityInput): Identity {
   const scope = input.kind === 'local' ? 'local' : `${input.kind}:${input.id}`;
+  const limitScope = input.limitScope ?? scope;
   const rateLimitKeys = Object.fromEntries(
-    RATE_LIMIT_CLASSES.map((name) => [name, `${scope}:${name}`]),
+    RATE_LIMIT_CLASSES.map((name) => [name, `${limitScope}:${name}`]),
   ) as Record<LimitedClass, string>;
   const requestsPerMinute: Partial<Record<LimitedClass, number>> = {};
   for (const name of RATE_LIMIT_CLASSES) {
@@ -92,13 +108,26 @@ export function createIdentity(input: IdentityInput): Identity {
     kind: input.kind,
     name: input.name ?? null,
     scope,
+    limitScope,
     rateLimitKeys: Object.freeze(rateLimitKeys),
-    allowsModel: input.allowedModels ? compileModelPatterns(input.allowedModels) : null,
+    allowsModel: allowsBoth(input.allowedModels, input.teamAllowedModels),
     requestsPerMinute: Object.freeze(requestsPerMinute),
     tokensPerMinute: input.rateLimits?.tokensPerMinute,
     budget: input.budget ? Object.freeze({ ...input.budget }) : null,
     byok: input.byok === true,
+    teamId: input.teamId ?? null,
+    teamBudget: input.teamBudget ? Object.freeze({ ...input.teamBudget }) : null,
   });
+}
+
+function allowsBoth(
+  own: readonly string[] | undefined,
+  team: readonly string[] | undefined,
+): ((model: string) => boolean) | null {
+  const allowsOwn = own ? compileModelPatterns(own) : null;
+  const allowsTeam = team ? compileModelPatterns(team) : null;
+  if (allowsOwn && allowsTeam) return (model) => allowsOwn(model) && allowsTeam(model);
+  return allowsOwn ?? allowsTeam;
 }
 
 export class KeyRingError extends Error {

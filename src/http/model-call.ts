@@ -62,7 +62,8 @@ function final(error: unknown): unknown {
  * cost it nothing whatever it spent.
  */
 function pricedFor(request: FastifyRequest, plan: OrderedPlan): OrderedPlan {
-  if (!request.gateway.identity?.budget) return plan;
+  const identity = request.gateway.identity;
+  if (!identity?.budget && !identity?.teamBudget) return plan;
   const deployments = plan.deployments.filter((deployment) => pricingOf(deployment) !== undefined);
   if (deployments.length === 0) {
     throw new GatewayError('GW_ERR_BUDGET_UNPRICED_MODEL', {

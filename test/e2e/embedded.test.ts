@@ -1,4 +1,7 @@
 /** The gateway registered as a plugin under a prefix, inside a host application with its own routes. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +12,7 @@ import type { FakeUpstream } from '../helpers/fake-upstream.js';
 let upstream: FakeUpstream;
 let host: FastifyInstance;
 let url: string;
+const dataDir = mkdtempSync(join(tmpdir(), 'llm-gateway-embedded-'));
 
 beforeAll(async () => {
   upstream = await startFakeOpenAI();
@@ -24,12 +28,15 @@ beforeAll(async () => {
     prefix: '/llm',
     auth: { apiKeys: ['host-app-key-123'] },
     providers: { openai: { baseUrl: `${upstream.origin}/v1`, apiKey: 'sk-embedded' } },
+    // An embedding application chooses where the store's file goes.
+    store: { dataDir: dataDir },
   });
   url = await host.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
   await host.close();
   await upstream.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('embedded under /llm', () => {

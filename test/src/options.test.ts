@@ -41,7 +41,12 @@ describe('gateway options', () => {
 
   it('strips only the keys Fastify adds, and fails at registration on any other', async () => {
     const host = Fastify();
-    await host.register(gateway, { prefix: '/llm', logLevel: 'warn', docs: { enabled: false } } as never);
+    await host.register(gateway, {
+      prefix: '/llm',
+      logLevel: 'warn',
+      docs: { enabled: false },
+      store: { enabled: false },
+    } as never);
     await host.ready();
     await host.close();
     const another = Fastify();
