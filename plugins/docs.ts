@@ -18,6 +18,7 @@ const TAGS = [
   { name: 'usage', description: 'Usage and cost per key' },
   { name: 'health', description: 'Health, readiness and metrics' },
   { name: 'discovery', description: 'What this gateway is' },
+  { name: 'admin', description: 'Keys, teams and spend (admin key, GATEWAY_ADMIN_KEYS)' },
 ];
 
 /** A trailing wildcard shown as the named parameter it stands for (route config `wildcardParam`). */

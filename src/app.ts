@@ -46,6 +46,7 @@ import { anthropicMessagesRoutes } from '../plugins/api/anthropic-messages/index
 import { generativeLanguageRoutes } from '../plugins/api/gemini/gemini-routes.js';
 import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
+import { adminRoutes } from '../plugins/api/admin/index.js';
 import { uiRoutes } from '../plugins/ui.js';
 
 export interface GatewayPluginOptions extends GatewayOptionsInput {
@@ -187,6 +188,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });
+  await fastify.register(adminRoutes, { ...options.auth });
   await fastify.register(uiRoutes, { enabled: options.ui.enabled });
 };
 
