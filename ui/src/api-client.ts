@@ -3,20 +3,42 @@
  * Authorization header (never in a URL), errors read from the gateway's envelope.
  */
 
-const KEY_STORAGE = 'llm-gateway.admin-key';
+const KEY_STORAGE = { admin: 'llm-gateway.admin-key', client: 'llm-gateway.client-key' } as const;
 
-/** The signed-in key, held for this tab only (session storage), so closing the tab signs out. */
-export function readSessionKey(): string | null {
+/**
+ * The keys the dashboard speaks with: an admin key (GATEWAY_ADMIN_KEYS) for the admin API, and a
+ * gateway key for the model routes (/v1/models, /v1/health/detailed, the playground's chats), which
+ * admin keys do not open.
+ */
+export interface SessionKeys {
+  admin: string | null;
+  client: string | null;
+}
+
+/** The key a path is called with: the admin key for /admin/, else the gateway key, else the admin key. */
+export function keyForPath(keys: SessionKeys, path: string): string | null {
+  if (path.startsWith('/admin/')) return keys.admin;
+  return keys.client ?? keys.admin;
+}
+
+/** The signed-in keys, held for this tab only (session storage), so closing the tab signs out. */
+export function readSessionKeys(): SessionKeys {
   try {
-    return sessionStorage.getItem(KEY_STORAGE);
+    return {
+      admin: sessionStorage.getItem(KEY_STORAGE.admin),
+      client: sessionStorage.getItem(KEY_STORAGE.client),
+    };
   } catch {
-    return null;
+    return { admin: null, client: null };
   }
 }
 
-export function writeSessionKey(key: string | null): void {
-  if (key === null) sessionStorage.removeItem(KEY_STORAGE);
-  else sessionStorage.setItem(KEY_STORAGE, key);
+export function writeSessionKeys(keys: SessionKeys): void {
+  for (const name of ['admin', 'client'] as const) {
+    const value = keys[name];
+    if (value === null) sessionStorage.removeItem(KEY_STORAGE[name]);
+    else sessionStorage.setItem(KEY_STORAGE[name], value);
+  }
 }
 
 export class ApiError extends Error {

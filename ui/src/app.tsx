@@ -4,7 +4,7 @@
  * and the server serves one file.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, readSessionKey, requestApi, writeSessionKey } from './api-client.js';
+import { readSessionKeys, requestApi, writeSessionKeys, type SessionKeys } from './api-client.js';
 import { SessionContext } from './session.js';
 import { OverviewPage } from './pages/overview-page.js';
 import { KeysPage } from './pages/keys-page.js';
@@ -28,52 +28,75 @@ function currentPath(): string {
 type Access =
   | { state: 'checking' }
   | { state: 'signed-out'; reason: string | null }
-  | { state: 'signed-in'; key: string | null };
+  | { state: 'signed-in'; keys: SessionKeys; protectedMode: boolean };
 
-/**
- * Whether a key (or none, in protected mode) gets in: the admin API first; a gateway key that is
- * not an admin key still sees the pages that need only a client key (models, playground).
- */
-async function checkAccess(key: string | null): Promise<Access> {
-  for (const path of ['/admin/keys?limit=1', '/v1/models']) {
-    try {
-      await requestApi(path, { key });
-      return { state: 'signed-in', key };
-    } catch (error) {
-      if (
-        !(error instanceof ApiError) ||
-        (error.status !== 401 && error.status !== 403 && error.status !== 404)
-      )
-        return { state: 'signed-out', reason: (error as Error).message };
-    }
+/** Whether a path answers with a key: null when it does, else why not. */
+async function refusal(path: string, key: string | null): Promise<string | null> {
+  try {
+    await requestApi(path, { key });
+    return null;
+  } catch (error) {
+    return (error as Error).message;
   }
-  return { state: 'signed-out', reason: key ? 'This key is not accepted by the gateway.' : null };
 }
 
-function SignIn({ reason, onKey }: { reason: string | null; onKey: (key: string) => void }) {
-  const [key, setKey] = useState('');
+/**
+ * Whether the keys (or none, in protected mode on this machine) get in: the admin key must open
+ * the admin API, the gateway key the model routes. Without any key, only protected mode lets in.
+ */
+async function checkAccess(keys: SessionKeys): Promise<Access> {
+  if (keys.admin === null && keys.client === null) {
+    const refused = await refusal('/v1/models', null);
+    return refused === null
+      ? { state: 'signed-in', keys, protectedMode: true }
+      : { state: 'signed-out', reason: null };
+  }
+  if (keys.admin !== null) {
+    const refused = await refusal('/admin/keys?limit=1', keys.admin);
+    if (refused !== null) return { state: 'signed-out', reason: `Admin key: ${refused}` };
+  }
+  if (keys.client !== null) {
+    const refused = await refusal('/v1/models', keys.client);
+    if (refused !== null) return { state: 'signed-out', reason: `Gateway key: ${refused}` };
+  }
+  return { state: 'signed-in', keys, protectedMode: false };
+}
+
+function SignIn({ reason, onKeys }: { reason: string | null; onKeys: (keys: SessionKeys) => void }) {
+  const [admin, setAdmin] = useState('');
+  const [client, setClient] = useState('');
   return (
     <main class="sign-in" id="main">
       <h1>LLM Gateway</h1>
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          if (key.trim()) onKey(key.trim());
+          onKeys({ admin: admin.trim() || null, client: client.trim() || null });
         }}
       >
         <p>
-          Sign in with an admin key (<code>GATEWAY_ADMIN_KEYS</code>). It is kept in this tab only and sent in
-          a header, never in a link.
+          Sign in with an admin key (<code>GATEWAY_ADMIN_KEYS</code>) to see spend, keys and requests, and a
+          gateway key to see the models and use the playground. Both are kept in this tab only and sent in a
+          header, never in a link.
         </p>
         <label>
           Admin key
           <input
             type="password"
-            name="key"
+            name="admin_key"
             autoComplete="off"
-            required
-            value={key}
-            onInput={(event) => setKey(event.currentTarget.value)}
+            value={admin}
+            onInput={(event) => setAdmin(event.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Gateway key (optional)
+          <input
+            type="password"
+            name="client_key"
+            autoComplete="off"
+            value={client}
+            onInput={(event) => setClient(event.currentTarget.value)}
           />
         </label>
         {reason ? (
@@ -81,7 +104,7 @@ function SignIn({ reason, onKey }: { reason: string | null; onKey: (key: string)
             {reason}
           </p>
         ) : null}
-        <button type="submit" class="primary">
+        <button type="submit" class="primary" disabled={!admin.trim() && !client.trim()}>
           Sign in
         </button>
       </form>
@@ -98,7 +121,7 @@ export function App() {
   const locale = navigator.language || 'en-US';
 
   useEffect(() => {
-    void checkAccess(readSessionKey()).then(setAccess);
+    void checkAccess(readSessionKeys()).then(setAccess);
     const onHash = () => setPath(currentPath());
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
@@ -120,9 +143,9 @@ export function App() {
     return (
       <SignIn
         reason={access.reason}
-        onKey={(key) => {
-          void checkAccess(key).then((result) => {
-            if (result.state === 'signed-in') writeSessionKey(key);
+        onKeys={(keys) => {
+          void checkAccess(keys).then((result) => {
+            if (result.state === 'signed-in') writeSessionKeys(keys);
             setAccess(result);
           });
         }}
@@ -130,12 +153,12 @@ export function App() {
     );
   }
   const signOut = () => {
-    writeSessionKey(null);
+    writeSessionKeys({ admin: null, client: null });
     setAccess({ state: 'signed-out', reason: null });
   };
   const page = PAGES.find((entry) => entry.path === path) ?? PAGES[0];
   return (
-    <SessionContext.Provider value={{ key: access.key, locale, signOut }}>
+    <SessionContext.Provider value={{ keys: access.keys, locale, signOut }}>
       <a
         class="skip-link"
         href="#main"
@@ -161,14 +184,19 @@ export function App() {
           </ul>
         </nav>
         <span class="who">
-          {access.key ? (
+          {!access.protectedMode ? (
             <button type="button" onClick={signOut}>
               Sign out
             </button>
           ) : (
-            <span class="badge" title="No key is configured: this machine is let in without one">
-              Protected mode
-            </span>
+            <>
+              <span class="badge" title="No key is configured: this machine is let in without one">
+                Protected mode
+              </span>{' '}
+              <button type="button" onClick={signOut}>
+                Sign in with a key
+              </button>
+            </>
           )}
         </span>
       </header>

@@ -44,9 +44,12 @@ export function percentile(values: readonly number[], share: number): number | n
   return sorted[rank - 1] ?? null;
 }
 
-/** A row counts as an error when its call did not complete (a status of 400 and above, or no answer). */
+/** Outcomes of calls that failed (src/store/store.ts SPEND_OUTCOMES); a client leaving is not one. */
+const FAILED_OUTCOMES = new Set(['upstream_error', 'timeout', 'gateway_error']);
+
+/** A row counts as an error when the gateway answered one (400 and above) or the call failed. */
 export function isErrorRow(row: SpendRow): boolean {
-  return (row.status !== null && row.status >= 400) || (row.outcome !== 'completed' && row.outcome !== 'ok');
+  return (row.status !== null && row.status >= 400) || FAILED_OUTCOMES.has(row.outcome);
 }
 
 export function summarizeRows(rows: readonly SpendRow[]): SpendFigures {

@@ -1,6 +1,6 @@
 /** Loading API data into a page, with an optional refresh period for live figures. */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { requestApi, type ApiError } from './api-client.js';
+import { keyForPath, requestApi, type ApiError } from './api-client.js';
 import { useSession } from './session.js';
 
 export interface Loaded<T> {
@@ -11,7 +11,8 @@ export interface Loaded<T> {
 }
 
 export function useApi<T>(path: string | null, refreshMs?: number): Loaded<T> {
-  const { key } = useSession();
+  const { keys } = useSession();
+  const key = path === null ? null : keyForPath(keys, path);
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [loading, setLoading] = useState(path !== null);

@@ -157,7 +157,8 @@ function NewSecret({ created, onDone }: { created: AdminKeyWithSecret; onDone: (
 }
 
 export function KeysPage() {
-  const { key: adminKey, locale } = useSession();
+  const { keys: sessionKeys, locale } = useSession();
+  const adminKey = sessionKeys.admin;
   const keys = useApi<Page<AdminKey>>('/admin/keys?limit=1000', 15_000);
   const teams = useApi<Page<AdminTeam>>('/admin/teams?limit=1000');
   const monthStart = new Date();

@@ -43,10 +43,20 @@ function toBreakdown(
     .sort((left, right) => right.costUsd - left.costUsd || right.requests - left.requests);
 }
 
+/**
+ * Ranges read from the request log: finer than the summary's days, and with what the summary does
+ * not keep (failures, cache hits, latency percentiles).
+ */
+function readsLog(range: RangeName): boolean {
+  return range === 'hour' || range === 'day';
+}
+
+const LOG_LIMIT = 1000;
+
 /** The summary's figures for one dimension: one request per dimension, from the rollups. */
 function useSummary(range: RangeName, groupBy: string | null, now: Date) {
   const days = summaryDays(range, now);
-  const path = range === 'hour' ? null : `/admin/spend/summary${buildQuery({ ...days, group_by: groupBy })}`;
+  const path = readsLog(range) ? null : `/admin/spend/summary${buildQuery({ ...days, group_by: groupBy })}`;
   return useApi<SpendSummary>(path, REFRESH_MS);
 }
 
@@ -126,8 +136,8 @@ export function OverviewPage() {
     team_id: useSummary(range, 'team', now),
   };
   const log = useApi<Page<SpendRow>>(
-    range === 'hour'
-      ? `/admin/spend/requests${buildQuery({ from: bounds.from.toISOString(), limit: 1000 })}`
+    readsLog(range)
+      ? `/admin/spend/requests${buildQuery({ from: bounds.from.toISOString(), limit: LOG_LIMIT })}`
       : null,
     REFRESH_MS,
   );
@@ -135,10 +145,10 @@ export function OverviewPage() {
   let figures: SpendFigures | null = null;
   let series: SeriesPoint[] = [];
   let breakdowns: Record<string, BreakdownRow[]> = {};
-  if (range === 'hour') {
+  if (readsLog(range)) {
     const rows = log.data?.data ?? [];
     figures = log.data ? summarizeRows(rows) : null;
-    series = bucketRows(rows, bounds.from, new Date(), 12);
+    series = bucketRows(rows, bounds.from, new Date(), range === 'hour' ? 12 : 24);
     breakdowns = Object.fromEntries(DIMENSIONS.map(({ field }) => [field, breakdownRows(rows, field)]));
   } else if (totals.data) {
     figures = totals.data.totals;
@@ -150,13 +160,18 @@ export function OverviewPage() {
     );
   }
   const derived = deriveFigures(figures);
-  const error = range === 'hour' ? log.error : totals.error;
-  const loading = range === 'hour' ? log.loading : totals.loading;
+  const error = readsLog(range) ? log.error : totals.error;
+  const loading = readsLog(range) ? log.loading : totals.loading;
+  const truncated = readsLog(range) && Boolean(log.data?.next_cursor);
   const formatTime = useMemo(
     () => (seconds: number) =>
       new Intl.DateTimeFormat(
         locale,
-        range === 'hour' ? { timeStyle: 'short' } : { dateStyle: 'medium' },
+        range === 'hour'
+          ? { timeStyle: 'short' }
+          : range === 'day'
+            ? { weekday: 'short', hour: 'numeric', minute: '2-digit' }
+            : { dateStyle: 'medium' },
       ).format(new Date(seconds * 1000)),
     [locale, range],
   );
@@ -227,7 +242,12 @@ export function OverviewPage() {
       </div>
       <p class="hint" role="status">
         Live: refreshed every {REFRESH_MS / 1000} seconds.
-        {range === 'hour' ? ' The last hour is read from the request log (up to 1,000 calls).' : ''}
+        {truncated
+          ? ` More than ${formatCount(LOG_LIMIT, locale)} calls in this range: the figures are those of the latest ${formatCount(LOG_LIMIT, locale)}.`
+          : ''}
+        {readsLog(range)
+          ? ''
+          : ' Over days, error and cache hit rates and latency percentiles show where the store keeps them.'}
       </p>
       {error ? <ErrorMessage error={error} /> : null}
       {!figures && loading ? <Loading /> : null}

@@ -4,7 +4,7 @@
  * the gateway's own overhead), and the same request as curl and SDK code.
  */
 import { useMemo, useRef, useState } from 'preact/hooks';
-import { apiBase, apiHeaders, readApiError } from '../api-client.js';
+import { apiBase, apiHeaders, keyForPath, readApiError } from '../api-client.js';
 import { buildCurlSnippet, buildJavaScriptSnippet, buildPythonSnippet } from '../build-snippets.js';
 import { CodeBlock } from '../components/code-block.js';
 import { EmptyState, ErrorMessage } from '../components/status-message.js';
@@ -42,7 +42,8 @@ function readFacts(response: Response): CallFacts {
 }
 
 export function PlaygroundPage() {
-  const { key, locale } = useSession();
+  const { keys, locale } = useSession();
+  const key = keyForPath(keys, '/v1/chat/completions');
   const models = useApi<{ data: { id: string; type?: string; strategy?: string }[] }>('/v1/models');
   const chatModels = (models.data?.data ?? []).filter(
     (model) => model.strategy || model.type === undefined || model.type === 'chat',
