@@ -60,7 +60,8 @@ export function TimeSeriesChart({
           {},
           {
             values: (_plot, ticks) => ticks.map((tick) => series[0]?.format(tick) ?? String(tick)),
-            size: 70,
+            // Room for the widest label: small dollar amounts keep six decimals.
+            size: 90,
           },
         ],
         legend: { live: true },
