@@ -32,6 +32,8 @@ FROM node:24-slim AS production-dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# An empty folder for the runtime's DATA_DIR (the runtime stage runs nothing).
+RUN mkdir -p /data
 
 # Development: dependencies installed as the unprivileged `node` user; the source is mounted over
 # /app by docker-compose.dev.yml and `npm run dev` restarts the gateway on every change.
@@ -55,6 +57,10 @@ COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
+# The store's SQLite file (DATA_DIR) when no DATABASE_URL is set: a folder the gateway's user owns,
+# mounted as a volume by compose and Kubernetes, whose root filesystems are read-only.
+ENV DATA_DIR=/data
+COPY --from=production-dependencies --chown=1000:1000 /data /data
 # The image's `node` user by number, so that Kubernetes' runAsNonRoot can verify it is not root.
 USER 1000:1000
 EXPOSE 8080

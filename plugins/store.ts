@@ -17,7 +17,6 @@ import { costOf, pricingOf } from '../src/catalog.js';
 import type { Identity } from '../src/identity.js';
 import { BudgetLedger } from '../src/store/budget-ledger.js';
 import { KeyCache, type KeyCacheOptions } from '../src/store/key-cache.js';
-import { openStore } from '../src/store/open-store.js';
 import { SpendWriter, type SpendWriterOptions } from '../src/store/spend-writer.js';
 import { identityOfKeyMatch } from '../src/store/store-identity.js';
 import { statusOfKey, type KeyStatus, type Store } from '../src/store/store.js';
@@ -59,6 +58,8 @@ export const storePlugin = fp<StorePluginOptions>(
       return;
     }
     const log = fastify.log.child({ component: 'store' });
+    // Loaded only when the store is on, so a gateway without one starts as fast as before.
+    const { openStore } = await import('../src/store/open-store.js');
     const store = await openStore({
       databaseUrl: options.databaseUrl || undefined,
       dataDir: options.dataDir,

@@ -13,6 +13,14 @@
  *   master-key
  *       Prints a new random master key for GATEWAY_MASTER_KEY.
  *
+ *   store create --name <name> [--team <team id>] [--models <glob,glob>]
+ *   store list [--team <team id>] [--all]
+ *   store rotate <key id> [--grace <seconds>]
+ *   store revoke <key id>
+ *       Manages keys in the gateway's store (the same code as the admin API, docs/admin.md): the
+ *       SQLite file under DATA_DIR, or PostgreSQL when DATABASE_URL is set, as the gateway reads
+ *       them. A key made or rotated is printed once; running gateways see changes within seconds.
+ *
  * Secrets are read from standard input, never from arguments, so they stay out of shell history
  * and process listings. Like src/server.ts, this is a shell around the library and reads the
  * environment itself.
@@ -24,12 +32,19 @@ import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { formatKeyHash } from '../src/identity.js';
 import { SecretError, encryptSecret, generateMasterKey, parseMasterKey } from '../src/secrets.js';
+import { DEFAULT_ROTATION_GRACE_SECONDS, createStoreKey, rotateStoreKey } from '../src/store/manage-keys.js';
+import { openStore } from '../src/store/open-store.js';
+import { StoreError, type Store, type StoredKey } from '../src/store/store.js';
 
 export const USAGE = `Usage: npm run keys -- <command>
   create --name <name> [--id <id>] [--models <glob,glob>]   mint a client key
   hash                                                      stdin key -> sha256:<hex>
   encrypt                                                   stdin secret -> enc:v1:... (needs GATEWAY_MASTER_KEY)
   master-key                                                print a new master key
+  store create --name <name> [--team <id>] [--models <g,g>] make a key in the store (DATA_DIR / DATABASE_URL)
+  store list [--team <id>] [--all]                          list the store's keys (--all: revoked too)
+  store rotate <key id> [--grace <seconds>]                 a new secret; the old one works for the grace
+  store revoke <key id>                                     revoke a key in the store
 `;
 
 /** `gwk_` and 32 random bytes: 256 bits, URL-safe, recognisable in a leak scanner. */
@@ -61,9 +76,20 @@ export async function runKeysCommand(argv: string[], io: CommandIo): Promise<voi
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, id: { type: 'string' }, models: { type: 'string' } },
+    options: {
+      name: { type: 'string' },
+      id: { type: 'string' },
+      models: { type: 'string' },
+      team: { type: 'string' },
+      grace: { type: 'string' },
+      all: { type: 'boolean' },
+    },
   });
   const command = positionals[0];
+  if (command === 'store') {
+    await runStoreCommand(positionals.slice(1), values, io);
+    return;
+  }
   switch (command) {
     case 'create': {
       if (!values.name) throw new CommandError('create needs --name <name>');
@@ -105,6 +131,98 @@ export async function runKeysCommand(argv: string[], io: CommandIo): Promise<voi
       return;
     default:
       throw new CommandError(command ? `unknown command ${command}` : 'no command given');
+  }
+}
+
+function modelListOf(text: string | undefined): string[] | undefined {
+  if (!text) return undefined;
+  return text
+    .split(',')
+    .map((model) => model.trim())
+    .filter(Boolean);
+}
+
+/** The store the gateway would open with this environment (its variables and defaults). */
+function openStoreOf(env: Record<string, string | undefined>): Promise<Store> {
+  return openStore({
+    databaseUrl: env['DATABASE_URL'] || undefined,
+    dataDir: env['DATA_DIR'] || './data',
+    postgres: { schema: env['DATABASE_SCHEMA'] || 'public', maxConnections: 1 },
+  });
+}
+
+function describeKey(key: StoredKey): string {
+  const state = key.revokedAt
+    ? 'revoked'
+    : key.expiresAt && key.expiresAt <= new Date()
+      ? 'expired'
+      : 'active';
+  return `${key.id}  ${key.prefix}…  ${state}  ${key.name}${key.teamId ? `  team ${key.teamId}` : ''}`;
+}
+
+async function runStoreCommand(
+  positionals: string[],
+  values: { name?: string; models?: string; team?: string; grace?: string; all?: boolean },
+  io: CommandIo,
+): Promise<void> {
+  const [command, id] = positionals;
+  if (command !== 'create' && command !== 'list' && command !== 'rotate' && command !== 'revoke') {
+    throw new CommandError(command ? `unknown store command ${command}` : 'store needs a command');
+  }
+  if (command === 'create' && !values.name) throw new CommandError('store create needs --name <name>');
+  if ((command === 'rotate' || command === 'revoke') && !id) {
+    throw new CommandError(`store ${command} needs the key's id`);
+  }
+  const grace = values.grace === undefined ? DEFAULT_ROTATION_GRACE_SECONDS : Number(values.grace);
+  if (!Number.isInteger(grace) || grace < 0) throw new CommandError('--grace takes a number of seconds');
+  const store = await openStoreOf(io.env);
+  try {
+    switch (command) {
+      case 'create': {
+        const allowedModels = modelListOf(values.models);
+        const { key, secret } = await createStoreKey(store, {
+          name: values.name!,
+          teamId: values.team ?? null,
+          ...(allowedModels ? { allowedModels } : {}),
+        });
+        io.write(
+          `Key ${key.id} for ${key.name} (shown once; give it to the client and keep no copy):\n\n  ${secret}\n`,
+        );
+        return;
+      }
+      case 'list': {
+        let cursor: string | null = null;
+        do {
+          const page = await store.listKeys({
+            ...(values.team ? { teamId: values.team } : {}),
+            includeRevoked: values.all === true,
+            cursor,
+          });
+          for (const key of page.items) io.write(`${describeKey(key)}\n`);
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        return;
+      }
+      case 'rotate': {
+        const { key, secret } = await rotateStoreKey(store, id!, grace, new Date());
+        const until = key.previousSecretValidUntil;
+        io.write(
+          `New key for ${key.id} (shown once):\n\n  ${secret}\n\n` +
+            (until ? `The old key works until ${until.toISOString()}.\n` : 'The old key no longer works.\n'),
+        );
+        return;
+      }
+      case 'revoke': {
+        const key = await store.revokeKey(id!);
+        io.write(`Revoked ${key.id} (${key.name}).\n`);
+        return;
+      }
+    }
+  } catch (error) {
+    if (error instanceof StoreError) throw new CommandError(error.message);
+    throw error;
+  } finally {
+    await store.close();
   }
 }
 

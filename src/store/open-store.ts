@@ -2,8 +2,7 @@
  * The store the configuration asks for: PostgreSQL when a database URL is given (replicas share
  * it), else the embedded SQLite file under the data directory.
  */
-import { openPostgresStore, type PostgresStoreOptions, type StoreLog } from './postgres-store.js';
-import { openSqliteStore } from './sqlite-store.js';
+import type { PostgresStoreOptions, StoreLog } from './postgres-store.js';
 import type { Store } from './store.js';
 
 export interface OpenStoreOptions {
@@ -17,8 +16,11 @@ export interface OpenStoreOptions {
   now?: () => Date;
 }
 
-export function openStore(options: OpenStoreOptions): Promise<Store> {
+// Each backend is loaded when chosen: a gateway on SQLite never loads the PostgreSQL client, and one
+// with the store off loads neither.
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.databaseUrl) {
+    const { openPostgresStore } = await import('./postgres-store.js');
     return openPostgresStore({
       ...options.postgres,
       url: options.databaseUrl,
@@ -26,5 +28,6 @@ export function openStore(options: OpenStoreOptions): Promise<Store> {
       now: options.now,
     });
   }
+  const { openSqliteStore } = await import('./sqlite-store.js');
   return openSqliteStore({ dataDir: options.dataDir, now: options.now });
 }

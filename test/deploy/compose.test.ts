@@ -74,8 +74,9 @@ describe('docker-compose.yml (quick start)', () => {
     for (const key of keys) expect(['services', 'volumes', 'networks', 'secrets', 'configs']).toContain(key);
   });
 
-  it('runs the gateway image and Redis', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'redis']);
+  it('runs the gateway image and Redis, and PostgreSQL only under its profile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'postgres', 'redis']);
+    expect(compose.services['postgres']!.profiles).toEqual(['postgres']);
     expect(gateway.build).toEqual({ context: '.', target: 'runtime' });
     expect(stageNames).toContain(gateway.build!.target);
     expect(gateway.image).toBe(`llm-gateway:${PACKAGE_VERSION}`);
@@ -120,6 +121,25 @@ describe('docker-compose.yml (quick start)', () => {
 
   it('uses only variables .env.example documents', () => {
     for (const name of variableNames(gateway)) expect(envNames, name).toContain(name);
+  });
+
+  it("keeps the store's SQLite file in a volume (the root filesystem is read-only), or uses the optional PostgreSQL", () => {
+    const dataDir = String(gateway.environment?.['DATA_DIR']);
+    expect(gateway.volumes).toContain(`gateway-data:${dataDir}`);
+    expect((compose as unknown as { volumes: Record<string, unknown> }).volumes).toHaveProperty(
+      'gateway-data',
+    );
+    // The gateway does not wait for a service that only its profile starts.
+    expect(Object.keys(gateway.depends_on ?? {})).not.toContain('postgres');
+    const postgres = compose.services['postgres']!;
+    expect(postgres.healthcheck?.test[0]).toBe('CMD');
+    expect(postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
+    const example = readProjectFile('docker-compose.yml');
+    const { POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB } = postgres.environment as Record<string, string>;
+    // The URL the comment gives is the one the service's settings make.
+    expect(example).toContain(
+      `DATABASE_URL=postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@postgres:5432/${POSTGRES_DB}`,
+    );
   });
 });
 

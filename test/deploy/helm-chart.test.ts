@@ -225,7 +225,10 @@ describe('values.yaml', () => {
   it('holds no secret, and keeps keys out of the ConfigMap', () => {
     // Every provider's secret variables, from the manifest: a provider added there must be here too.
     const expected = Object.fromEntries(
-      ['GATEWAY_API_KEYS', ...providerSecretVariables()].map((name) => [name, '']),
+      ['GATEWAY_API_KEYS', 'GATEWAY_ADMIN_KEYS', 'DATABASE_URL', ...providerSecretVariables()].map((name) => [
+        name,
+        '',
+      ]),
     );
     expect(secrets).toEqual(expected);
     for (const name of Object.keys(secrets)) expect(Object.keys(config)).not.toContain(name);
@@ -240,6 +243,14 @@ describe('values.yaml', () => {
     expect(grace).toBeGreaterThan(preStop + Number(config['SHUTDOWN_TIMEOUT']) / 1000);
     // The template refuses to render a release that breaks the rule.
     expect(templates.get('deployment.yaml')).toMatch(/fail \(printf "terminationGracePeriodSeconds/);
+  });
+
+  it("mounts a writable data volume where the store's SQLite file goes, and takes DATABASE_URL from the Secret", () => {
+    const deployment = templates.get('deployment.yaml')!;
+    expect(deployment).toContain(`mountPath: ${config['DATA_DIR']}`);
+    expect(deployment).toContain('sizeLimit: {{ .Values.dataVolume.sizeLimit }}');
+    expect(valueAt(['dataVolume', 'sizeLimit']).found).toBe(true);
+    expect(Object.keys(secrets)).toContain('DATABASE_URL');
   });
 
   it('runs the pods as unprivileged as the k8s/ manifests do', () => {

@@ -110,6 +110,9 @@ describe('k8s/ manifests', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    // The store's SQLite file, when DATABASE_URL is not set, goes to a writable volume.
+    expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
+    expect(podSpec.volumes?.find((volume) => volume.name === 'data')?.emptyDir).toBeDefined();
     expect(podSpec.automountServiceAccountToken).toBe(false);
     expect(podSpec.enableServiceLinks).toBe(false);
     expect(container.resources?.requests).toMatchObject({

@@ -124,6 +124,8 @@ async function startServer(environment: Record<string, string> = {}): Promise<Ru
       ...imageEnvironment,
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_PORT: '0',
+      // The image's DATA_DIR (/data) is a volume in a container; here, the app folder's own.
+      DATA_DIR: join(appFolder, 'data'),
       ...environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
