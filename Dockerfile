@@ -19,10 +19,13 @@ COPY src ./src
 COPY plugins ./plugins
 COPY schemas ./schemas
 COPY scripts ./scripts
+COPY ui ./ui
 # No source maps or declarations in the image: nothing there reads them. The providers' catalog
-# files go next to their compiled code (scripts/copy-assets.ts).
+# files go next to their compiled code (scripts/copy-assets.ts); the dashboard is built into
+# dist/ui by Vite, as `npm run build` does.
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json --sourceMap false --declaration false \
-  && node scripts/copy-assets.ts && rm -f dist/.tsbuildinfo
+  && node scripts/copy-assets.ts && node node_modules/vite/bin/vite.js build --config ui/vite.config.ts \
+  && rm -f dist/.tsbuildinfo
 
 # Production dependencies only, in a stage of their own so that no npm cache reaches the image.
 FROM node:24-slim AS production-dependencies

@@ -26,6 +26,7 @@ export default defineConfig({
             'test/docs/**/*.test.ts',
             'test/deploy/**/*.test.ts',
             'test/bench/**/*.test.ts',
+            'test/ui/**/*.test.ts',
           ],
           exclude: [...configDefaults.exclude, 'test/src/store/**'],
         },
@@ -38,6 +39,11 @@ export default defineConfig({
           name: 'integration',
           include: ['test/plugins/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/src/store/**/*.test.ts'],
         },
+      },
+      {
+        extends: true,
+        // The dashboard in Debian's Chromium against a gateway process (test/helpers/browser.ts).
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 60_000 },
       },
     ],
   },

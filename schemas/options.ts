@@ -742,6 +742,16 @@ export const GatewayOptionsSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    ui: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          env: 'UI_ENABLED',
+          description: 'Serve the dashboard at /ui/',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     logging: Type.Object(
       {
         /** Debug only: write prompts and completions into the access log. */

@@ -53,6 +53,7 @@ import { usageRoutes } from '../plugins/api/usage.js';
 import { metricsRoutes } from '../plugins/api/metrics.js';
 import { cacheWarmRoutes } from '../plugins/api/cache-warm.js';
 import { adminRoutes } from '../plugins/api/admin/index.js';
+import { uiRoutes } from '../plugins/ui.js';
 
 export interface GatewayPluginOptions extends GatewayOptionsInput {
   /** The undici dispatcher for upstream calls; by default one keep-alive Agent owned by the gateway. */
@@ -213,6 +214,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(metricsRoutes, { access: options.metrics.access });
   await fastify.register(cacheWarmRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(adminRoutes, { ...options.auth });
+  await fastify.register(uiRoutes, { enabled: options.ui.enabled });
 };
 
 export default gateway;

@@ -44,6 +44,11 @@ describe('Dockerfile', () => {
     expect(compile.some((command) => command.includes('tsc -p tsconfig.build.json'))).toBe(true);
     // The providers' catalogs go along with the compiled code (what `npm run build` does too).
     expect(compile.some((command) => command.includes('node scripts/copy-assets.ts'))).toBe(true);
+    // The dashboard too (plugins/ui.ts serves dist/ui), from its sources.
+    expect(copied).toContain('ui');
+    expect(compile.some((command) => command.includes('vite.js build --config ui/vite.config.ts'))).toBe(
+      true,
+    );
   });
 
   it('installs production dependencies only for the runtime', () => {
