@@ -47,7 +47,7 @@ export type AuthPluginOptions = Pick<GatewayOptions['auth'], 'apiKeys'> &
 /** The header that carries a client's own provider key (bring-your-own-key). */
 export const PROVIDER_KEY_HEADER = 'x-provider-api-key';
 
-const LOCAL_IDENTITY = createIdentity({ id: 'local', kind: 'local' });
+export const LOCAL_IDENTITY = createIdentity({ id: 'local', kind: 'local' });
 
 /** Builds the key ring `mode` calls for; contradictory settings fail at start, naming them. */
 export function buildKeyRing(options: AuthPluginOptions): KeyRing {
@@ -79,7 +79,7 @@ const OPERATOR_KINDS: ReadonlySet<IdentityKind> = new Set(['gateway', 'operator'
  * that calls the gateway directly does not send them, so in protected mode they mean that the
  * loopback peer is a proxy relaying someone else.
  */
-function proxyHeaderOf(headers: Record<string, unknown>): string | undefined {
+export function proxyHeaderOf(headers: Record<string, unknown>): string | undefined {
   for (const name of Object.keys(headers)) {
     if (
       name === 'forwarded' ||

@@ -8,7 +8,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { GatewayOptions } from '../../../schemas/options.js';
 import { GatewayError } from '../../../src/errors.js';
-import { KeyRing, identityIdOf, hashKey, presentedKey } from '../../../src/identity.js';
+import { KeyRing, identityIdOf, hashKey, isLoopbackAddress, presentedKey } from '../../../src/identity.js';
+import { LOCAL_IDENTITY, buildKeyRing, proxyHeaderOf } from '../../auth.js';
 import type { Store } from '../../../src/store/store.js';
 import type { ConfigKey } from './convert-admin-records.js';
 import { adminKeyRoutes } from './admin-keys.js';
@@ -33,8 +34,21 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (fastify
     route.config = { ...route.config, auth: false };
   });
 
+  // Protected mode (no client or gateway key configured) answers the caller on this machine, which
+  // calling directly (no proxy header) may use the admin API too, unless admin keys are set: the
+  // newcomer's `npm start` lets the dashboard in from the same machine, as it lets chat in.
+  const protectedMode = buildKeyRing(options).size === 0;
+
   fastify.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
     if (admins.size === 0) {
+      if (
+        protectedMode &&
+        isLoopbackAddress(request.raw.socket.remoteAddress) &&
+        proxyHeaderOf(request.headers) === undefined
+      ) {
+        request.gateway.identity = LOCAL_IDENTITY;
+        return done();
+      }
       return done(
         new GatewayError('GW_ERR_AUTH_ADMIN_REQUIRED', {
           message: 'No admin key is configured: set GATEWAY_ADMIN_KEYS to use the admin API.',
