@@ -42,6 +42,7 @@ import {
   geminiSharedSchemas,
 } from './gemini-schemas.js';
 import { serveGenerateContent } from './generate-content.js';
+import { createSerializerCompiler, createValidatorCompiler } from '../../../src/validation.js';
 
 export interface GeminiRouteOptions {
   requestTimeout: number;
@@ -155,6 +156,12 @@ const clientConstraint = {
 export const generativeLanguageRoutes: FastifyPluginAsync<GeminiRouteOptions> = async (instance, options) => {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   for (const schema of geminiSharedSchemas) fastify.addSchema(schema);
+  // Schemas added in this context give it a schema controller of its own, which falls back to
+  // Fastify's default compilers: without these two lines the door's bodies were validated by an Ajv
+  // that coerces types and strips unknown fields, and every gateway built compiled a
+  // fast-json-stringify serializer for each route and status (a second of CPU per gateway).
+  fastify.setValidatorCompiler(createValidatorCompiler());
+  fastify.setSerializerCompiler(createSerializerCompiler());
   for (const constraint of [methodConstraint, clientConstraint]) {
     // The router is the server's: a second gateway in the same server shares the strategies.
     if (!fastify.hasConstraintStrategy(constraint.name)) {
