@@ -78,17 +78,32 @@ describe('Chart.yaml', () => {
     expect(chart.appVersion).toBe(PACKAGE_VERSION);
   });
 
-  it('declares bitnami/redis as an optional subchart, without vendoring it', () => {
-    expect(chart.dependencies).toEqual([
-      {
-        name: 'redis',
+  it('declares bitnami/redis and bitnami/postgresql as optional subcharts, without vendoring them', () => {
+    expect(chart.dependencies).toEqual(
+      ['redis', 'postgresql'].map((name) => ({
+        name,
         version: expect.stringMatching(/^\d+\.(x|\d+)\.(x|\d+)$/),
         repository: 'oci://registry-1.docker.io/bitnamicharts',
-        condition: 'redis.enabled',
-      },
-    ]);
+        condition: `${name}.enabled`,
+      })),
+    );
     expect(valueAt(['redis', 'enabled'])).toEqual({ found: true, value: false });
+    expect(valueAt(['postgresql', 'enabled'])).toEqual({ found: true, value: false });
     expect(existsSync(join(PACKAGE_ROOT, CHART, 'charts'))).toBe(false);
+  });
+
+  it("gives the gateway the subchart's PostgreSQL as DATABASE_URL, built from a required password", () => {
+    const helpers = readProjectFile(`${CHART}/templates/_helpers.tpl`);
+    expect(helpers).toMatch(/required "postgresql\.enabled needs postgresql\.auth\.password/);
+    expect(helpers).toContain('postgresql://%s:%s@%s:5432/%s');
+    const secret = readProjectFile(`${CHART}/templates/secret.yaml`);
+    expect(secret).toContain('-database-url');
+    expect(secret).toContain('DATABASE_URL: {{ include "llm-gateway.postgresqlUrl" . | b64enc | quote }}');
+    const deployment = readProjectFile(`${CHART}/templates/deployment.yaml`);
+    expect(deployment).toMatch(
+      /- name: DATABASE_URL\s+valueFrom:\s+secretKeyRef:\s+name: \{\{ include "llm-gateway\.fullname" \. \}\}-database-url/,
+    );
+    expect(valueAt(['postgresql', 'auth', 'password'])).toEqual({ found: true, value: '' });
   });
 
   it("configures the subchart's Redis bounded, evicting only keys with a TTL (the cache)", () => {

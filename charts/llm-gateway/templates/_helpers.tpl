@@ -84,3 +84,25 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s-redis-url" (include "llm-gateway.fullname" .) }}
 {{- end }}
 {{- end }}
+
+{{/* The bitnami/postgresql subchart's full name, as that chart computes it. */}}
+{{- define "llm-gateway.postgresqlFullname" -}}
+{{- if .Values.postgresql.fullnameOverride }}
+{{- .Values.postgresql.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default "postgresql" .Values.postgresql.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* DATABASE_URL of the subchart's PostgreSQL, or nothing when it is off. */}}
+{{- define "llm-gateway.postgresqlUrl" -}}
+{{- if .Values.postgresql.enabled }}
+{{- $password := required "postgresql.enabled needs postgresql.auth.password: the gateway's DATABASE_URL is built from it" .Values.postgresql.auth.password }}
+{{- printf "postgresql://%s:%s@%s:5432/%s" (urlquery .Values.postgresql.auth.username) (urlquery $password) (include "llm-gateway.postgresqlFullname" .) .Values.postgresql.auth.database }}
+{{- end }}
+{{- end }}
