@@ -35,9 +35,17 @@ export interface BenchResults {
   startRssBytes?: { gateway: number; floor: number };
   runs: RunRecord[];
   firstToken: FirstTokenRecord[];
+  /** The semantic cache's report (bench/measure-semantic.ts), in Markdown; older results have none. */
+  semanticReport?: string;
 }
 
 const MEGABYTE = 1024 * 1024;
+
+/** The semantic cache's report as a section of this one: its headings one level down. */
+export function renderSemanticReport(report: string): string {
+  const body = report.trim().replace(/^(#+) /gm, '#$1 ');
+  return body.startsWith('## ') ? body : `## Semantic cache\n\n${body}`;
+}
 
 /** The gateway's extra environment of this run, when there was one (older results have none). */
 export function renderGatewayEnvironment(environment: Record<string, string> | undefined): string[] {
@@ -97,6 +105,7 @@ export function renderBenchResults(results: BenchResults) {
     '',
     renderTargetTable(targets),
     '',
+    ...(results.semanticReport ? [renderSemanticReport(results.semanticReport), ''] : []),
   ].join('\n');
   return { markdown, summary, firstTokenSummary, targets };
 }

@@ -6,6 +6,7 @@
  * Modes: the benchmark (default), `--soak` (memory over a long mixed run) and `--profile` (the
  * gateway under --cpu-prof, hotspots summarised).
  */
+import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,27 @@ import { renderBenchResults, type BenchResults } from './render-results.js';
 import { runProfile } from './run-profile.js';
 import { runSoak } from './run-soak.js';
 import type { BenchKeys } from './workloads.js';
+
+/**
+ * The semantic cache's figures (hit and wrong-hit rates by threshold, lookup cost at 10,000 and
+ * 100,000 entries in memory and in Redis), from bench/measure-semantic.ts run as its own process
+ * once the gateway's workloads are measured; a quick run takes fewer lookups.
+ */
+function measureSemanticCache(quick: boolean): string | undefined {
+  log('measuring the semantic cache (bench/measure-semantic.ts)');
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/measure-semantic.ts', ...(quick ? ['--runs', '3'] : ['--runs', '20'])],
+    { cwd: PROJECT_ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+  );
+  if (run.status !== 0) {
+    log(
+      `the semantic cache could not be measured: ${(run.stderr || run.error?.message || '').slice(0, 500)}`,
+    );
+    return undefined;
+  }
+  return run.stdout;
+}
 
 const KEYS: BenchKeys = {
   gateway: 'bench-client-key-0001',
@@ -96,6 +118,7 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
       startRssBytes: startRss,
       runs: measurements.runs,
       firstToken: measurements.firstToken,
+      semanticReport: measureSemanticCache(options.quick),
     };
     const rendered = renderBenchResults(results);
     const markdown = rendered.markdown;

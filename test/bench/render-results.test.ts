@@ -66,4 +66,14 @@ describe('renderBenchResults', () => {
       '- Gateway environment added: `NODE_OPTIONS=--max-semi-space-size=8`',
     );
   });
+
+  it("ends with the semantic cache's report, its headings a level down, when the run has one", () => {
+    expect(renderBenchResults(results).markdown).not.toContain('Semantic cache');
+    const report =
+      '## Semantic cache: hits\n\n| threshold |\n\n## Semantic cache: one lookup\n\n| entries |\n';
+    const markdown = renderBenchResults({ ...results, semanticReport: report }).markdown;
+    expect(markdown).toContain('## Semantic cache\n\n### Semantic cache: hits');
+    expect(markdown).toContain('### Semantic cache: one lookup');
+    expect(markdown.indexOf('## Targets')).toBeLessThan(markdown.indexOf('## Semantic cache'));
+  });
 });
