@@ -258,6 +258,10 @@ async function checkContainer(upstream: FakeUpstream, workFolder: string): Promi
     '--read-only',
     '--tmpfs',
     '/tmp',
+    // The store's data directory (DATA_DIR), writable as a deployment's volume makes it (compose: a
+    // named volume; Kubernetes: an emptyDir): everything else stays read-only.
+    '--tmpfs',
+    '/data:rw,uid=1000,gid=1000,mode=0700',
     '--cap-drop',
     'ALL',
     '--security-opt',
