@@ -526,7 +526,7 @@ async function checkCompose(upstream: FakeUpstream, workFolder: string): Promise
       await pollFor(
         'the cache entry in Redis',
         async () =>
-          (await redisKeys({ compose })).some((key) => key.startsWith('llm-gateway:chat:'))
+          (await redisKeys({ compose })).some((key) => key.startsWith('llm-gateway:cache:chat:'))
             ? true
             : undefined,
         10_000,
