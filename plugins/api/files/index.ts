@@ -142,7 +142,8 @@ export const filesRoutes: FastifyPluginAsync<FilesRouteOptions> = async (instanc
     if (!found) {
       throw new GatewayError('GW_ERR_MODEL_PROVIDER_NOT_CONFIGURED', {
         message:
-          'No configured provider keeps files and batches (an OpenAI instance does: set OPENAI_API_KEY).',
+          'No configured provider keeps files and batches: configure an instance of a provider that does ' +
+          '(docs/openai-endpoints.md, "Files and batches").',
       });
     }
     return found;
