@@ -199,16 +199,19 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
     responses: options.responses,
+    moderation: options.moderation,
   });
   await fastify.register(anthropicMessagesRoutes, {
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
+    moderation: options.moderation,
   });
   await fastify.register(generativeLanguageRoutes, {
     requestTimeout: options.requestTimeout,
     unsupportedParameters: options.unsupportedParameters,
     limits: options.limits,
     media: options.media,
+    moderation: options.moderation,
   });
   await fastify.register(usageRoutes, { adminKeys: options.auth.adminKeys });
   await fastify.register(metricsRoutes, { access: options.metrics.access });

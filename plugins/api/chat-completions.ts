@@ -85,7 +85,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
       });
       authorizeModel(request, body.model, plan);
       // Before the cache too: a stored answer is an answer to input that must be checked first.
-      if (moderation?.applies(request, body.model)) await moderation.check(request, reply, body);
+      if (moderation?.applies(request, body.model)) await moderation.check(request, reply, body.messages);
       const exact = await fastify.gatewayCache.lookupChat(request, reply, plan);
       const cache = fastify.gatewaySemanticCache
         ? await fastify.gatewaySemanticCache.lookupChat(request, reply, plan, exact)

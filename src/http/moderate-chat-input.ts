@@ -7,6 +7,10 @@
  *
  * A moderation that cannot be had (the moderation model failing or not configured) refuses the
  * request with that failure: a key that must be moderated is never served unmoderated.
+ *
+ * Every door that carries chat input moderates it (OpenAI chat, the Responses API, Anthropic's
+ * Messages API, the Gemini API): each hands over the messages of the internal chat request it
+ * builds, before its cache and any model call, and renders the refusal in its own envelope.
  * @see https://platform.openai.com/docs/guides/moderation
  */
 import { performance } from 'node:perf_hooks';
@@ -80,8 +84,16 @@ export function flaggedCategories(answer: ModerationAnswerWire): string[] | unde
 export interface ChatInputModeration {
   /** Whether this request's input is to be moderated (its key or the model it names is listed). */
   applies(request: FastifyRequest, model: string): boolean;
-  /** Moderates the input; throws the 400 of a flagged input, or the failure of the moderation. */
-  check(request: FastifyRequest, reply: FastifyReply, body: ChatCompletionRequest): Promise<void>;
+  /**
+   * Moderates the messages of the internal chat request; throws the 400 of a flagged input (naming
+   * `param`, the field of the door's own API that carried it), or the failure of the moderation.
+   */
+  check(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    messages: ChatCompletionRequest['messages'],
+    param?: string,
+  ): Promise<void>;
 }
 
 export function createChatInputModeration(
@@ -98,13 +110,13 @@ export function createChatInputModeration(
       return (keys !== null && id !== undefined && keys(id)) || (models !== null && models(model));
     },
 
-    async check(request, reply, body) {
+    async check(request, reply, messages, param = 'messages') {
       const state = request.gateway;
       const plan = router.plan(options.model, 'moderation');
       const seesImages = plan.deployments.every(
         (deployment) => deployment.model?.modalities.input.includes('image') === true,
       );
-      const input = convertToModerationInput(body.messages, seesImages);
+      const input = convertToModerationInput(messages, seesImages);
       if (input.length === 0) {
         state.moderation = { decision: 'passed', model: options.model };
         return;
@@ -152,7 +164,7 @@ export function createChatInputModeration(
         message:
           `The input was flagged by moderation (${categories.join(', ') || 'flagged'}); ` +
           'no model was called.',
-        param: 'messages',
+        param,
         details: { categories },
       });
     },

@@ -28,6 +28,7 @@ import type { GatewayOptions } from '../../../schemas/options.js';
 import { GatewayError, renderError } from '../../../src/errors.js';
 import { createDoorErrorHandler } from '../../../src/http/door-error-handler.js';
 import { callModel, callModelStream } from '../../../src/http/model-call.js';
+import { createChatInputModeration } from '../../../src/http/moderate-chat-input.js';
 import { authorizeModel } from '../../../src/model-access.js';
 import {
   speaksNatively,
@@ -77,6 +78,8 @@ export interface AnthropicMessagesRouteOptions {
   unsupportedParameters: GatewayOptions['unsupportedParameters'];
   /** Silence (ms) after which a stream gets a `ping`. */
   keepAliveMs?: number;
+  /** Chat input moderation (absent: none). */
+  moderation?: GatewayOptions['moderation'];
 }
 
 /** Whether a deployment takes `operation` of this API as the client sent it (the request passes through). */
@@ -145,6 +148,9 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
   const callOptions = { timeoutMs: options.requestTimeout };
+  const moderation = options.moderation
+    ? createChatInputModeration(options.moderation, fastify.gatewayRouter, options.requestTimeout)
+    : undefined;
 
   fastify.setErrorHandler(
     createDoorErrorHandler((rendered, request) => ({
@@ -210,6 +216,13 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         strategy: request.headers['x-gateway-strategy'],
       });
       authorizeModel(request, body.model, plan);
+      // Each form is made once, on the first attempt that needs it (or for the moderation).
+      let conversion: ChatConversion | undefined;
+      // Before the cache and before any stream starts: a stored answer answers input to be checked first.
+      if (moderation?.applies(request, body.model)) {
+        conversion = convertToChatRequest(body);
+        await moderation.check(request, reply, conversion.request.messages);
+      }
       const headers = forwardedHeaders(request.headers);
       const cache = await fastify.gatewayCache.lookupAnswer(
         request,
@@ -228,8 +241,6 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         return reply.send(Readable.from(frames, { objectMode: false }));
       }
 
-      // Each form is made once, on the first attempt that needs it.
-      let conversion: ChatConversion | undefined;
       const chatRequestFor = (deployment: Deployment, context: CallContext) => {
         conversion ??= convertToChatRequest(body);
         const adapter = deployment.instance.adapter;

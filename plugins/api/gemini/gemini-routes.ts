@@ -42,6 +42,7 @@ import {
   geminiSharedSchemas,
 } from './gemini-schemas.js';
 import { serveGenerateContent } from './generate-content.js';
+import { createChatInputModeration } from '../../../src/http/moderate-chat-input.js';
 import { createSerializerCompiler, createValidatorCompiler } from '../../../src/validation.js';
 
 export interface GeminiRouteOptions {
@@ -49,6 +50,8 @@ export interface GeminiRouteOptions {
   unsupportedParameters: GatewayOptions['unsupportedParameters'];
   limits: GatewayOptions['limits'];
   media: Pick<GatewayOptions['media'], 'maxFilesPerRequest'>;
+  /** Chat input moderation (absent: none). */
+  moderation?: GatewayOptions['moderation'];
 }
 
 const METHODS = [
@@ -178,7 +181,10 @@ export const generativeLanguageRoutes: FastifyPluginAsync<GeminiRouteOptions> = 
   );
 
   const router = fastify.gatewayRouter;
-  const calls = { router, ...options };
+  const moderation = options.moderation
+    ? createChatInputModeration(options.moderation, router, options.requestTimeout)
+    : undefined;
+  const calls = { router, ...options, moderation };
   const serve = (method: Method, request: FastifyRequest, reply: FastifyReply, model: string) => {
     switch (method) {
       case 'generateContent':

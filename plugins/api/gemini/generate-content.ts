@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayOptions } from '../../../schemas/options.js';
 import { GatewayError, renderError } from '../../../src/errors.js';
 import { callModel, callModelStream } from '../../../src/http/model-call.js';
+import type { ChatInputModeration } from '../../../src/http/moderate-chat-input.js';
 import { streamedCharacters } from '../../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../../src/model-access.js';
 import { applyParameterPolicy } from '../../../src/parameters.js';
@@ -40,6 +41,8 @@ export interface GenerateContentOptions {
   readonly unsupportedParameters: GatewayOptions['unsupportedParameters'];
   readonly limits: GatewayOptions['limits'];
   readonly media: Pick<GatewayOptions['media'], 'maxFilesPerRequest'>;
+  /** Chat input moderation (absent: none). */
+  readonly moderation?: ChatInputModeration | undefined;
 }
 
 /**
@@ -137,6 +140,10 @@ export async function serveGenerateContent(
     strategy: request.headers['x-gateway-strategy'],
   });
   authorizeModel(request, model, plan);
+  // Before any model call, and before a stream starts: a flagged input is a plain 400.
+  if (options.moderation?.applies(request, model)) {
+    await options.moderation.check(request, reply, translation.request.messages, 'contents');
+  }
   const callOptions = { timeoutMs: options.requestTimeout };
   const policy = options.unsupportedParameters;
 

@@ -28,6 +28,7 @@ import { authorizeModel } from '../../../src/model-access.js';
 import { startCall } from '../../../src/http/call-context.js';
 import { setGatewayHeaders } from '../../../src/http/gateway-headers.js';
 import { callModel, callModelStream } from '../../../src/http/model-call.js';
+import { createChatInputModeration } from '../../../src/http/moderate-chat-input.js';
 import { sendModelResult } from '../../../src/http/send-model-result.js';
 import { GatewayError, renderError } from '../../../src/errors.js';
 import { applyParameterPolicy, refuseOrDropParameters } from '../../../src/parameters.js';
@@ -51,7 +52,7 @@ import { adapterServes, type OrderedPlan } from '../../../src/routing/router.js'
 import { SSE_HEADERS, withFirst, writeTypedEventStream } from '../../../src/sse.js';
 import { ClientClosed } from '../../../src/upstream.js';
 import { ResponseBuilder, convertChatCompletion } from './convert-chat-answer.js';
-import { inputItemsOf } from './convert-input-items.js';
+import { convertInputItems, inputItemsOf } from './convert-input-items.js';
 import { RESPONSES_NAMES, convertToChatRequest, type ChatTranslation } from './convert-to-chat-request.js';
 import { newResponseId } from './response-object.js';
 import {
@@ -67,6 +68,8 @@ export interface ResponsesRouteOptions {
   requestTimeout: number;
   unsupportedParameters: GatewayOptions['unsupportedParameters'];
   responses: GatewayOptions['responses'];
+  /** Chat input moderation (absent: none). */
+  moderation?: GatewayOptions['moderation'];
 }
 
 /**
@@ -152,6 +155,9 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
     : new MemoryResponseStore({ maxBytes: options.responses.maxMemoryBytes });
   const retention = options.responses.retentionSeconds;
   const callOptions = { timeoutMs: options.requestTimeout };
+  const moderation = options.moderation
+    ? createChatInputModeration(options.moderation, fastify.gatewayRouter, options.requestTimeout)
+    : undefined;
   // Absent, as Redis is, when the routes are registered without the gateway's infrastructure.
   const usageStore = (fastify as { gatewayUsage?: typeof fastify.gatewayUsage }).gatewayUsage ?? null;
   const background = new BackgroundUsage({
@@ -374,6 +380,15 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
       const history = previous.kind === 'gateway' ? previous.conversation : [];
 
       const { routed, translation } = planRequest(request, body, previous, history);
+      // Before any model call, and before a stream starts: a flagged input is a plain 400. A request
+      // that is passed through only (a provider's stored conversation, a built-in tool) is judged on
+      // the messages of its own input.
+      if (moderation?.applies(request, body.model)) {
+        const messages =
+          translation?.request.messages ??
+          convertInputItems(inputItemsOf(body.input), (index) => `input[${index}]`);
+        await moderation.check(request, reply, messages, 'input');
+      }
       const nativeBody = previous.kind === 'gateway' ? inlineConversation(body, history) : body;
       const conversationOf = (response: Record<string, unknown>) => [
         ...history,
