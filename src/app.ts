@@ -42,6 +42,7 @@ import { modelsRoutes } from '../plugins/api/models.js';
 import { chatCompletionsRoutes } from '../plugins/api/chat-completions.js';
 import { embeddingsRoutes } from '../plugins/api/embeddings.js';
 import { moderationsRoutes } from '../plugins/api/moderations.js';
+import { imageEditRoutes } from '../plugins/api/image-edits.js';
 import { filesRoutes } from '../plugins/api/files/index.js';
 import { imagesRoutes } from '../plugins/api/images.js';
 import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
@@ -193,6 +194,7 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
   await fastify.register(moderationsRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(filesRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(imagesRoutes, { requestTimeout: options.requestTimeout });
+  await fastify.register(imageEditRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioTranscriptionRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(audioSpeechRoutes, { requestTimeout: options.requestTimeout });
   await fastify.register(responsesRoutes, {

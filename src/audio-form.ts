@@ -9,69 +9,8 @@ import {
   TRANSLATION_RESPONSE_FORMATS,
   type AudioEndpoint,
 } from '../schemas/audio.js';
-import { GatewayError } from './errors.js';
+import { boolean, invalid, nonEmpty, numberBetween, oneOf, type FieldRule } from './form-fields.js';
 import type { FormField } from './provider.js';
-
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-function invalid(param: string, message: string, code = 'invalid_value'): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_VALIDATION', { message, param, code });
-}
-
-function oneOf(allowed: readonly string[]): (field: FormField) => void {
-  return (field) => {
-    if (!allowed.includes(field.value)) {
-      throw invalid(
-        field.name,
-        `Invalid value for '${field.name}': must be one of ${allowed.map((value) => `'${value}'`).join(', ')} (got ${JSON.stringify(field.value.slice(0, 64))}).`,
-      );
-    }
-  };
-}
-
-function nonEmpty(maxLength?: number): (field: FormField) => void {
-  return (field) => {
-    if (field.value.length === 0) throw invalid(field.name, `'${field.name}' must not be empty.`);
-    if (maxLength !== undefined && field.value.length > maxLength) {
-      throw invalid(field.name, `'${field.name}' must be at most ${maxLength} characters.`);
-    }
-  };
-}
-
-function numberBetween(minimum: number, maximum: number): (field: FormField) => void {
-  return (field) => {
-    const value = DECIMAL.test(field.value) ? Number(field.value) : Number.NaN;
-    if (!Number.isFinite(value)) {
-      throw invalid(
-        field.name,
-        `Invalid type for '${field.name}': expected a number, but got ${JSON.stringify(field.value.slice(0, 64))}.`,
-        'invalid_type',
-      );
-    }
-    if (value < minimum || value > maximum) {
-      throw invalid(
-        field.name,
-        `Invalid value for '${field.name}': must be between ${minimum} and ${maximum} (got ${value}).`,
-      );
-    }
-  };
-}
-
-const boolean = (field: FormField) => {
-  if (field.value !== 'true' && field.value !== 'false') {
-    throw invalid(
-      field.name,
-      `Invalid type for '${field.name}': expected true or false, but got ${JSON.stringify(field.value.slice(0, 64))}.`,
-      'invalid_type',
-    );
-  }
-};
-
-interface FieldRule {
-  check: (field: FormField) => void;
-  /** True for a field that may appear once only. */
-  single: boolean;
-}
 
 const COMMON_RULES: Record<string, FieldRule> = {
   model: { check: nonEmpty(256), single: true },

@@ -214,6 +214,25 @@ export const ERRORS = {
     code: 'file_too_large',
     message: 'The audio file is larger than 25 MB (26214400 bytes), the most the gateway accepts.',
   },
+  GW_ERR_IMAGE_NOT_MULTIPART: {
+    status: 400,
+    type: 'validation_error',
+    code: 'invalid_content_type',
+    message:
+      "This endpoint takes a 'multipart/form-data' body with the image in an 'image' file field and the prompt in a 'prompt' field.",
+  },
+  GW_ERR_IMAGE_INVALID_FORM: {
+    status: 400,
+    type: 'validation_error',
+    code: 'invalid_multipart',
+    message: 'The multipart/form-data body is malformed or ended early.',
+  },
+  GW_ERR_IMAGE_FILE_TOO_LARGE: {
+    status: 413,
+    type: 'validation_error',
+    code: 'file_too_large',
+    message: "The form's images are larger than 25 MB (26214400 bytes) in all, the most the gateway accepts.",
+  },
   GW_ERR_ROUTE_NOT_FOUND: {
     status: 404,
     type: 'not_found',

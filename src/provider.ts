@@ -135,7 +135,7 @@ export interface FormField {
   readonly value: string;
 }
 
-/** The audio file of an upload. `stream` is read once; it fails with the upload (413 past the limit, 400 for a broken form, ClientClosed). */
+/** The file of an upload (audio, an image). `stream` is read once; it fails with the upload (413 past the limit, 400 for a broken form, ClientClosed). */
 export interface UploadedFile {
   readonly stream: Readable;
   readonly filename: string;
@@ -158,6 +158,32 @@ export interface AudioUpload {
    * so call this after reading it; it rejects with the 400 of an invalid field.
    */
   fieldsAfterFile(): Promise<readonly FormField[]>;
+}
+
+/** One part of an image form, in the order the client sent it. */
+export type ImageFormPart =
+  | { readonly kind: 'field'; readonly field: FormField }
+  | {
+      readonly kind: 'file';
+      /** The form field: `image`, `image[]` or `mask`. */
+      readonly name: string;
+      readonly file: UploadedFile;
+    };
+
+/**
+ * POST /v1/images/edits and /variations: the form as it arrives. Its files are not held in memory:
+ * an adapter that can, streams them on; one that needs them whole reads them (they are at most
+ * MAX_IMAGE_UPLOAD_BYTES in all).
+ */
+export interface ImageUpload {
+  /**
+   * The form's parts in order, read once: fields validated, files counted against the limit (a
+   * file's stream fails with the upload: 413 past the limit, 400 for a broken form, ClientClosed).
+   * A file's stream must be read to its end before the next part is asked for.
+   */
+  readonly parts: AsyncIterable<ImageFormPart>;
+  /** Whether the form names `model`; when it does not, the adapter names the model it calls. */
+  readonly namesModel: boolean;
 }
 
 /** A typed event of a Responses API stream; `data` is the upstream's JSON text, relayed unchanged. */
@@ -291,6 +317,13 @@ export interface ProviderAdapter {
    * `usage.images` the number of images made.
    */
   images?(request: ImageGenerationRequest, target: Target, context: CallContext): Promise<UnaryResult>;
+  /**
+   * POST /v1/images/edits; absent when the provider edits no images. Answers OpenAI's images object
+   * as `images` does, with `usage.images` the number of images made.
+   */
+  imageEdits?(upload: ImageUpload, target: Target, context: CallContext): Promise<UnaryResult>;
+  /** POST /v1/images/variations; absent when the provider makes no variations. As `imageEdits`. */
+  imageVariations?(upload: ImageUpload, target: Target, context: CallContext): Promise<UnaryResult>;
   /**
    * The chat parameters honoured for one target, when they differ by model (a model served through
    * another API); absent or undefined: `chatParameters`.

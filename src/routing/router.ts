@@ -31,7 +31,16 @@ import { UpstreamFailure } from '../upstream.js';
 
 /** What a request asks of a model: the endpoint it came in by, in the router's terms. */
 export type Operation =
-  'chat' | 'embeddings' | 'transcription' | 'translation' | 'speech' | 'responses' | 'moderation' | 'image';
+  | 'chat'
+  | 'embeddings'
+  | 'transcription'
+  | 'translation'
+  | 'speech'
+  | 'responses'
+  | 'moderation'
+  | 'image'
+  | 'imageEdit'
+  | 'imageVariation';
 
 /** The catalog type a model must have (or serve) for an operation. */
 const KIND_OF: Record<Operation, ModelKind> = {
@@ -43,6 +52,8 @@ const KIND_OF: Record<Operation, ModelKind> = {
   responses: 'chat',
   moderation: 'moderation',
   image: 'image',
+  imageEdit: 'image',
+  imageVariation: 'image',
 };
 
 const LABEL_OF: Record<Operation, string> = {
@@ -54,6 +65,8 @@ const LABEL_OF: Record<Operation, string> = {
   responses: 'the Responses API',
   moderation: 'moderations',
   image: 'image generation',
+  imageEdit: 'image edits',
+  imageVariation: 'image variations',
 };
 
 /** Whether an adapter has the method an operation needs. */
@@ -75,6 +88,10 @@ export function adapterServes(adapter: ProviderAdapter, operation: Operation): b
       return adapter.moderations !== undefined;
     case 'image':
       return adapter.images !== undefined;
+    case 'imageEdit':
+      return adapter.imageEdits !== undefined;
+    case 'imageVariation':
+      return adapter.imageVariations !== undefined;
   }
 }
 

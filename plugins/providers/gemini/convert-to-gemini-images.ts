@@ -5,6 +5,9 @@
  *   `n` as `sampleCount` (1 to 4), `size` as an `aspectRatio`, `output_format` as the output MIME type;
  * - Gemini models that answer images (a chat model whose catalog entry serves `image`) through
  *   `generateContent` with the IMAGE response modality, one image per call (`n` 1).
+ * An image edit goes to a Gemini image-output model the same way, its images as `inlineData` parts
+ * after the prompt; Imagen's `predict` edits nothing through the Gemini API, and a mask has no
+ * Gemini counterpart: both are refused.
  * What has no Gemini equivalent is dropped with a warning or refused, as the gateway's
  * unsupportedParameters says; `response_format: url` is always refused (Gemini returns bytes, never
  * a URL, and a client that asked for one would find none).
@@ -14,6 +17,7 @@
 import type { GatewayOptions } from '../../../schemas/options.js';
 import type { ImageGenerationRequest } from '../../../schemas/images.js';
 import { GatewayError } from '../../../src/errors.js';
+import type { ImageEditOptions } from '../../../src/image-form.js';
 
 /** OpenAI sizes and the Imagen / Gemini aspect ratio each one is. */
 const ASPECT_RATIOS: Readonly<Record<string, string>> = {
@@ -120,6 +124,53 @@ export function convertToGeminiImageRequest(
     method: 'generateContent',
     body: { contents: [{ role: 'user', parts: [{ text: request.prompt }] }], generationConfig },
   };
+}
+
+/** An image of an edit, read whole and checked (png, jpeg or webp). */
+export interface GeminiInlineImage {
+  readonly mimeType: string;
+  readonly data: Buffer;
+}
+
+/** An image edit for a Gemini image-output model: `generateContent` with the images inline. */
+export function convertToGeminiImageEdit(
+  options: ImageEditOptions,
+  images: readonly GeminiInlineImage[],
+  policy: Policy,
+): GeminiImageRequest {
+  if (options.prompt === undefined) {
+    throw new GatewayError('GW_ERR_REQUEST_VALIDATION', {
+      message: "Missing required parameter: 'prompt'.",
+      param: 'prompt',
+      code: 'missing_required_parameter',
+    });
+  }
+  if (options.inputFidelity !== undefined) {
+    unsupported(
+      policy,
+      'input_fidelity',
+      options.inputFidelity,
+      'Gemini image models have no input fidelity setting',
+    );
+  }
+  const request: ImageGenerationRequest = { prompt: options.prompt };
+  if (options.n !== undefined) request.n = options.n;
+  if (options.size !== undefined) request.size = options.size;
+  if (options.quality !== undefined) request.quality = options.quality;
+  if (options.responseFormat !== undefined) {
+    request.response_format = options.responseFormat as ImageGenerationRequest['response_format'];
+  }
+  if (options.background !== undefined) request.background = options.background;
+  if (options.outputFormat !== undefined) request.output_format = options.outputFormat;
+  if (options.outputCompression !== undefined) request.output_compression = options.outputCompression;
+  const converted = convertToGeminiImageRequest(request, false, policy);
+  const contents = converted.body['contents'] as { role: string; parts: Record<string, unknown>[] }[];
+  for (const image of images) {
+    contents[0]!.parts.push({
+      inlineData: { mimeType: image.mimeType, data: image.data.toString('base64') },
+    });
+  }
+  return converted;
 }
 
 /** Imagen's `predict` answer. */

@@ -18,6 +18,8 @@ import type {
   ByteStreamResult,
   CallContext,
   ChatStream,
+  FormField,
+  ImageUpload,
   MediaFetcher,
   NativeRequest,
   NativeStreamResult,
@@ -58,6 +60,8 @@ import {
 } from './convert-gemini-embeddings.js';
 import { readGeminiError } from './gemini-error.js';
 import type { GeminiSettings } from './gemini-options.js';
+import { GatewayError } from '../../../src/errors.js';
+import { imageTypeOf, readImageEditOptions } from '../../../src/image-form.js';
 import {
   GeminiStreamTranslator,
   readGeminiEvents,
@@ -81,11 +85,20 @@ import { convertGeminiTranscription } from './convert-gemini-transcription.js';
 import { convertToGeminiSpeech } from './convert-to-gemini-speech.js';
 import {
   convertGeminiImages,
+  convertToGeminiImageEdit,
   convertToGeminiImageRequest,
+  type GeminiInlineImage,
   type GeminiImageContentResponse,
   type ImagenPredictResponse,
 } from './convert-to-gemini-images.js';
 import { openGeminiSpeech } from './gemini-speech-stream.js';
+
+/**
+ * Most bytes of image sent inline in one edit: Gemini takes requests of at most 20 MB, and base64
+ * makes 15 MB of image 20 MB of text.
+ * @see https://ai.google.dev/gemini-api/docs/image-understanding#inline-image
+ */
+const MAX_GEMINI_INLINE_IMAGE_BYTES = 15 * 1024 * 1024;
 
 /** Where Google's Files API keeps uploads; such URIs are passed to Gemini, not downloaded. */
 const GOOGLE_FILES_PREFIX = `https://generativelanguage.googleapis.com/${GEMINI_API_VERSION}/files/`;
@@ -230,6 +243,73 @@ export class GeminiAdapter implements ProviderAdapter {
   }
 
   /**
+   * POST /v1/images/edits: a Gemini image-output model through `generateContent`, the form's images
+   * read whole (bounded, their type checked by their bytes) and sent inline after the prompt; the
+   * images back as OpenAI's `b64_json`. Imagen edits nothing through the Gemini API, and a mask has
+   * no Gemini counterpart: both are refused before anything is read.
+   * @see https://ai.google.dev/gemini-api/docs/image-generation#image_editing_text-and-image-to-image
+   */
+  async imageEdits(upload: ImageUpload, target: Target, context: CallContext): Promise<UnaryResult> {
+    if (target.model?.type === 'image') {
+      throw new GatewayError('GW_ERR_MODEL_WRONG_TYPE', {
+        message:
+          `${target.upstreamModel} makes images from a prompt only: the Gemini API has no image edits ` +
+          'for Imagen models. Edit images with a Gemini image-output model (gemini-2.5-flash-image).',
+        param: 'model',
+      });
+    }
+    const fields: FormField[] = [];
+    const images: GeminiInlineImage[] = [];
+    let inlineBytes = 0;
+    for await (const part of upload.parts) {
+      if (part.kind === 'field') {
+        fields.push(part.field);
+        continue;
+      }
+      if (part.name === 'mask') {
+        part.file.stream.resume();
+        throw new GatewayError('GW_ERR_REQUEST_UNSUPPORTED_PARAMETER', {
+          message:
+            `'mask' is not supported by ${target.upstreamModel}: Gemini edits the image as the prompt ` +
+            'says, with no mask. Leave the mask out and say in the prompt what to change.',
+          param: 'mask',
+        });
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of part.file.stream) {
+        inlineBytes += (chunk as Buffer).length;
+        if (inlineBytes > MAX_GEMINI_INLINE_IMAGE_BYTES) {
+          throw new GatewayError('GW_ERR_IMAGE_FILE_TOO_LARGE', {
+            message:
+              `The images are larger than ${MAX_GEMINI_INLINE_IMAGE_BYTES} bytes in all, the most sent inline ` +
+              `to ${target.upstreamModel} (Gemini takes requests of at most 20 MB, images base64-encoded).`,
+            param: part.name,
+          });
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const data = Buffer.concat(chunks);
+      const mimeType = imageTypeOf(data);
+      if (!mimeType) {
+        throw new GatewayError('GW_ERR_MEDIA_UNSUPPORTED_TYPE', {
+          message: `The file '${part.file.filename}' is not a png, jpeg or webp image.`,
+          param: part.name,
+        });
+      }
+      images.push({ mimeType, data });
+    }
+    const converted = convertToGeminiImageEdit(readImageEditOptions(fields), images, {
+      unsupportedParameters: this.#unsupportedParameters,
+      warnings: context.warnings,
+      model: target.upstreamModel,
+    });
+    const path = geminiModelPath(this.#pathPrefix, target.upstreamModel, converted.method);
+    const response = await this.#post(path, converted.body, context);
+    const wire = await readJsonObject<GeminiImageContentResponse>(response, context.signal, this.#id);
+    return this.#imagesAnswer(wire, target, false);
+  }
+
+  /**
    * POST /v1/images/generations: Imagen (catalog type `image`) through `predict`, a Gemini model that
    * answers images through `generateContent`; the images back as OpenAI's `b64_json`.
    */
@@ -247,6 +327,15 @@ export class GeminiAdapter implements ProviderAdapter {
       context.signal,
       this.#id,
     );
+    return this.#imagesAnswer(wire, target, imagen);
+  }
+
+  /** Gemini's images as OpenAI's images object, each image counted. */
+  #imagesAnswer(
+    wire: ImagenPredictResponse | GeminiImageContentResponse,
+    target: Target,
+    imagen: boolean,
+  ): UnaryResult {
     const answer = convertGeminiImages(wire, target.upstreamModel, Math.floor(Date.now() / 1000));
     const metadata = (wire as GeminiImageContentResponse).usageMetadata;
     const promptTokens = metadata?.promptTokenCount ?? 0;

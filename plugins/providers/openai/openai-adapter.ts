@@ -14,6 +14,7 @@ import type { ResponsesRequest } from '../../../schemas/responses.js';
 import type {
   AudioUpload,
   ByteStreamResult,
+  ImageUpload,
   CallContext,
   ChatStream,
   ProviderAdapter,
@@ -46,7 +47,7 @@ import {
 } from './openai-endpoint.js';
 import type { OpenAISettings } from './openai-options.js';
 import { convertToOpenAIRequest } from './convert-to-openai-request.js';
-import { convertToOpenAIForm } from './convert-to-openai-form.js';
+import { convertImageUploadToOpenAIForm, convertToOpenAIForm } from './convert-to-openai-form.js';
 import { RESPONSES_CHAT_PARAMETERS, convertToResponsesRequest } from './convert-to-responses-request.js';
 import { convertResponsesResponse, type ResponsesResponseWire } from './convert-responses-response.js';
 import { estimateStreamUsage } from './estimate-stream-usage.js';
@@ -289,6 +290,38 @@ export class OpenAIAdapter implements ProviderAdapter {
     const body = { ...request, model: target.upstreamModel };
     const call = { operation: 'images', model: target.upstreamModel } as const;
     const response = await this.#post(call, body, context);
+    const bytes = await readBody(response, context.signal, this.#id);
+    const parsed = parseJsonObject<{ data?: unknown }>(bytes.toString('utf8'), this.#id);
+    const images = Array.isArray(parsed.data) ? parsed.data.length : 0;
+    return {
+      body: bytes,
+      contentType: 'application/json',
+      usage: { ...ZERO_USAGE, images },
+      model: target.upstreamModel,
+    };
+  }
+
+  /** POST /images/edits: the form relayed as it arrives; each image made is counted. */
+  imageEdits(upload: ImageUpload, target: Target, context: CallContext): Promise<UnaryResult> {
+    return this.#imageUpload('imageEdits', upload, this.#routed(target), context);
+  }
+
+  /** POST /images/variations: the form relayed as it arrives; each image made is counted. */
+  imageVariations(upload: ImageUpload, target: Target, context: CallContext): Promise<UnaryResult> {
+    return this.#imageUpload('imageVariations', upload, this.#routed(target), context);
+  }
+
+  async #imageUpload(
+    operation: 'imageEdits' | 'imageVariations',
+    upload: ImageUpload,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult> {
+    const form = convertImageUploadToOpenAIForm(upload, target.upstreamModel);
+    const response = await this.#send({ operation, model: target.upstreamModel }, context, {
+      body: Readable.from(form.body, { objectMode: false }),
+      headers: { 'content-type': form.contentType, accept: 'application/json' },
+    });
     const bytes = await readBody(response, context.signal, this.#id);
     const parsed = parseJsonObject<{ data?: unknown }>(bytes.toString('utf8'), this.#id);
     const images = Array.isArray(parsed.data) ? parsed.data.length : 0;

@@ -12,6 +12,8 @@ export const OPENAI_MODELS_PATH = '/models';
 export const OPENAI_MODERATIONS_PATH = '/moderations';
 export const OPENAI_FILES_PATH = '/files';
 export const OPENAI_IMAGES_PATH = '/images/generations';
+export const OPENAI_IMAGE_EDITS_PATH = '/images/edits';
+export const OPENAI_IMAGE_VARIATIONS_PATH = '/images/variations';
 export const OPENAI_BATCHES_PATH = '/batches';
 
 /**

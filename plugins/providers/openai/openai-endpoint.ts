@@ -15,6 +15,8 @@ import {
   OPENAI_MODERATIONS_PATH,
   OPENAI_FILES_PATH,
   OPENAI_IMAGES_PATH,
+  OPENAI_IMAGE_EDITS_PATH,
+  OPENAI_IMAGE_VARIATIONS_PATH,
   OPENAI_BATCHES_PATH,
   OPENAI_RESPONSES_PATH,
   OPENAI_SPEECH_PATH,
@@ -36,7 +38,9 @@ export type OpenAIOperation =
   | 'moderations'
   | 'files'
   | 'batches'
-  | 'images';
+  | 'images'
+  | 'imageEdits'
+  | 'imageVariations';
 
 /** The path of each operation under OpenAI's `/v1` (Azure's v1 API keeps the same names). */
 export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> = {
@@ -51,6 +55,8 @@ export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> =
   files: OPENAI_FILES_PATH,
   batches: OPENAI_BATCHES_PATH,
   images: OPENAI_IMAGES_PATH,
+  imageEdits: OPENAI_IMAGE_EDITS_PATH,
+  imageVariations: OPENAI_IMAGE_VARIATIONS_PATH,
 };
 
 export interface OpenAICall {

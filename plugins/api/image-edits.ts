@@ -1,0 +1,142 @@
+/**
+ * POST /v1/images/edits and POST /v1/images/variations: a multipart form with the images, read as
+ * it arrives (src/http/image-upload.ts) and handed to the provider that serves the model: relayed to
+ * OpenAI-type providers as it arrives, translated for Gemini's image-output models (their images
+ * answered as `b64_json`). Each image made is counted and priced at the catalog's `per_image`.
+ * @see https://platform.openai.com/docs/api-reference/images/createEdit
+ * @see https://platform.openai.com/docs/api-reference/images/createVariation
+ *
+ * This plugin is encapsulated: the multipart parser, and the parser that leaves any other body
+ * unread (so it can be refused with a 400 that says what to send), apply to these routes only.
+ */
+import type { FastifyPluginAsync, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import multipart from '@fastify/multipart';
+import { Type } from '@sinclair/typebox';
+import {
+  ImageEditFormSchema,
+  ImageVariationFormSchema,
+  MAX_IMAGE_REQUEST_BYTES,
+  MAX_IMAGE_UPLOAD_BYTES,
+  type ImageUploadEndpoint,
+} from '../../schemas/images.js';
+import { commonErrorResponses } from '../../schemas/common.js';
+import { receiveImageUpload } from '../../src/http/image-upload.js';
+import { startCall } from '../../src/http/call-context.js';
+import { callModel } from '../../src/http/model-call.js';
+import { sendModelResult } from '../../src/http/send-model-result.js';
+import { authorizeModel } from '../../src/model-access.js';
+import { GatewayError } from '../../src/errors.js';
+import type { ImageUpload, CallContext, ProviderAdapter, Target, UnaryResult } from '../../src/provider.js';
+
+export interface ImageEditRouteOptions {
+  requestTimeout: number;
+}
+
+type ImageMethod = (
+  adapter: ProviderAdapter,
+) => ((upload: ImageUpload, target: Target, context: CallContext) => Promise<UnaryResult>) | undefined;
+
+const METHODS: Record<ImageUploadEndpoint, ImageMethod> = {
+  imageEdit: (adapter) => adapter.imageEdits?.bind(adapter),
+  imageVariation: (adapter) => adapter.imageVariations?.bind(adapter),
+};
+
+/** A declared length over the limit is refused before a byte of the body is read. */
+async function refuseDeclaredOversize(request: FastifyRequest): Promise<void> {
+  const declared = Number(request.headers['content-length']);
+  if (declared > MAX_IMAGE_REQUEST_BYTES) {
+    throw new GatewayError('GW_ERR_IMAGE_FILE_TOO_LARGE', {
+      message:
+        `The request declares ${declared} bytes; an image form may hold images of at most ` +
+        `${MAX_IMAGE_UPLOAD_BYTES} bytes (25 MB) in all and ${MAX_IMAGE_REQUEST_BYTES} bytes in all.`,
+      param: 'image',
+    });
+  }
+}
+
+export const imageEditRoutes: FastifyPluginAsync<ImageEditRouteOptions> = async (fastify, options) => {
+  await fastify.register(multipart);
+  // Bodies that are not multipart are left unread and refused by the handler, naming what to send.
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  const route = (
+    endpoint: ImageUploadEndpoint,
+    path: string,
+    summary: string,
+    description: string,
+    form: object,
+  ) => {
+    const routeOptions: RouteShorthandOptions = {
+      config: { rateLimitClass: 'images', cacheable: false, concurrencyLimited: true },
+      onRequest: refuseDeclaredOversize,
+      // The form is read part by part in the handler; the body schema documents it for OpenAPI.
+      validatorCompiler: () => () => true,
+      schema: {
+        tags: ['images'],
+        summary,
+        description,
+        consumes: ['multipart/form-data'],
+        body: form,
+        response: {
+          200: Type.Ref('ImagesResponse'),
+          413: Type.Ref('ErrorResponse'),
+          ...commonErrorResponses,
+        },
+      },
+    };
+    fastify.post(path, routeOptions, async (request, reply) => {
+      const state = request.gateway;
+      const call = startCall(request, reply, options.requestTimeout, state.warnings);
+      let incoming;
+      try {
+        incoming = await receiveImageUpload(request, endpoint);
+      } catch (error) {
+        call.dispose();
+        throw error;
+      }
+      try {
+        state.model = incoming.model;
+        const plan = fastify.gatewayRouter.plan(incoming.model, endpoint);
+        authorizeModel(request, incoming.model, plan);
+        // A form still arriving can be sent once; one received whole (its images on disk) can fail over.
+        const answer = await callModel(
+          fastify.gatewayRouter,
+          plan,
+          request,
+          reply,
+          // The plan holds only deployments whose adapter serves this endpoint.
+          (deployment, context) =>
+            METHODS[endpoint](deployment.instance.adapter)!(incoming.open(), deployment, context),
+          { timeoutMs: options.requestTimeout, once: incoming.live, call },
+        );
+        await incoming.close();
+        return sendModelResult(request, reply, answer.value, answer.call, answer.release);
+      } catch (error) {
+        console.error('route catch', error);
+        call.dispose();
+        await incoming.close();
+        console.error('closed');
+        // The upload's own fault (too large, broken form, client gone) explains a failed call best.
+        throw incoming.failure() ?? error;
+      }
+    });
+  };
+
+  route(
+    'imageEdit',
+    '/v1/images/edits',
+    'Edit or extend images from a prompt',
+    'OpenAI-compatible multipart form. Without `model`, dall-e-2, as OpenAI. OpenAI image models get the ' +
+      'form relayed as it arrives; Gemini image-output models (gemini-2.5-flash-image) get the images ' +
+      'inline and answer `b64_json` only, without `mask`. `stream: true` is refused.',
+    ImageEditFormSchema,
+  );
+  route(
+    'imageVariation',
+    '/v1/images/variations',
+    'Create variations of an image',
+    'OpenAI-compatible multipart form, relayed as it arrives to OpenAI image models (dall-e-2, the default).',
+    ImageVariationFormSchema,
+  );
+};
