@@ -113,10 +113,8 @@ export const imageEditRoutes: FastifyPluginAsync<ImageEditRouteOptions> = async 
         await incoming.close();
         return sendModelResult(request, reply, answer.value, answer.call, answer.release);
       } catch (error) {
-        console.error('route catch', error);
         call.dispose();
         await incoming.close();
-        console.error('closed');
         // The upload's own fault (too large, broken form, client gone) explains a failed call best.
         throw incoming.failure() ?? error;
       }

@@ -99,6 +99,10 @@ beforeAll(async () => {
     configure: (config) => {
       config.gateway.routing.retries.maxRetries = 1;
       config.gateway.routing.retries.baseDelayMs = 0;
+      config.gateway.routing.models['house-editor'] = {
+        models: ['gpt-image-1', 'gemini-2.5-flash-image'],
+        strategy: 'priority',
+      };
       config.gateway.auth.clients.push({
         id: 'restricted',
         name: 'Restricted',
@@ -192,6 +196,24 @@ describe('OpenAI image models', () => {
     expect(form.files[0]!.bytes.equals(RED)).toBe(true);
     expect(form.files[1]!.bytes.equals(MASK)).toBe(true);
     expect(accessLine()).toMatchObject({ model: 'dall-e-2', costUsd: 0.02 });
+  });
+
+  it('fails a received form over to the next deployment of a group, another provider included', async () => {
+    const busy = { status: 500, json: { error: { message: 'busy' } } };
+    openai.enqueue('POST', '/v1/images/edits', busy, busy);
+    const { data: images, response } = await client.images
+      .edit({
+        image: await toFile(RED, 'red.png', { type: 'image/png' }),
+        prompt: 'Make it blue',
+        model: 'house-editor',
+      })
+      .withResponse();
+    expect(readPng(Buffer.from(images.data![0]!.b64_json!, 'base64'))).toEqual({ width: 2, height: 2 });
+    expect(openai.requests).toHaveLength(2);
+    const sent = gemini.last().json as { contents: { parts: { inlineData?: { data: string } }[] }[] };
+    expect(sent.contents[0]!.parts[1]!.inlineData!.data).toBe(RED.toString('base64'));
+    expect(response.headers.get('x-gateway-provider')).toBe('gemini');
+    expect(accessLine()).toMatchObject({ status: 200, provider: 'gemini', model: 'house-editor' });
   });
 
   it('sends a form still arriving once: an upstream failure is not retried', async () => {
