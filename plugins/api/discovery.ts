@@ -25,6 +25,8 @@ export const discoveryRoutes: FastifyPluginAsync = async (fastify) => {
       'GET /v1/batches/{id}',
       'POST /v1/batches/{id}/cancel',
       'POST /v1/images/generations',
+      'POST /v1/images/edits',
+      'POST /v1/images/variations',
       'POST /v1/messages',
       'POST /v1/messages/count_tokens',
       'GET /v1/models',

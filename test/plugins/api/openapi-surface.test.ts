@@ -37,6 +37,16 @@ describe('the OpenAPI document of the audio and Responses endpoints', () => {
     },
   );
 
+  it.each([
+    ['/v1/images/edits', ['image', 'prompt']],
+    ['/v1/images/variations', ['image']],
+  ])('documents the multipart form of %s, with the image as binary', (path, required) => {
+    const form = document.paths[path]?.['post']?.requestBody?.content['multipart/form-data']?.schema;
+    expect(form?.properties['model']).toMatchObject({ type: 'string' });
+    expect(form?.required).toEqual(required);
+    expect(JSON.stringify(form?.properties['image'])).toContain('"format":"binary"');
+  });
+
   it('documents speech and the Responses API', () => {
     expect(
       document.paths['/v1/audio/speech']?.['post']?.requestBody?.content['application/json'],
@@ -55,6 +65,8 @@ describe('the OpenAPI document of the audio and Responses endpoints', () => {
         'POST /v1/responses',
         'GET /v1/responses/{id}',
         'DELETE /v1/responses/{id}',
+        'POST /v1/images/edits',
+        'POST /v1/images/variations',
       ]),
     );
   });
