@@ -198,6 +198,50 @@ describe('OpenAI image models', () => {
     expect(accessLine()).toMatchObject({ model: 'dall-e-2', costUsd: 0.02 });
   });
 
+  it('sends the images on while the client is still sending them', async () => {
+    const boundary = 'image-edit-streamed';
+    const image = Buffer.concat([RED, Buffer.alloc(2 * 1024 * 1024, 5)]);
+    const request = httpRequest(`${gateway.url}/v1/images/edits`, {
+      method: 'POST',
+      headers: { ...authHeaders(), 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
+    const answer = new Promise<number>((resolve, reject) => {
+      request.on('error', reject);
+      request.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      });
+    });
+    request.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\ngpt-image-1\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="big.png"\r\n` +
+        'Content-Type: image/png\r\n\r\n',
+    );
+    request.write(image.subarray(0, 1024 * 1024));
+    // The rest is sent only once OpenAI has received most of the first half: a gateway that waited
+    // for the whole form would never get there.
+    await new Promise<void>((resolve) => {
+      const listener = (path: string, received: number) => {
+        if (path === '/v1/images/edits' && received >= 900 * 1024) {
+          openai.progress.off('body', listener);
+          resolve();
+        }
+      };
+      openai.progress.on('body', listener);
+    });
+    request.write(image.subarray(1024 * 1024));
+    request.end(
+      `\r\n--${boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nMake it blue\r\n--${boundary}--\r\n`,
+    );
+    expect(await answer).toBe(200);
+    const form = await receivedForm(openai.last());
+    expect(form.files[0]!.bytes.equals(image)).toBe(true);
+    expect(form.fields).toEqual([
+      ['model', 'gpt-image-1'],
+      ['prompt', 'Make it blue'],
+    ]);
+  });
+
   it('fails a received form over to the next deployment of a group, another provider included', async () => {
     const busy = { status: 500, json: { error: { message: 'busy' } } };
     openai.enqueue('POST', '/v1/images/edits', busy, busy);
