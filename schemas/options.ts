@@ -94,7 +94,7 @@ const RequestsPerMinute = Type.Object(
       minimum: 0,
       default: 10,
       env: 'RATE_LIMIT_IMAGES_RPM',
-      description: 'Image generation requests per minute per key',
+      description: 'Image requests (generations, edits, variations) per minute per key',
     }),
   },
   { additionalProperties: false, default: {} },
