@@ -31,7 +31,16 @@ import { UpstreamFailure } from '../upstream.js';
 
 /** What a request asks of a model: the endpoint it came in by, in the router's terms. */
 export type Operation =
-  'chat' | 'embeddings' | 'transcription' | 'translation' | 'speech' | 'responses' | 'moderation' | 'image';
+  | 'chat'
+  | 'embeddings'
+  | 'transcription'
+  | 'translation'
+  | 'speech'
+  | 'responses'
+  | 'moderation'
+  | 'image'
+  | 'realtime'
+  | 'realtime_secret';
 
 /** The catalog type a model must have (or serve) for an operation. */
 const KIND_OF: Record<Operation, ModelKind> = {
@@ -43,6 +52,8 @@ const KIND_OF: Record<Operation, ModelKind> = {
   responses: 'chat',
   moderation: 'moderation',
   image: 'image',
+  realtime: 'realtime',
+  realtime_secret: 'realtime',
 };
 
 const LABEL_OF: Record<Operation, string> = {
@@ -54,6 +65,8 @@ const LABEL_OF: Record<Operation, string> = {
   responses: 'the Responses API',
   moderation: 'moderations',
   image: 'image generation',
+  realtime: 'realtime sessions',
+  realtime_secret: 'realtime client secrets',
 };
 
 /** Whether an adapter has the method an operation needs. */
@@ -75,6 +88,10 @@ export function adapterServes(adapter: ProviderAdapter, operation: Operation): b
       return adapter.moderations !== undefined;
     case 'image':
       return adapter.images !== undefined;
+    case 'realtime':
+      return adapter.realtime !== undefined;
+    case 'realtime_secret':
+      return adapter.realtimeSecret !== undefined;
   }
 }
 
