@@ -28,6 +28,7 @@ const MINTER_KEY = 'rt-minter-key-000000000001';
 const LIMITED_KEY = 'rt-limited-key-00000000002';
 const PLAIN_KEY = 'rt-plain-key-0000000000003';
 const ADMIN_KEY = 'rt-admin-key-0000000000004';
+const BUDGET_KEY = 'rt-budget-key-000000000005';
 
 // One response.done of the fake at gpt-realtime's prices (USD per 1M): text in 4, cached 0.4, out 16;
 // audio in 32, cached 0.4, out 64. 400 input tokens: 150 text (64 cached), 250 audio (64 cached);
@@ -43,6 +44,12 @@ function clients(config: LoadedConfig): void {
     { id: 'minter', name: 'Minter', keyHash: formatKeyHash(MINTER_KEY) },
     { id: 'limited', name: 'Limited', keyHash: formatKeyHash(LIMITED_KEY), allowedModels: ['gpt-4o-mini'] },
     { id: 'plain', name: 'Plain', keyHash: formatKeyHash(PLAIN_KEY) },
+    {
+      id: 'budgeted',
+      name: 'Budgeted',
+      keyHash: formatKeyHash(BUDGET_KEY),
+      budget: { limitUsd: 0.04, period: 'daily' },
+    },
   ];
 }
 
@@ -406,6 +413,27 @@ describe('refusals before the upgrade', () => {
     await second.closed;
   });
 
+  it('refuses a key whose budget a session spent with 429 before the upgrade', async () => {
+    const { rt, events, closed } = await openSession(gateway, BUDGET_KEY);
+    rt.send({ type: 'response.create' });
+    await until(events, 'response.done');
+    rt.close();
+    await closed;
+    // One response costs more than the key's $0.04 a day.
+    await expect
+      .poll(async () => {
+        const refused = await refusedUpgrade(gateway, '/v1/realtime?model=gpt-realtime', {
+          authorization: `Bearer ${BUDGET_KEY}`,
+        }).catch(() => null);
+        return refused?.status;
+      })
+      .toBe(429);
+    const refused = await refusedUpgrade(gateway, '/v1/realtime?model=gpt-realtime', {
+      authorization: `Bearer ${BUDGET_KEY}`,
+    });
+    expect(refused.body.error.code).toBe('budget_exceeded');
+  });
+
   it('answers the provider refusing the session with 502 in the envelope, before the upgrade', async () => {
     fake.refuseNext(403, {
       error: { message: 'Project does not have access to this model', type: 'invalid_request_error' },
@@ -507,6 +535,8 @@ describe('metrics and logs', () => {
       MINTER_KEY,
       LIMITED_KEY,
       PLAIN_KEY,
+      ADMIN_KEY,
+      BUDGET_KEY,
       OPENAI_KEY,
       'not-a-key-0000',
       'wrong-key-0000',

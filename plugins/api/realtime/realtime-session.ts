@@ -4,8 +4,8 @@
  * events handed to the route for accounting.
  *
  * Back-pressure: when the side being written to has more than a sixteenth of `maxBufferedBytes`
- * waiting, reading from the other side pauses until it drains; if it still grows past
- * `maxBufferedBytes` (events already read), the session is closed with 1013.
+ * waiting, reading from the other side pauses until it drains; if what waits still reaches
+ * `maxBufferedBytes` (events read before the pause took hold), the session is closed with 1013.
  *
  * Close codes: a client's close is passed on to the provider with its code (1001 for a connection
  * lost without one), a provider's to the client with its code and reason (1014 for a connection
@@ -120,8 +120,8 @@ export class RealtimeSession {
   /** Sends an event on, pausing its source while the destination has too much waiting. */
   #forward(destination: WebSocket, source: WebSocket, data: RawData, isBinary: boolean): void {
     if (destination.readyState !== WebSocket.OPEN) return;
-    const size = byteLength(data);
-    if (destination.bufferedAmount + size > this.#options.maxBufferedBytes) {
+    // The bound is on what waits already: one event, however large, is always taken by an empty queue.
+    if (destination.bufferedAmount >= this.#options.maxBufferedBytes) {
       this.end('buffer_limit', 1013, 'too many events waiting to be sent: closed by the gateway');
       return;
     }
@@ -176,11 +176,6 @@ export class RealtimeSession {
       closeCodes: { client: this.#clientCode, upstream: this.#upstreamCode },
     });
   }
-}
-
-function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((total, part) => total + part.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
 /** Closes a socket that is still open (or opening); one already closing is left to finish. */
