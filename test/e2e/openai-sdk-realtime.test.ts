@@ -345,17 +345,26 @@ describe('refusals before the upgrade', () => {
     const first = new Promise<string>((resolve) =>
       socket.once('message', (data) => resolve(data.toString())),
     );
+    const upgraded = new Promise<Record<string, unknown>>((resolve) =>
+      socket.once('upgrade', (response) => resolve(response.headers)),
+    );
     await new Promise((resolve, reject) => {
       socket.once('open', resolve);
       socket.once('error', reject);
     });
     expect(socket.protocol).toBe('realtime');
+    // The 101 names the request, as the session's access-log line does.
+    const requestId = (await upgraded)['x-request-id'];
+    expect(requestId).toEqual(expect.any(String));
     expect(JSON.parse(await first)).toMatchObject({ type: 'session.created' });
     expect(fake.connections.at(-1)!.headers['authorization']).toBe(`Bearer ${OPENAI_KEY}`);
     expect(fake.connections.at(-1)!.headers['sec-websocket-protocol']).toBeUndefined();
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.close(1000);
     await closed;
+    await expect
+      .poll(() => sessionLines(gateway).find((line) => line['reqId'] === requestId)?.['key'])
+      .toBe('plain');
 
     const wrong = await refusedUpgrade(gateway, '/v1/realtime?model=gpt-realtime', {}, [
       'realtime',

@@ -31,6 +31,7 @@ import { callModel } from '../../../src/http/model-call.js';
 import { sendModelResult } from '../../../src/http/send-model-result.js';
 import { SUBPROTOCOL_KEY_PREFIX, compileModelPatterns } from '../../../src/identity.js';
 import { authorizeModel } from '../../../src/model-access.js';
+import type { RequestOutcome } from '../../../src/http/request-state.js';
 import type { RealtimeConnection, Usage } from '../../../src/provider.js';
 import type { Deployment } from '../../../src/routing/deployment.js';
 import { ClientClosed } from '../../../src/upstream.js';
@@ -59,6 +60,13 @@ interface Prepared {
   started: boolean;
 }
 
+/** A session that ended with its provider's connection lost failed upstream; any other completed. */
+function outcomeOf(summary: SessionSummary): RequestOutcome {
+  return summary.reason === 'upstream_closed' && summary.closeCodes.upstream === 1006
+    ? 'upstream_error'
+    : 'completed';
+}
+
 export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (instance, options) => {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   const limits = options.realtime;
@@ -82,6 +90,13 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
       for (const session of live) session.end('shutdown', 1001, 'the gateway is shutting down');
       done();
     },
+  });
+
+  // The 101 carries the request id, as every other answer does.
+  const requestIds = new WeakMap<object, string>();
+  fastify.websocketServer.on('headers', (headers: string[], raw: object) => {
+    const id = requestIds.get(raw);
+    if (id !== undefined) headers.push(`x-request-id: ${id}`);
   });
 
   // An upgrade refused by a hook that ran before @fastify/websocket's own (auth, rate limit) is not
@@ -160,6 +175,7 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
     }
     socket.once('close', abandon);
     prepared.set(request, entry);
+    requestIds.set(request.raw, request.id);
   }
 
   function account(request: FastifyRequest, entry: Prepared, usage: Usage, latencyMs: number | null): void {
@@ -263,6 +279,9 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
         metrics.realtimeSessionsClosed.inc({ model: modelLabel, reason: summary.reason });
         metrics.realtimeSessionDuration.observe({ reason: summary.reason }, summary.durationMs / 1000);
         writeAccessLine(request, entry, summary, total, responses);
+        // The request's span, when tracing is on, ends with the session, carrying its usage.
+        state.usage = total;
+        fastify.gatewayTracing?.endRequest(request, { outcome: outcomeOf(summary), status: 101 });
       },
     });
     live.add(session);
@@ -280,10 +299,7 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
       method: 'GET',
       route: ROUTE,
       status: 101,
-      outcome:
-        summary.reason === 'upstream_closed' && summary.closeCodes.upstream === 1006
-          ? 'upstream_error'
-          : 'completed',
+      outcome: outcomeOf(summary),
       latencyMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
       key: state.identity?.id ?? null,
       model: state.model,
