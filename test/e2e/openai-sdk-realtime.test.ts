@@ -590,3 +590,29 @@ describe('session limits', () => {
       .toMatchObject({ endReason: 'shutdown' });
   });
 });
+
+describe('Azure OpenAI', () => {
+  const AZURE_KEY = 'azure-resource-key-0123456789abcdef';
+  let azure: TestApp;
+  beforeAll(async () => {
+    azure = await buildTestApp({
+      env: { AZURE_OPENAI_API_KEY: AZURE_KEY, AZURE_OPENAI_ENDPOINT: fake.origin, AZURE_OPENAI_PATHS: 'v1' },
+    });
+    await azure.listen();
+  });
+  afterAll(() => azure.close());
+
+  it("opens the session at the resource's /openai/v1/realtime with its api-key", async () => {
+    const { rt, events, closed } = await openSession(azure, TEST_KEY, 'azure-openai/my-realtime');
+    await until(events, 'session.created');
+    const upstream = fake.connections.at(-1)!;
+    expect(upstream.url).toBe('/openai/v1/realtime?model=my-realtime');
+    expect(upstream.headers['api-key']).toBe(AZURE_KEY);
+    expect(upstream.headers['authorization']).toBeUndefined();
+    rt.send({ type: 'response.create' });
+    await until(events, 'response.done');
+    rt.close();
+    await closed;
+    expect(azure.logs.text()).not.toContain(AZURE_KEY);
+  });
+});

@@ -176,7 +176,8 @@ export async function startFakeOpenAIRealtime(): Promise<FakeRealtime> {
     perMessageDeflate: false,
   });
   server.on('upgrade', (request, socket, head) => {
-    if (!request.url?.startsWith('/v1/realtime')) {
+    // OpenAI's path, and Azure's (`/openai/v1/realtime`, `/openai/realtime`).
+    if (new URL(request.url ?? '/', 'http://fake').pathname.endsWith('/realtime') === false) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
@@ -190,7 +191,8 @@ export async function startFakeOpenAIRealtime(): Promise<FakeRealtime> {
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const model = new URL(request.url!, 'http://fake').searchParams.get('model');
+      const query = new URL(request.url!, 'http://fake').searchParams;
+      const model = query.get('model') ?? query.get('deployment');
       const record: RealtimeConnectionRecord = {
         url: request.url!,
         headers: request.headers,
