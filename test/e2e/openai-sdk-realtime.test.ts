@@ -359,6 +359,8 @@ describe('refusals before the upgrade', () => {
     expect(JSON.parse(await first)).toMatchObject({ type: 'session.created' });
     expect(fake.connections.at(-1)!.headers['authorization']).toBe(`Bearer ${OPENAI_KEY}`);
     expect(fake.connections.at(-1)!.headers['sec-websocket-protocol']).toBeUndefined();
+    // The beta protocol a browser asks for by subprotocol is asked of the provider by its header.
+    expect(fake.connections.at(-1)!.headers['openai-beta']).toBe('realtime=v1');
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.close(1000);
     await closed;
@@ -588,6 +590,30 @@ describe('session limits', () => {
     await expect
       .poll(() => sessionLines(closing).at(-1)?.['realtime'])
       .toMatchObject({ endReason: 'shutdown' });
+  });
+});
+
+describe('rate limit', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await buildTestApp({
+      env: env({ RATE_LIMITING_ENABLED: 'true', RATE_LIMIT_REALTIME_RPM: '1' }),
+      configure: clients,
+    });
+    await limited.listen();
+  });
+  afterAll(() => limited.close());
+
+  it('counts sessions opened in the realtime class, and refuses one over it with 429 before the upgrade', async () => {
+    const { rt, closed } = await openSession(limited, PLAIN_KEY);
+    rt.close();
+    await closed;
+    const refused = await refusedUpgrade(limited, '/v1/realtime?model=gpt-realtime', {
+      authorization: `Bearer ${PLAIN_KEY}`,
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('rate_limit_exceeded');
+    expect(refused.body.error.message).toContain('1 realtime requests per minute');
   });
 });
 

@@ -60,6 +60,14 @@ interface Prepared {
   started: boolean;
 }
 
+/** The subprotocol by which a browser asks for the beta realtime protocol (`OpenAI-Beta: realtime=v1`). */
+const BETA_SUBPROTOCOL = 'openai-beta.realtime-v1';
+
+function offeredProtocols(request: FastifyRequest): string[] {
+  const header = request.headers['sec-websocket-protocol'];
+  return typeof header === 'string' ? header.split(',').map((protocol) => protocol.trim()) : [];
+}
+
 /** A session that ended with its provider's connection lost failed upstream; any other completed. */
 function outcomeOf(summary: SessionSummary): RequestOutcome {
   return summary.reason === 'upstream_closed' && summary.closeCodes.upstream === 1006
@@ -138,6 +146,8 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
     const headers: Record<string, string> = {};
     const beta = request.headers['openai-beta'];
     if (typeof beta === 'string') headers['openai-beta'] = beta;
+    // A browser asks for the beta protocol by a subprotocol, as it cannot send the header.
+    else if (offeredProtocols(request).includes(BETA_SUBPROTOCOL)) headers['openai-beta'] = 'realtime=v1';
     let answer;
     try {
       // The reply answers only a refusal: once the provider accepted, the upgrade takes the socket.
