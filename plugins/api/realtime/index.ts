@@ -83,6 +83,7 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
   const prepared = new WeakMap<FastifyRequest, Prepared>();
   const mayMint = limits.clientSecretKeys.length > 0 ? compileModelPatterns(limits.clientSecretKeys) : null;
   const metrics = fastify.gatewayMetrics;
+  let closing = false;
 
   await fastify.register(fastifyWebsocket, {
     options: {
@@ -95,6 +96,7 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
       },
     },
     preClose: (done) => {
+      closing = true;
       for (const session of live) session.end('shutdown', 1001, 'the gateway is shutting down');
       done();
     },
@@ -295,6 +297,8 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
       },
     });
     live.add(session);
+    // A session whose provider answered while the gateway began to shut down ends at once.
+    if (closing) session.end('shutdown', 1001, 'the gateway is shutting down');
   }
 
   function writeAccessLine(
