@@ -1,7 +1,8 @@
 /**
  * Authentication: every route whose config does not say `auth: false` needs a key
  * (`Authorization: Bearer <key>`, `X-API-Key: <key>` or `x-goog-api-key: <key>`; on routes whose
- * config says `apiKeyInQuery`, also `?key=<key>`), resolved to an identity (src/identity.ts).
+ * config says `apiKeyInQuery`, also `?key=<key>`; on those that say `apiKeyInSubprotocol`, also the
+ * WebSocket subprotocol `openai-insecure-api-key.<key>`), resolved to an identity (src/identity.ts).
  *
  * `auth.mode` says which keys count: `gateway` (GATEWAY_API_KEYS), `client` (the clients declared
  * in configuration, held as SHA-256 digests) or `hybrid` (both). With no key at all the gateway is
@@ -36,6 +37,7 @@ import {
   isLoopbackAddress,
   presentedKey,
   queryKey,
+  subprotocolKey,
 } from '../src/identity.js';
 
 export type AuthPluginOptions = Pick<GatewayOptions['auth'], 'apiKeys'> &
@@ -145,7 +147,8 @@ export const authPlugin = fp<AuthPluginOptions>(
       const config = request.routeOptions.config;
       const key =
         presentedKey(request.headers) ??
-        (config.apiKeyInQuery === true ? queryKey(request.query) : undefined);
+        (config.apiKeyInQuery === true ? queryKey(request.query) : undefined) ??
+        (config.apiKeyInSubprotocol === true ? subprotocolKey(request.headers) : undefined);
       const digest = key === undefined ? undefined : hashKey(key);
       if (config.operatorOnly === true && digest) {
         const operator = operators.identifyDigest(digest);

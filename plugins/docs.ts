@@ -18,6 +18,7 @@ const TAGS = [
   { name: 'moderations', description: 'Moderation of text and images' },
   { name: 'files', description: 'Files and batches' },
   { name: 'images', description: 'Image generation' },
+  { name: 'realtime', description: 'Realtime sessions (WebSocket) and client secrets' },
   { name: 'usage', description: 'Usage and cost per key' },
   { name: 'cache', description: 'Cache warming (admin key)' },
   { name: 'health', description: 'Health, readiness and metrics' },

@@ -16,6 +16,7 @@ import type { AttemptRecord } from '../src/routing/execute.js';
 import { overheadMs } from './request-state.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const SESSION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
 export class GatewayMetrics {
@@ -33,6 +34,11 @@ export class GatewayMetrics {
   readonly retries: Counter<'deployment'>;
   readonly failovers: Counter<'model'>;
   readonly moderations: Counter<'decision'>;
+  readonly realtimeSessionsOpened: Counter<'model'>;
+  readonly realtimeSessionsActive: Gauge;
+  readonly realtimeSessionsClosed: Counter<'model' | 'reason'>;
+  readonly realtimeEvents: Counter<'direction'>;
+  readonly realtimeSessionDuration: Histogram<'reason'>;
 
   constructor() {
     const registers = [this.registry];
@@ -117,6 +123,36 @@ export class GatewayMetrics {
       name: 'llm_gateway_moderation_decisions_total',
       help: "Chat inputs checked by the gateway's moderation, by decision: passed, flagged, failed",
       labelNames: ['decision'],
+      registers,
+    });
+    this.realtimeSessionsOpened = new Counter({
+      name: 'llm_gateway_realtime_sessions_opened_total',
+      help: 'Realtime sessions opened (the provider accepted, the client upgraded), by model asked',
+      labelNames: ['model'],
+      registers,
+    });
+    this.realtimeSessionsActive = new Gauge({
+      name: 'llm_gateway_realtime_sessions_active',
+      help: 'Realtime sessions open now',
+      registers,
+    });
+    this.realtimeSessionsClosed = new Counter({
+      name: 'llm_gateway_realtime_sessions_closed_total',
+      help: 'Realtime sessions ended, by reason: client_closed, upstream_closed, max_duration, buffer_limit, shutdown',
+      labelNames: ['model', 'reason'],
+      registers,
+    });
+    this.realtimeEvents = new Counter({
+      name: 'llm_gateway_realtime_events_total',
+      help: 'Realtime events relayed, by direction: client_to_upstream, upstream_to_client',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.realtimeSessionDuration = new Histogram({
+      name: 'llm_gateway_realtime_session_duration_seconds',
+      help: 'Length of realtime sessions, by the reason they ended',
+      labelNames: ['reason'],
+      buckets: SESSION_BUCKETS,
       registers,
     });
   }

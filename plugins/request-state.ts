@@ -134,7 +134,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
 
     const endRequest = (request: FastifyRequest, reply: FastifyReply, aborted: boolean) => {
       const state = request.gateway;
-      if (!state || state.outcome !== null) return;
+      if (!state || state.outcome !== null || state.detached === true) return;
       const status = aborted && !reply.raw.headersSent ? CLIENT_CLOSED_STATUS : reply.statusCode;
       const outcome = outcomeOf(state, status, aborted);
       state.outcome = outcome;

@@ -127,9 +127,10 @@ export const usagePlugin = fp<UsagePluginOptions>(
     // Only a key with a budget waits on the store; every other request passes at once.
     fastify.addHook('onRequest', (request, reply, done) => {
       const identity = request.gateway?.identity;
+      const config = request.routeOptions.config;
       if (
         !(identity?.budget || identity?.teamBudget) ||
-        request.routeOptions.config?.concurrencyLimited !== true
+        (config?.budgeted ?? config?.concurrencyLimited) !== true
       )
         return done();
       checkBudgets(identity, reply).then(() => done(), done);

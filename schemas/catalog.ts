@@ -65,6 +65,10 @@ export const CatalogModelSchema = Type.Object(
         /** Input and output through the Batch API; absent: half of `input` and `output`, as OpenAI prices batches. */
         batch_input: Type.Optional(Type.Number({ minimum: 0 })),
         batch_output: Type.Optional(Type.Number({ minimum: 0 })),
+        /** Audio tokens in and out (realtime and audio models); absent: at `input` and `output`. */
+        audio_input: Type.Optional(Type.Number({ minimum: 0 })),
+        cached_audio_input: Type.Optional(Type.Number({ minimum: 0 })),
+        audio_output: Type.Optional(Type.Number({ minimum: 0 })),
         per_minute: Type.Optional(Type.Number({ minimum: 0 })),
         /** USD per image made (image generation). */
         per_image: Type.Optional(Type.Number({ minimum: 0 })),

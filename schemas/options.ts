@@ -96,6 +96,12 @@ const RequestsPerMinute = Type.Object(
       env: 'RATE_LIMIT_IMAGES_RPM',
       description: 'Image requests (generations, edits, variations) per minute per key',
     }),
+    realtime: Type.Integer({
+      minimum: 0,
+      default: 10,
+      env: 'RATE_LIMIT_REALTIME_RPM',
+      description: 'Realtime sessions opened (and client secrets minted) per minute per key',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -122,6 +128,7 @@ const ClientKeyOptions = Type.Object(
           moderations: Type.Optional(Type.Integer({ minimum: 0 })),
           files: Type.Optional(Type.Integer({ minimum: 0 })),
           images: Type.Optional(Type.Integer({ minimum: 0 })),
+          realtime: Type.Optional(Type.Integer({ minimum: 0 })),
           tokensPerMinute: Type.Optional(Type.Integer({ minimum: 0 })),
         },
         { additionalProperties: false },
@@ -1007,6 +1014,42 @@ export const GatewayOptionsSchema = Type.Object(
           default: 16 * 1024 * 1024,
           env: 'RESPONSES_MAX_MEMORY_BYTES',
           description: 'Bound of the in-memory store of Responses API responses, bytes',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Realtime sessions (GET /v1/realtime, a WebSocket relayed to the provider): docs/openai-endpoints.md. */
+    realtime: Type.Object(
+      {
+        /** Sessions one key may have open at once (in this process); one more is refused with 429. */
+        maxSessionsPerKey: Type.Integer({
+          minimum: 0,
+          default: 5,
+          env: 'REALTIME_MAX_SESSIONS_PER_KEY',
+          description: 'Realtime sessions open at once per key (0 = unlimited)',
+        }),
+        /** Longest a session may last; then both sides are closed (1008). */
+        maxSessionSeconds: Type.Integer({
+          minimum: 1,
+          default: 1800,
+          env: 'REALTIME_MAX_SESSION_SECONDS',
+          description: 'Longest a realtime session may last, s',
+        }),
+        /**
+         * Bytes a session may have waiting to be sent to one side; past it the session is closed
+         * (1013). Reading from the other side pauses long before, at a sixteenth of it.
+         */
+        maxBufferedBytes: Type.Integer({
+          minimum: 65_536,
+          default: 8 * 1024 * 1024,
+          env: 'REALTIME_MAX_BUFFERED_BYTES',
+          description: 'Bytes a realtime session may have waiting for one side',
+        }),
+        /** Key ids (globs; * for every key) that may mint realtime client secrets for browsers. */
+        clientSecretKeys: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          env: 'REALTIME_CLIENT_SECRET_KEYS',
+          description: 'Key ids (globs; * for every key) that may mint realtime client secrets',
         }),
       },
       { additionalProperties: false, default: {} },

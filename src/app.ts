@@ -48,6 +48,7 @@ import { imagesRoutes } from '../plugins/api/images.js';
 import { audioTranscriptionRoutes } from '../plugins/api/audio-transcriptions.js';
 import { audioSpeechRoutes } from '../plugins/api/audio-speech.js';
 import { responsesRoutes } from '../plugins/api/responses/index.js';
+import { realtimeRoutes } from '../plugins/api/realtime/index.js';
 import { anthropicMessagesRoutes } from '../plugins/api/anthropic-messages/index.js';
 import { generativeLanguageRoutes } from '../plugins/api/gemini/gemini-routes.js';
 import { usageRoutes } from '../plugins/api/usage.js';
@@ -202,6 +203,10 @@ export const gateway: FastifyPluginAsync<GatewayPluginOptions> = async (fastify,
     unsupportedParameters: options.unsupportedParameters,
     responses: options.responses,
     moderation: options.moderation,
+  });
+  await fastify.register(realtimeRoutes, {
+    requestTimeout: options.requestTimeout,
+    realtime: options.realtime,
   });
   await fastify.register(anthropicMessagesRoutes, {
     requestTimeout: options.requestTimeout,

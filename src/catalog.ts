@@ -142,25 +142,39 @@ export function pricingOf(
 /**
  * Cost in USD of one call's usage, by prices per 1M tokens: prompt tokens read from a cache at
  * `cached_input`, written to one at `cache_write` (each at the input price when there is none), the
- * rest at `input`; speech by its characters at `per_million_characters`.
+ * rest at `input`; audio tokens (when the usage tells them apart) at `audio_input`,
+ * `cached_audio_input` and `audio_output` (at the text prices when there are none); speech by its
+ * characters at `per_million_characters`.
  */
 export function costOf(pricing: Pricing | undefined, usage: Usage | undefined): number {
   if (!pricing || !usage) return 0;
   const { input = 0, output = 0 } = pricing;
   const cachedPrice = pricing.cached_input ?? input;
   const cacheWritePrice = pricing.cache_write ?? input;
+  const audioInputPrice = pricing.audio_input ?? input;
+  const cachedAudioPrice = pricing.cached_audio_input ?? pricing.audio_input ?? cachedPrice;
+  const audioOutputPrice = pricing.audio_output ?? output;
   const cached = Math.min(usage.cachedTokens, usage.promptTokens);
+  const cachedAudio = Math.min(usage.cachedAudioTokens ?? 0, cached);
+  const audioIn = Math.min(usage.audioPromptTokens ?? 0, usage.promptTokens - cached + cachedAudio);
   const written = Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - cached);
+  const audioOut = Math.min(usage.audioCompletionTokens ?? 0, usage.completionTokens);
   const characters =
     usage.characters && pricing.per_million_characters
       ? usage.characters * pricing.per_million_characters
       : 0;
   const images = usage.images && pricing.per_image ? usage.images * pricing.per_image * 1_000_000 : 0;
+  // Prompt tokens: text read from the cache, audio read from it, audio not cached, the rest text.
+  const uncachedAudio = audioIn - cachedAudio;
+  const textInput = Math.max(0, usage.promptTokens - cached - written - uncachedAudio);
   return (
-    ((usage.promptTokens - cached - written) * input +
-      cached * cachedPrice +
+    (textInput * input +
+      (cached - cachedAudio) * cachedPrice +
+      cachedAudio * cachedAudioPrice +
+      uncachedAudio * audioInputPrice +
       written * cacheWritePrice +
-      usage.completionTokens * output +
+      (usage.completionTokens - audioOut) * output +
+      audioOut * audioOutputPrice +
       characters +
       images) /
     1_000_000

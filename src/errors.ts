@@ -73,6 +73,13 @@ export const ERRORS = {
     code: 'byok_not_allowed',
     message: 'This API key may not bring its own provider key (x-provider-api-key).',
   },
+  GW_ERR_AUTH_CLIENT_SECRETS_FORBIDDEN: {
+    status: 403,
+    type: 'permission_denied',
+    code: 'client_secrets_not_allowed',
+    message:
+      'This API key may not mint realtime client secrets: the operator names the keys that may in REALTIME_CLIENT_SECRET_KEYS.',
+  },
   GW_ERR_AUTH_ADMIN_REQUIRED: {
     status: 403,
     type: 'permission_denied',
@@ -232,6 +239,20 @@ export const ERRORS = {
     type: 'validation_error',
     code: 'file_too_large',
     message: "The form's images are larger than 25 MB (26214400 bytes) in all, the most the gateway accepts.",
+  },
+  GW_ERR_REALTIME_UPGRADE_REQUIRED: {
+    status: 426,
+    type: 'invalid_request_error',
+    code: 'upgrade_required',
+    message:
+      'This endpoint is a WebSocket: open it with an upgrade request (Connection: Upgrade, Upgrade: websocket).',
+  },
+  GW_ERR_REALTIME_TOO_MANY_SESSIONS: {
+    status: 429,
+    type: 'rate_limit_exceeded',
+    code: 'too_many_sessions',
+    message:
+      'This API key has as many realtime sessions open as it may (REALTIME_MAX_SESSIONS_PER_KEY); close one first.',
   },
   GW_ERR_ROUTE_NOT_FOUND: {
     status: 404,

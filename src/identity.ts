@@ -25,6 +25,7 @@ export const RATE_LIMIT_CLASSES: readonly LimitedClass[] = [
   'moderations',
   'files',
   'images',
+  'realtime',
 ];
 
 export interface Budget {
@@ -247,6 +248,27 @@ export function queryKey(query: unknown): string | undefined {
   const value = (query as Record<string, unknown> | null | undefined)?.['key'];
   const key = Array.isArray(value) ? value[0] : value;
   return typeof key === 'string' && key.trim() ? key.trim() : undefined;
+}
+
+/** The WebSocket subprotocol prefix that carries a key from a browser (OpenAI's realtime API takes it). */
+export const SUBPROTOCOL_KEY_PREFIX = 'openai-insecure-api-key.';
+
+/**
+ * The key of a WebSocket route that also takes it as a subprotocol (`Sec-WebSocket-Protocol:
+ * realtime, openai-insecure-api-key.<key>`), as browsers must send it. Never logged: the header is
+ * redacted (src/logger.ts) and never chosen as the answered subprotocol.
+ */
+export function subprotocolKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const header = headers['sec-websocket-protocol'];
+  if (typeof header !== 'string') return undefined;
+  for (const protocol of header.split(',')) {
+    const trimmed = protocol.trim();
+    if (trimmed.startsWith(SUBPROTOCOL_KEY_PREFIX)) {
+      const key = trimmed.slice(SUBPROTOCOL_KEY_PREFIX.length);
+      if (key) return key;
+    }
+  }
+  return undefined;
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SpeechRequest } from '../schemas/audio.js';
 import type { CatalogModel } from '../schemas/catalog.js';
@@ -37,6 +38,14 @@ export interface Usage {
   characters?: number;
   /** Images made (image generation is priced by them). */
   images?: number;
+  /**
+   * Prompt tokens that were audio (part of `promptTokens`), and of them those read from the cache
+   * (part of `cachedTokens`), priced at the catalog's `audio_input` and `cached_audio_input`.
+   */
+  audioPromptTokens?: number;
+  cachedAudioTokens?: number;
+  /** Completion tokens that were audio (part of `completionTokens`), priced at `audio_output`. */
+  audioCompletionTokens?: number;
 }
 
 /** What one call needs besides the request: cancellation, deadline, logging, warnings. */
@@ -252,6 +261,30 @@ export interface NativeStreamResult {
   readonly model: string;
 }
 
+/**
+ * A realtime session (a WebSocket to the provider) for one target: the socket once the provider
+ * accepted it, and the model it serves as the upstream names it.
+ */
+export interface RealtimeConnection {
+  readonly socket: WebSocket;
+  readonly model: string;
+}
+
+/** Headers of the client's upgrade request that go along to the provider, lower case (`openai-beta`). */
+export interface RealtimeRequest {
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * A call that mints a short-lived credential for a browser's realtime session, passed through:
+ * `POST /realtime/client_secrets` or `POST /realtime/sessions` with the client's body (its model
+ * replaced by the upstream's name).
+ */
+export interface RealtimeSecretRequest {
+  readonly kind: 'client_secrets' | 'sessions';
+  readonly body: Record<string, unknown>;
+}
+
 /** A model a provider's server says it serves (its model list), as discovered. */
 export interface DiscoveredModel {
   /** The server's name for it: the upstream model. */
@@ -361,6 +394,14 @@ export interface ProviderAdapter {
    * JSON answer is read whole (`UnaryResult`), anything else relayed (a file's content).
    */
   storedObjects?(request: StoredObjectRequest, context: CallContext): Promise<UnaryResult | ByteStreamResult>;
+  /**
+   * Opens a realtime session's WebSocket to the provider (its key added by the adapter); resolves
+   * once the provider accepted it, rejects with the upstream's error (its HTTP refusal, a timeout,
+   * an unreachable host) as the other methods do. Absent when the provider has no realtime API.
+   */
+  realtime?(request: RealtimeRequest, target: Target, context: CallContext): Promise<RealtimeConnection>;
+  /** Mints a realtime client secret (or session) for a browser, passed through; absent with `realtime`. */
+  realtimeSecret?(request: RealtimeSecretRequest, target: Target, context: CallContext): Promise<UnaryResult>;
   close?(): Promise<void>;
 }
 

@@ -3,7 +3,8 @@
  * rate-limit class it belongs to, whether its answers may be cached and whether it counts toward
  * MAX_CONCURRENT_REQUESTS. Cross-cutting plugins read these; no plugin keeps a list of URLs.
  */
-export type RateLimitClass = 'chat' | 'embeddings' | 'audio' | 'moderations' | 'files' | 'images' | 'default';
+export type RateLimitClass =
+  'chat' | 'embeddings' | 'audio' | 'moderations' | 'files' | 'images' | 'realtime' | 'default';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,6 +17,13 @@ declare module 'fastify' {
     operatorOnly?: boolean;
     /** Whether the key may also come as the `key` query parameter (Google's APIs take it there). */
     apiKeyInQuery?: boolean;
+    /**
+     * Whether the key may also come as the WebSocket subprotocol `openai-insecure-api-key.<key>`
+     * (browsers cannot set headers on a WebSocket; OpenAI's realtime API takes it there).
+     */
+    apiKeyInSubprotocol?: boolean;
+    /** Whether a key's budget is checked before the request (by default: when `concurrencyLimited`). */
+    budgeted?: boolean;
     rateLimitClass?: RateLimitClass;
     cacheable?: boolean;
     /** Whether the request takes a slot of MAX_CONCURRENT_REQUESTS (model calls do). */

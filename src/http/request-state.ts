@@ -46,6 +46,11 @@ export interface RequestState {
    * of the Responses API, plugins/api/responses/background-usage.ts): the request estimates none.
    */
   usageFollows?: boolean;
+  /**
+   * The request became a session (a WebSocket, plugins/api/realtime/): its end is the session's,
+   * which accounts and logs itself; the request's own end is not accounted.
+   */
+  detached?: boolean;
   /** Set once, when the request ends (plugins/request-state.ts). */
   outcome: RequestOutcome | null;
   /** The request's trace while tracing is on (plugins/tracing.ts), else null. */

@@ -40,7 +40,9 @@ export type Operation =
   | 'moderation'
   | 'image'
   | 'imageEdit'
-  | 'imageVariation';
+  | 'imageVariation'
+  | 'realtime'
+  | 'realtime_secret';
 
 /** The catalog type a model must have (or serve) for an operation. */
 const KIND_OF: Record<Operation, ModelKind> = {
@@ -54,6 +56,8 @@ const KIND_OF: Record<Operation, ModelKind> = {
   image: 'image',
   imageEdit: 'image',
   imageVariation: 'image',
+  realtime: 'realtime',
+  realtime_secret: 'realtime',
 };
 
 const LABEL_OF: Record<Operation, string> = {
@@ -67,6 +71,8 @@ const LABEL_OF: Record<Operation, string> = {
   image: 'image generation',
   imageEdit: 'image edits',
   imageVariation: 'image variations',
+  realtime: 'realtime sessions',
+  realtime_secret: 'realtime client secrets',
 };
 
 /** Whether an adapter has the method an operation needs. */
@@ -92,6 +98,10 @@ export function adapterServes(adapter: ProviderAdapter, operation: Operation): b
       return adapter.imageEdits !== undefined;
     case 'imageVariation':
       return adapter.imageVariations !== undefined;
+    case 'realtime':
+      return adapter.realtime !== undefined;
+    case 'realtime_secret':
+      return adapter.realtimeSecret !== undefined;
   }
 }
 

@@ -56,6 +56,8 @@ const ALLOWED_FOLDERS: readonly { folder: string; names: readonly string[] }[] =
 const ALLOWED_TOKENS: readonly RegExp[] = [
   /^anthropic-?[Mm]essages(Routes)?$/, // the Anthropic Messages door
   /^anthropic-(version|beta)$/, // headers of the Anthropic Messages API
+  /^openai-beta$/, // a header of OpenAI's API (the gateway's own), relayed by the realtime route
+  /^openai-insecure-api-key$/, // the subprotocol that carries a browser's key in OpenAI's realtime API
 ];
 
 function allowed(where: string, name: string, token: string): boolean {

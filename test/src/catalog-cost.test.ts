@@ -65,4 +65,40 @@ describe('costOf', () => {
     expect(costOf(undefined, usage({ promptTokens: 10 }))).toBe(0);
     expect(costOf(model.pricing, undefined)).toBe(0);
   });
+
+  it('charges audio tokens at the audio prices and text tokens at the text prices', () => {
+    const realtime = normalizeCatalogEntry({
+      id: 'realtime',
+      provider: 'any',
+      type: 'realtime',
+      pricing: {
+        input: 4,
+        cached_input: 0.4,
+        output: 16,
+        audio_input: 32,
+        cached_audio_input: 0.5,
+        audio_output: 64,
+      },
+    });
+    // 1M prompt tokens: 400K text (100K cached), 600K audio (200K cached); 1M output: 300K text, 700K audio.
+    const cost = costOf(
+      realtime.pricing,
+      usage({
+        promptTokens: 1_000_000,
+        cachedTokens: 300_000,
+        audioPromptTokens: 600_000,
+        cachedAudioTokens: 200_000,
+        completionTokens: 1_000_000,
+        audioCompletionTokens: 700_000,
+      }),
+    );
+    expect(cost).toBeCloseTo(0.3 * 4 + 0.1 * 0.4 + 0.4 * 32 + 0.2 * 0.5 + 0.3 * 16 + 0.7 * 64, 10);
+    // Without audio prices, audio tokens are priced as text.
+    expect(
+      costOf(
+        model.pricing,
+        usage({ promptTokens: 1_000_000, audioPromptTokens: 500_000, completionTokens: 0 }),
+      ),
+    ).toBeCloseTo(3, 10);
+  });
 });

@@ -31,6 +31,7 @@ describe('logger options', () => {
         'x-goog-api-key': 'secret-3',
         'x-provider-api-key': 'secret-4',
         'api-key': 'secret-8',
+        'sec-websocket-protocol': 'realtime, openai-insecure-api-key.secret-11',
       },
       apiKey: 'secret-5',
       clientSecret: 'secret-9',
@@ -46,6 +47,7 @@ describe('logger options', () => {
       'secret-8',
       'secret-9',
       'secret-10',
+      'secret-11',
     ])
       expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');

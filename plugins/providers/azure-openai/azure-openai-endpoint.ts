@@ -70,6 +70,17 @@ export class AzureOpenAIEndpoint implements OpenAIEndpoint {
     return `${this.#prefix}${operationPath}?${this.#version}`;
   }
 
+  /**
+   * A realtime session: `/openai/v1/realtime?model=<deployment>` (v1), or
+   * `/openai/realtime?api-version=<version>&deployment=<deployment>` (deployment paths).
+   * @see https://learn.microsoft.com/azure/ai-foundry/openai/how-to/realtime-audio-websockets
+   */
+  realtimePath(model: string): string {
+    const deployment = encodeURIComponent(model);
+    if (this.#options.paths === 'v1') return `${this.#prefix}/v1/realtime?model=${deployment}`;
+    return `${this.#prefix}/realtime?${this.#version}&deployment=${deployment}`;
+  }
+
   headers(context: AuthorizeContext): Record<string, string> | Promise<Record<string, string>> {
     // A key the client brought for this request (BYOK) is a key of the resource.
     if (context.apiKey) return { ...JSON_HEADERS, 'api-key': context.apiKey };

@@ -20,6 +20,9 @@ import type {
   ProviderAdapter,
   ProviderInstanceConfig,
   ProviderServices,
+  RealtimeConnection,
+  RealtimeRequest,
+  RealtimeSecretRequest,
   ResponsesStream,
   StoredObjectRequest,
   StoredResponseOperation,
@@ -38,6 +41,7 @@ import {
 } from '../../../src/provider-toolkit.js';
 import { chatRequirements } from '../../../src/routing/requirements.js';
 import { UpstreamFailure, readBody, relayBody, sendUpstream } from '../../../src/upstream.js';
+import { openUpstreamWebSocket, webSocketOrigin } from '../../../src/upstream-websocket.js';
 import { SPEECH_CONTENT_TYPES, peekModelAndUsage, type OpenAIModelListWire } from './openai-api.js';
 import {
   BearerEndpoint,
@@ -51,7 +55,7 @@ import { convertImageUploadToOpenAIForm, convertToOpenAIForm } from './convert-t
 import { RESPONSES_CHAT_PARAMETERS, convertToResponsesRequest } from './convert-to-responses-request.js';
 import { convertResponsesResponse, type ResponsesResponseWire } from './convert-responses-response.js';
 import { estimateStreamUsage } from './estimate-stream-usage.js';
-import { readOpenAIError, type OpenAIErrorAnswer } from './openai-error.js';
+import { convertOpenAIError, readOpenAIError, type OpenAIErrorAnswer } from './openai-error.js';
 import { readOpenAIStream } from './openai-stream.js';
 import { convertResponsesStream, readResponsesStream } from './responses-stream.js';
 
@@ -66,6 +70,9 @@ function isNotServedByResponses(error: unknown): boolean {
   if (status === 404 || status === 405 || status === 501) return true;
   return status === 400 && (error.param === 'model' || NOT_SERVED_CODES.has(error.code ?? ''));
 }
+
+/** Largest realtime event taken from the provider, bytes (a long audio delta is a few MB at most). */
+const REALTIME_MAX_PAYLOAD = 32 * 1024 * 1024;
 
 /** The usage of a call that is counted but not priced: a request, no tokens. */
 const ZERO_USAGE: Usage = Object.freeze({
@@ -556,6 +563,57 @@ export class OpenAIAdapter implements ProviderAdapter {
     }
     const bytes = await readBody(response, context.signal, this.#id);
     return { body: bytes, contentType: 'application/json', usage: undefined, model: '' };
+  }
+
+  // ---- realtime ----------------------------------------------------------------------------------
+
+  /**
+   * A realtime session's WebSocket: the instance's key added, `OpenAI-Beta` only when the client
+   * sent it (it chooses the beta protocol over the GA one), events then relayed by the route.
+   * @see https://platform.openai.com/docs/guides/realtime-websocket
+   */
+  async realtime(
+    request: RealtimeRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<RealtimeConnection> {
+    target = this.#routed(target);
+    const headers: Record<string, string> = { ...(await this.#endpoint.headers(context)) };
+    delete headers['content-type'];
+    delete headers['accept'];
+    const beta = request.headers['openai-beta'];
+    if (beta) headers['openai-beta'] = beta;
+    const secrets = this.#secrets(context);
+    const socket = await openUpstreamWebSocket(
+      webSocketOrigin(this.#endpoint.origin) + this.#endpoint.realtimePath(target.upstreamModel),
+      {
+        headers,
+        signal: context.signal,
+        provider: this.#id,
+        maxPayload: REALTIME_MAX_PAYLOAD,
+        convertRefusal: (refusal) =>
+          (this.#convertError ?? convertOpenAIError)({ ...refusal, provider: this.#id, secrets }),
+      },
+    );
+    return { socket, model: target.upstreamModel };
+  }
+
+  /** POST /realtime/client_secrets or /realtime/sessions passed through, the session's model replaced. */
+  async realtimeSecret(
+    request: RealtimeSecretRequest,
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult> {
+    target = this.#routed(target);
+    const model = target.upstreamModel;
+    const body =
+      request.kind === 'sessions'
+        ? { ...request.body, model }
+        : { ...request.body, session: { ...(request.body['session'] as object | undefined), model } };
+    const call = { operation: `realtime_${request.kind}`, model } as const;
+    const response = await this.#post(call, body, context);
+    const bytes = await readBody(response, context.signal, this.#id);
+    return { body: bytes, contentType: 'application/json', usage: undefined, model };
   }
 
   // ---- models ------------------------------------------------------------------------------------

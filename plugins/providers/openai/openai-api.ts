@@ -15,6 +15,9 @@ export const OPENAI_IMAGES_PATH = '/images/generations';
 export const OPENAI_IMAGE_EDITS_PATH = '/images/edits';
 export const OPENAI_IMAGE_VARIATIONS_PATH = '/images/variations';
 export const OPENAI_BATCHES_PATH = '/batches';
+export const OPENAI_REALTIME_PATH = '/realtime';
+export const OPENAI_REALTIME_CLIENT_SECRETS_PATH = '/realtime/client_secrets';
+export const OPENAI_REALTIME_SESSIONS_PATH = '/realtime/sessions';
 
 /**
  * The content type of each speech format, for an upstream that sends none (OpenAI sends its own,

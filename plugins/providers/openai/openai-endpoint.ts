@@ -18,6 +18,9 @@ import {
   OPENAI_IMAGE_EDITS_PATH,
   OPENAI_IMAGE_VARIATIONS_PATH,
   OPENAI_BATCHES_PATH,
+  OPENAI_REALTIME_CLIENT_SECRETS_PATH,
+  OPENAI_REALTIME_PATH,
+  OPENAI_REALTIME_SESSIONS_PATH,
   OPENAI_RESPONSES_PATH,
   OPENAI_SPEECH_PATH,
   OPENAI_TRANSCRIPTIONS_PATH,
@@ -40,7 +43,10 @@ export type OpenAIOperation =
   | 'batches'
   | 'images'
   | 'imageEdits'
-  | 'imageVariations';
+  | 'imageVariations'
+  | 'realtime'
+  | 'realtime_client_secrets'
+  | 'realtime_sessions';
 
 /** The path of each operation under OpenAI's `/v1` (Azure's v1 API keeps the same names). */
 export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> = {
@@ -57,6 +63,9 @@ export const OPENAI_OPERATION_PATHS: Readonly<Record<OpenAIOperation, string>> =
   images: OPENAI_IMAGES_PATH,
   imageEdits: OPENAI_IMAGE_EDITS_PATH,
   imageVariations: OPENAI_IMAGE_VARIATIONS_PATH,
+  realtime: OPENAI_REALTIME_PATH,
+  realtime_client_secrets: OPENAI_REALTIME_CLIENT_SECRETS_PATH,
+  realtime_sessions: OPENAI_REALTIME_SESSIONS_PATH,
 };
 
 export interface OpenAICall {
@@ -78,6 +87,8 @@ export interface OpenAIEndpoint {
   readonly origin: string;
   /** The path of one call, with its query string. */
   path(call: OpenAICall): string;
+  /** The path of a realtime session's WebSocket for an upstream model, with its query string. */
+  realtimePath(model: string): string;
   /**
    * The headers of a JSON call, authorization included: with the client's own key when it brought
    * one (BYOK). The adapter adds or overrides `content-type` and `accept` for other bodies.
@@ -113,6 +124,11 @@ export class BearerEndpoint implements OpenAIEndpoint {
     const path = this.#pathPrefix + OPENAI_OPERATION_PATHS[call.operation];
     if (call.subpath !== undefined) return path + call.subpath;
     return call.responseId === undefined ? path : storedResponsePath(path, call);
+  }
+
+  /** `/v1/realtime?model=<model>`. @see https://platform.openai.com/docs/guides/realtime-websocket */
+  realtimePath(model: string): string {
+    return `${this.#pathPrefix}${OPENAI_REALTIME_PATH}?model=${encodeURIComponent(model)}`;
   }
 
   headers(context: AuthorizeContext): Record<string, string> {

@@ -60,6 +60,13 @@ describe('Azure OpenAI paths', () => {
     );
   });
 
+  it('opens realtime sessions at /openai/v1/realtime (v1) or /openai/realtime with the deployment', () => {
+    expect(endpoint('v1').realtimePath('my realtime')).toBe('/openai/v1/realtime?model=my%20realtime');
+    expect(endpoint('deployments').realtimePath('rt')).toBe(
+      '/openai/realtime?api-version=2024-10-21&deployment=rt',
+    );
+  });
+
   it('sends the key as api-key, or the key a client brought, and names both as secrets', () => {
     const classic = endpoint('deployments');
     expect(classic.headers({ signal })).toEqual({
