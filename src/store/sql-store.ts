@@ -120,25 +120,65 @@ const ROLLUP_TABLES: Record<SpendGrain, { table: string; period: string }> = {
   hour: { table: 'spend_hourly', period: 'hour' },
 };
 
-/** The upsert of a number of rollup rows into one table, made once per table and row count. */
-const rollupStatements = new Map<string, string>();
+/** Some of a batch's rows were in the log already: the batch is written again, asking which. */
+class RowsStoredBefore extends Error {}
 
-function rollupStatementOf(grain: SpendGrain, rows: number): string {
-  const name = `${grain}:${rows}`;
+function spendInsertOf(rows: number, returning: '' | ' RETURNING id'): string {
+  return (
+    `INSERT INTO spend_log (${SPEND_COLUMNS.join(', ')}) VALUES ${placeholders(rows, SPEND_COLUMNS.length)} ` +
+    `ON CONFLICT (id) DO NOTHING${returning}`
+  );
+}
+
+/** Upserts of rollup rows, by table, row count and the bucket columns they name. */
+const rollupStatements = new Map<string, string>();
+const MAX_ROLLUP_STATEMENTS = 200;
+
+/**
+ * The upsert of `rows` rollup rows into one table, naming the group, the figures and only the
+ * bucket columns at `buckets` (positions in a rollup): a batch's calls fall in a few buckets, and
+ * a column left out is 0 in `excluded`, so the others are added to unchanged. The statement
+ * carries a tenth of the values it would with every bucket.
+ */
+function rollupStatementOf(grain: SpendGrain, rows: number, buckets: readonly number[]): string {
+  const name = `${grain}:${rows}:${buckets.join(',')}`;
   let statement = rollupStatements.get(name);
   if (statement === undefined) {
     const { table, period } = ROLLUP_TABLES[grain];
-    const columns = [period, 'key_id', 'team_id', 'model', 'provider', ...ROLLUP_COUNT_COLUMNS];
-    const additions = ROLLUP_COUNT_COLUMNS.map(
-      (column) => `${column} = ${table}.${column} + excluded.${column}`,
-    );
+    const added = [
+      ...FIGURE_COLUMNS.map(([, column]) => column),
+      ...buckets.map((position) => ROLLUP_COUNT_COLUMNS[position - ROLLUP_FIGURES_AT]!),
+    ];
+    const columns = [period, 'key_id', 'team_id', 'model', 'provider', ...added];
+    const additions = added.map((column) => `${column} = ${table}.${column} + excluded.${column}`);
     statement =
       `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${placeholders(rows, columns.length)} ` +
       `ON CONFLICT (${period}, key_id, team_id, model, provider) DO UPDATE SET ${additions.join(', ')}`;
-    if (rollupStatements.size > 100) rollupStatements.clear();
+    if (rollupStatements.size >= MAX_ROLLUP_STATEMENTS) rollupStatements.clear();
     rollupStatements.set(name, statement);
   }
   return statement;
+}
+
+/** Adds rollup rows to a table: the buckets any of them counted, one statement per chunk. */
+async function upsertRollups(
+  connection: SqlConnection,
+  grain: SpendGrain,
+  rollups: readonly SqlValue[][],
+): Promise<void> {
+  const buckets: number[] = [];
+  for (let position = ROLLUP_LATENCY_AT; position < ROLLUP_SIZE; position++) {
+    if (rollups.some((rollup) => rollup[position] !== 0)) buckets.push(position);
+  }
+  const width = ROLLUP_FIGURES_AT + FIGURE_COLUMNS.length + buckets.length;
+  for (const chunk of chunksOf(rollups, rowsPerStatement(width))) {
+    const values: SqlValue[] = [];
+    for (const rollup of chunk) {
+      for (let position = 0; position < ROLLUP_LATENCY_AT; position++) values.push(rollup[position]!);
+      for (const position of buckets) values.push(rollup[position]!);
+    }
+    await connection.query(rollupStatementOf(grain, chunk.length, buckets), values);
+  }
 }
 
 const DIMENSION_COLUMNS: Record<SpendDimension, string> = {
@@ -495,33 +535,38 @@ export class SqlStore implements Store {
       byId.set(values[0] as string, values);
     }
     if (byId.size === 0) return 0;
+    const rows = [...byId.values()];
+    try {
+      // Nearly always every row is new: the rows go in without asking which were.
+      return await this.#driver.transaction(async (connection) => {
+        let inserted = 0;
+        for (const chunk of chunksOf(rows, rowsPerStatement(SPEND_COLUMNS.length))) {
+          inserted += await connection.execute(spendInsertOf(chunk.length, ''), chunk.flat());
+        }
+        if (inserted !== rows.length) throw new RowsStoredBefore();
+        await this.#addToRollups(connection, rows);
+        return rows.length;
+      });
+    } catch (error) {
+      if (!(error instanceof RowsStoredBefore)) throw error;
+    }
+    // A batch written again after an unclear failure: only the rows the database lacked count.
     return this.#driver.transaction(async (connection) => {
-      let added: SqlValue[][] = [];
-      for (const chunk of chunksOf([...byId.values()], rowsPerStatement(SPEND_COLUMNS.length))) {
-        const rows = await connection.query(
-          `INSERT INTO spend_log (${SPEND_COLUMNS.join(', ')})
-           VALUES ${placeholders(chunk.length, SPEND_COLUMNS.length)}
-           ON CONFLICT (id) DO NOTHING RETURNING id`,
-          chunk.flat(),
-        );
-        if (rows.length === chunk.length) {
-          added = added.concat(chunk);
-          continue;
-        }
-        const inserted = new Set(rows.map((row) => row['id']));
-        for (const values of chunk) if (inserted.has(values[0])) added.push(values);
+      const added: SqlValue[][] = [];
+      for (const chunk of chunksOf(rows, rowsPerStatement(SPEND_COLUMNS.length))) {
+        const inserted = await connection.query(spendInsertOf(chunk.length, ' RETURNING id'), chunk.flat());
+        const ids = new Set(inserted.map((row) => row['id']));
+        for (const values of chunk) if (ids.has(values[0])) added.push(values);
       }
-      const hourly = rollupsOf(added);
-      for (const [grain, rollups] of [
-        ['hour', hourly],
-        ['day', dailyRollupsOf(hourly)],
-      ] as const) {
-        for (const chunk of chunksOf(rollups, rowsPerStatement(ROLLUP_SIZE))) {
-          await connection.query(rollupStatementOf(grain, chunk.length), chunk.flat());
-        }
-      }
+      if (added.length > 0) await this.#addToRollups(connection, added);
       return added.length;
     });
+  }
+
+  async #addToRollups(connection: SqlConnection, rows: readonly SqlValue[][]): Promise<void> {
+    const hourly = rollupsOf(rows);
+    await upsertRollups(connection, 'hour', hourly);
+    await upsertRollups(connection, 'day', dailyRollupsOf(hourly));
   }
 
   async listSpend(query: SpendQuery = {}): Promise<Page<SpendRow>> {
