@@ -296,6 +296,13 @@ export const AdminSpendSummaryQuery = Type.Object(
           '`provider`): one row per combination; `day` or `hour` makes a series. None: the totals only',
       }),
     ),
+    percentiles: Type.Optional(
+      Type.Boolean({
+        description:
+          'false: the latency and overhead percentiles are left out (null), and the summary reads a tenth ' +
+          'of the columns (for breakdowns over many groups)',
+      }),
+    ),
     key_id: Type.Optional(Type.String({ minLength: 1 })),
     team_id: Type.Optional(Type.String({ minLength: 1 })),
     model: Type.Optional(Type.String({ minLength: 1 })),

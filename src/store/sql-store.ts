@@ -626,7 +626,9 @@ export class SqlStore implements Store {
       parameters.push(value);
     }
     const groups = dimensions.map((dimension) => DIMENSION_COLUMNS[dimension]);
-    const sums = ROLLUP_COUNT_COLUMNS.map((column) => `coalesce(sum(${column}), 0) AS ${column}`);
+    const summed =
+      query.durations === false ? FIGURE_COLUMNS.map(([, column]) => column) : ROLLUP_COUNT_COLUMNS;
+    const sums = summed.map((column) => `coalesce(sum(${column}), 0) AS ${column}`);
     const grouping = groups.length > 0 ? `GROUP BY ${groups.join(', ')} ORDER BY ${groups.join(', ')}` : '';
     const rows = await this.#driver.query(
       `SELECT ${[...groups, ...sums].join(', ')} FROM ${table} ${whereOf(conditions)} ${grouping}`,

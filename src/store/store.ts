@@ -248,6 +248,11 @@ export interface SpendSummaryQuery {
   grain?: SpendGrain;
   /** One row per combination of these; none = one row of totals. `hour` only at the hourly grain. */
   groupBy?: SpendDimension[];
+  /**
+   * Whether to read the latency and overhead buckets (true when absent). Without them the summary
+   * reads a tenth of the columns; the histograms come back empty.
+   */
+  durations?: boolean;
   keyId?: string;
   teamId?: string;
   model?: string;

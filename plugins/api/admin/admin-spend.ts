@@ -120,6 +120,7 @@ function summaryQueryOf(query: AdminSpendSummaryQueryType, now: Date): SpendSumm
     to,
     grain,
     groupBy,
+    durations: query.percentiles !== false,
     ...(query.key_id !== undefined ? { keyId: query.key_id } : {}),
     ...(query.team_id !== undefined ? { teamId: query.team_id } : {}),
     ...(query.model !== undefined ? { model: query.model } : {}),

@@ -430,6 +430,16 @@ describe.each(BACKENDS)('store on $name', ({ create }) => {
         expect(totals!.latency.reduce((sum, count) => sum + count, 0)).toBe(latencies.length);
       }
 
+      // Without the buckets: the same counts, no durations.
+      const [counts] = await store.summarizeSpend({
+        from: '2026-08-03',
+        to: '2026-08-03',
+        keyId,
+        durations: false,
+      });
+      expect(counts).toMatchObject({ requests: 200, errors, cacheHits: hits });
+      expect(percentileOfHistogram(counts!.latency, 0.5)).toBeNull();
+
       // Per hour: the three hours' counts are those of their own rows, and add up to the day's.
       const hours = await store.summarizeSpend({
         from: '2026-08-03T00:00:00Z',

@@ -196,7 +196,7 @@ export function KeysPage() {
   const monthStart = new Date();
   monthStart.setUTCDate(1);
   const spend = useApi<SpendSummary>(
-    `/admin/spend/summary${buildQuery({ from: toDay(monthStart), to: toDay(new Date()), group_by: 'key' })}`,
+    `/admin/spend/summary${buildQuery({ from: toDay(monthStart), to: toDay(new Date()), group_by: 'key', percentiles: false })}`,
     15_000,
   );
   const [creating, setCreating] = useState<KeyForm | null>(null);

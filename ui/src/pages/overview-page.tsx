@@ -53,7 +53,9 @@ function toBreakdown(
 
 /** The summary's figures for one dimension: one request per dimension, from the rollups. */
 function useSummary(range: RangeName, groupBy: string | null, now: Date) {
-  const path = `/admin/spend/summary${buildQuery({ ...summaryRange(range, now), group_by: groupBy })}`;
+  // The breakdowns show no percentiles: without them the summary reads a tenth of the columns.
+  const percentiles = groupBy === 'hour' || groupBy === 'day' ? undefined : false;
+  const path = `/admin/spend/summary${buildQuery({ ...summaryRange(range, now), group_by: groupBy, percentiles })}`;
   return useApi<SpendSummary>(path, REFRESH_MS);
 }
 

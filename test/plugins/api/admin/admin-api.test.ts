@@ -218,6 +218,13 @@ describe.each([sqliteBackend, postgresBackend])('the admin API (%o)', (makeBacke
       new RegExp(`^${hourOfCall},1,19,11,0,0,0,[^,]+,0,0,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+$`),
     );
     expect(hourlyCsv.headers.get('content-disposition')).toMatch(/filename="spend-\d{4}-\d{2}-\d{2}T\d{2}-/);
+    const withoutPercentiles = await call(
+      'GET',
+      `/admin/spend/summary?group_by=model&percentiles=false&key_id=${keyId}`,
+    );
+    expect(withoutPercentiles.json['data']).toMatchObject([
+      { model: 'gpt-4o', requests: 1, errors: 0, latency_p50_ms: null, overhead_p95_ms: null },
+    ]);
     const byKey = await call('GET', `/admin/spend/summary?group_by=key&key_id=${keyId}`);
     expect(byKey.json['data']).toMatchObject([{ key_id: keyId, requests: 1 }]);
 
