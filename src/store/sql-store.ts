@@ -132,7 +132,7 @@ function spendInsertOf(rows: number, returning: '' | ' RETURNING id'): string {
 
 /** Upserts of rollup rows, by table, row count and the bucket columns they name. */
 const rollupStatements = new Map<string, string>();
-const MAX_ROLLUP_STATEMENTS = 200;
+const MAX_ROLLUP_STATEMENTS = 32;
 
 /**
  * The upsert of `rows` rollup rows into one table, naming the group, the figures and only the
