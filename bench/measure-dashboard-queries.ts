@@ -83,27 +83,69 @@ const folder = await mkdtemp(join(tmpdir(), 'gateway-dashboard-bench-'));
 const store = await openSqliteStore({ dataDir: folder });
 try {
   const seconds = await seed(store);
-  const hourAgo = new Date(Date.now() - 3_600_000);
-  const dayAgo = new Date(Date.now() - DAY);
+  const lastHour = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() };
+  const lastDay = { from: new Date(Date.now() - DAY).toISOString(), to: new Date().toISOString() };
   const month = { from: day(29), to: day(0) };
   const week = { from: day(6), to: day(0) };
   const queries: [string, string, () => Promise<unknown>][] = [
     ['Overview, 30 days', 'summary by day', () => store.summarizeSpend({ ...month, groupBy: ['day'] })],
-    ['Overview, 30 days', 'summary by model', () => store.summarizeSpend({ ...month, groupBy: ['model'] })],
+    [
+      'Overview, 30 days',
+      'summary by model',
+      () => store.summarizeSpend({ ...month, groupBy: ['model'], durations: false }),
+    ],
     [
       'Overview, 30 days',
       'summary by provider',
-      () => store.summarizeSpend({ ...month, groupBy: ['provider'] }),
+      () => store.summarizeSpend({ ...month, groupBy: ['provider'], durations: false }),
     ],
-    ['Overview, 30 days', 'summary by key', () => store.summarizeSpend({ ...month, groupBy: ['key'] })],
-    ['Overview, 30 days', 'summary by team', () => store.summarizeSpend({ ...month, groupBy: ['team'] })],
+    [
+      'Overview, 30 days',
+      'summary by key',
+      () => store.summarizeSpend({ ...month, groupBy: ['key'], durations: false }),
+    ],
+    [
+      'Overview, 30 days',
+      'summary by team',
+      () => store.summarizeSpend({ ...month, groupBy: ['team'], durations: false }),
+    ],
     ['Overview, 7 days', 'summary by day', () => store.summarizeSpend({ ...week, groupBy: ['day'] })],
-    ['Overview, last 24 hours', 'log, 1,000 newest', () => store.listSpend({ from: dayAgo, limit: 1000 })],
-    ['Overview, last hour', 'log, 1,000 newest', () => store.listSpend({ from: hourAgo, limit: 1000 })],
+    ...(['hour', 'model', 'provider', 'key', 'team'] as const).map(
+      (dimension): [string, string, () => Promise<unknown>] => [
+        'Overview, last 24 hours',
+        `summary by ${dimension}, hourly`,
+        () =>
+          store.summarizeSpend({
+            ...lastDay,
+            grain: 'hour',
+            groupBy: [dimension],
+            durations: dimension === 'hour',
+          }),
+      ],
+    ),
+    ...(['hour', 'model', 'provider', 'key', 'team'] as const).map(
+      (dimension): [string, string, () => Promise<unknown>] => [
+        'Overview, last hour',
+        `summary by ${dimension}, hourly`,
+        () =>
+          store.summarizeSpend({
+            ...lastHour,
+            grain: 'hour',
+            groupBy: [dimension],
+            durations: dimension === 'hour',
+          }),
+      ],
+    ),
     [
       'Keys',
       'summary by key, this month',
-      () => store.summarizeSpend({ from: day(0).slice(0, 8) + '01', to: day(0), groupBy: ['key'] }),
+      () =>
+        store.summarizeSpend({
+          from: day(0).slice(0, 8) + '01',
+          to: day(0),
+          groupBy: ['key'],
+          durations: false,
+        }),
     ],
     ['Requests', 'log, 50 newest', () => store.listSpend({ limit: 50 })],
     ['Requests', 'log of one key, 50', () => store.listSpend({ keyId: 'key_7', limit: 50 })],

@@ -14,7 +14,9 @@ import { Nullable } from './common.js';
 // ---- shared pieces ------------------------------------------------------------------------------
 
 const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
-const DAY_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
+/** A day, or (for the hourly grain) an instant: 2026-03-01, 2026-03-01T10:30:00Z. */
+const DAY_OR_INSTANT_PATTERN =
+  '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$';
 
 export const AdminId = Type.String({
   pattern: ID_PATTERN,
@@ -255,25 +257,50 @@ export const AdminDeletedSchema = Type.Object(
 
 // ---- spend --------------------------------------------------------------------------------------
 
-export const SPEND_DIMENSIONS = ['day', 'key', 'team', 'model', 'provider'] as const;
+export const SPEND_DIMENSIONS = ['day', 'hour', 'key', 'team', 'model', 'provider'] as const;
+
+export const SPEND_GRAINS = ['day', 'hour'] as const;
 
 export const AdminSpendSummaryQuery = Type.Object(
   {
+    grain: Type.Optional(
+      Type.Union(
+        SPEND_GRAINS.map((grain) => Type.Literal(grain)),
+        {
+          description:
+            'The rollups read: `day` (the default; kept for good) or `hour` (kept as long as the request log)',
+        },
+      ),
+    ),
     from: Type.Optional(
       Type.String({
-        pattern: DAY_PATTERN,
-        description: 'First day, YYYY-MM-DD (UTC); 30 days ago when absent',
+        pattern: DAY_OR_INSTANT_PATTERN,
+        description:
+          'First day, YYYY-MM-DD (UTC); 30 days ago when absent. At the hourly grain a day or an instant ' +
+          '(ISO 8601), whose hour is the first; 23 hours before `to` when absent',
       }),
     ),
     to: Type.Optional(
-      Type.String({ pattern: DAY_PATTERN, description: 'Last day, YYYY-MM-DD (UTC); today when absent' }),
+      Type.String({
+        pattern: DAY_OR_INSTANT_PATTERN,
+        description:
+          'Last day, YYYY-MM-DD (UTC); today when absent. At the hourly grain a day (its last hour) or an ' +
+          'instant, whose hour is the last; now when absent',
+      }),
     ),
     group_by: Type.Optional(
       Type.String({
-        pattern: '^(day|key|team|model|provider)(,(day|key|team|model|provider))*$',
+        pattern: '^(day|hour|key|team|model|provider)(,(day|hour|key|team|model|provider))*$',
         description:
-          'Comma-separated dimensions (`day`, `key`, `team`, `model`, `provider`): one row per combination; ' +
-          '`day` makes a series. None: the totals only',
+          'Comma-separated dimensions (`day` or, at the hourly grain, `hour`, then `key`, `team`, `model`, ' +
+          '`provider`): one row per combination; `day` or `hour` makes a series. None: the totals only',
+      }),
+    ),
+    percentiles: Type.Optional(
+      Type.Boolean({
+        description:
+          'false: the latency and overhead percentiles are left out (null), and the summary reads a tenth ' +
+          'of the columns (for breakdowns over many groups)',
       }),
     ),
     key_id: Type.Optional(Type.String({ minLength: 1 })),
@@ -292,10 +319,23 @@ const SpendFigureProperties = {
   cached_tokens: Type.Integer(),
   cache_write_tokens: Type.Integer(),
   cost_usd: Type.Number(),
-  // Present when the store keeps them for the range (rollups made by this version on).
-  errors: Type.Optional(Nullable(Type.Integer({ description: 'Calls that did not complete' }))),
+  // Kept by the rollups from schema version 3 on (older days: as far as the request log reached).
+  errors: Type.Optional(
+    Nullable(
+      Type.Integer({
+        description:
+          'Calls answered with a status of 400 or more, or that failed upstream, timed out or failed in the gateway',
+      }),
+    ),
+  ),
   cache_hits: Type.Optional(Nullable(Type.Integer({ description: 'Calls answered from the cache' }))),
-  latency_p50_ms: Type.Optional(Nullable(Type.Number())),
+  latency_p50_ms: Type.Optional(
+    Nullable(
+      Type.Number({
+        description: 'Median latency, to within one bucket (docs/admin.md); null without calls',
+      }),
+    ),
+  ),
   latency_p95_ms: Type.Optional(Nullable(Type.Number())),
   overhead_p50_ms: Type.Optional(Nullable(Type.Number({ description: "The gateway's own share" }))),
   overhead_p95_ms: Type.Optional(Nullable(Type.Number())),
@@ -306,6 +346,9 @@ export const AdminSpendFigures = Type.Object(SpendFigureProperties, { additional
 export const AdminSpendSummaryRow = Type.Object(
   {
     day: Type.Optional(Type.String({ description: 'YYYY-MM-DD, when grouped by day' })),
+    hour: Type.Optional(
+      Type.String({ description: "The hour's start (ISO 8601, UTC), when grouped by hour" }),
+    ),
     key_id: Type.Optional(Nullable(Type.String())),
     team_id: Type.Optional(Nullable(Type.String())),
     model: Type.Optional(Nullable(Type.String())),
@@ -318,8 +361,9 @@ export const AdminSpendSummaryRow = Type.Object(
 export const AdminSpendSummarySchema = Type.Object(
   {
     object: Type.Literal('admin.spend.summary'),
-    from: Type.String(),
-    to: Type.String(),
+    grain: Type.Union(SPEND_GRAINS.map((grain) => Type.Literal(grain))),
+    from: Type.String({ description: 'The first day, or at the hourly grain the start of the first hour' }),
+    to: Type.String({ description: 'The last day, or at the hourly grain the start of the last hour' }),
     group_by: Type.Array(Type.Union(SPEND_DIMENSIONS.map((dimension) => Type.Literal(dimension)))),
     totals: AdminSpendFigures,
     data: Type.Array(AdminSpendSummaryRow),

@@ -8,6 +8,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc4180
  * @see https://owasp.org/www-community/attacks/CSV_Injection
  */
+import { percentileOfHistogram } from './duration-histogram.js';
 import type { SpendDimension, SpendRow, SpendSummaryRow } from './store.js';
 
 type CsvValue = string | number | boolean | Date | null | undefined;
@@ -44,6 +45,7 @@ export const SPEND_CSV_COLUMNS: readonly Column<SpendRow>[] = [
 
 const DIMENSION_COLUMNS: Record<SpendDimension, Column<SpendSummaryRow>> = {
   day: { header: 'day', value: (row) => row.day },
+  hour: { header: 'hour', value: (row) => row.hour },
   key: { header: 'key_id', value: (row) => row.keyId },
   team: { header: 'team_id', value: (row) => row.teamId },
   model: { header: 'model', value: (row) => row.model },
@@ -58,6 +60,12 @@ const FIGURE_COLUMNS: readonly Column<SpendSummaryRow>[] = [
   { header: 'cached_tokens', value: (row) => row.cachedTokens },
   { header: 'cache_write_tokens', value: (row) => row.cacheWriteTokens },
   { header: 'cost_usd', value: (row) => row.costUsd },
+  { header: 'errors', value: (row) => row.errors },
+  { header: 'cache_hits', value: (row) => row.cacheHits },
+  { header: 'latency_p50_ms', value: (row) => percentileOfHistogram(row.latency, 0.5) },
+  { header: 'latency_p95_ms', value: (row) => percentileOfHistogram(row.latency, 0.95) },
+  { header: 'overhead_p50_ms', value: (row) => percentileOfHistogram(row.overhead, 0.5) },
+  { header: 'overhead_p95_ms', value: (row) => percentileOfHistogram(row.overhead, 0.95) },
 ];
 
 const NEEDS_QUOTES = /[",\r\n]/;

@@ -79,11 +79,28 @@ function describeDatabase(url: string, schema: string): string {
   }
 }
 
+/**
+ * Dates as ISO-8601 text, which TIMESTAMPTZ reads as it is: `pg` would otherwise write each one
+ * out field by field in the local time zone, a cost paid per spend row.
+ */
+function encodeParameters(parameters: readonly SqlValue[]): unknown[] {
+  const encoded = new Array<unknown>(parameters.length);
+  for (let index = 0; index < parameters.length; index++) {
+    const value = parameters[index];
+    encoded[index] = value instanceof Date ? value.toISOString() : value;
+  }
+  return encoded;
+}
+
 function connectionOf(client: pg.PoolClient | pg.Pool, sqlOf: (sql: string) => string): SqlConnection {
   return {
     async query(sql, parameters = []) {
-      const result = await client.query(sqlOf(sql), parameters as SqlValue[]);
+      const result = await client.query(sqlOf(sql), encodeParameters(parameters));
       return result.rows as SqlRow[];
+    },
+    async execute(sql, parameters = []) {
+      const result = await client.query(sqlOf(sql), encodeParameters(parameters));
+      return result.rowCount ?? 0;
     },
   };
 }
@@ -138,6 +155,10 @@ class PostgresDriver implements SqlDriver {
 
   query(sql: string, parameters: readonly SqlValue[] = []): Promise<SqlRow[]> {
     return this.#pooled.query(sql, parameters);
+  }
+
+  execute(sql: string, parameters: readonly SqlValue[] = []): Promise<number> {
+    return this.#pooled.execute(sql, parameters);
   }
 
   async transaction<T>(work: (connection: SqlConnection) => Promise<T>): Promise<T> {

@@ -13,6 +13,8 @@ export type SqlRow = Record<string, unknown>;
 export interface SqlConnection {
   /** Runs one statement; rows for SELECT and RETURNING, else none. */
   query(sql: string, parameters?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /** Runs one statement that returns no rows; resolves with the number of rows it changed. */
+  execute(sql: string, parameters?: readonly SqlValue[]): Promise<number>;
 }
 
 export interface SqlDriver extends SqlConnection {

@@ -75,7 +75,7 @@ class SqliteError extends Error {
 }
 
 interface Pending {
-  resolve: (rows: SqlRow[]) => void;
+  resolve: (result: SqlRow[] | number) => void;
   reject: (error: Error) => void;
 }
 
@@ -106,7 +106,7 @@ class SqliteDriver implements SqlDriver {
   static async start(path: string): Promise<SqliteDriver> {
     const driver = new SqliteDriver(path);
     try {
-      await new Promise<SqlRow[]>((resolve, reject) => driver.#wait(0, { resolve, reject }));
+      await new Promise<SqlRow[] | number>((resolve, reject) => driver.#wait(0, { resolve, reject }));
     } catch (error) {
       await driver.#worker.terminate();
       throw error;
@@ -116,6 +116,10 @@ class SqliteDriver implements SqlDriver {
 
   query(sql: string, parameters: readonly SqlValue[] = []): Promise<SqlRow[]> {
     return this.#alone(() => this.#send(sql, parameters));
+  }
+
+  execute(sql: string, parameters: readonly SqlValue[] = []): Promise<number> {
+    return this.#alone(() => this.#send(sql, parameters, true));
   }
 
   transaction<T>(work: (connection: SqlConnection) => Promise<T>): Promise<T> {
@@ -140,7 +144,7 @@ class SqliteDriver implements SqlDriver {
     await this.#alone(async () => {
       if (this.#failure) return;
       const id = this.#nextId++;
-      await new Promise<SqlRow[]>((resolve, reject) => {
+      await new Promise<SqlRow[] | number>((resolve, reject) => {
         this.#wait(id, { resolve, reject });
         this.#worker.postMessage({ id, close: true } satisfies SqliteRequest);
       });
@@ -150,7 +154,10 @@ class SqliteDriver implements SqlDriver {
 
   async #inTransaction<T>(work: (connection: SqlConnection) => Promise<T>): Promise<T> {
     // Inside the queue already: the transaction's own statements go at once.
-    const connection: SqlConnection = { query: (sql, parameters = []) => this.#send(sql, parameters) };
+    const connection: SqlConnection = {
+      query: (sql, parameters = []) => this.#send(sql, parameters),
+      execute: (sql, parameters = []) => this.#send(sql, parameters, true),
+    };
     await this.#send('BEGIN IMMEDIATE', []);
     let result: T;
     try {
@@ -163,12 +170,16 @@ class SqliteDriver implements SqlDriver {
     return result;
   }
 
-  #send(sql: string, parameters: readonly SqlValue[]): Promise<SqlRow[]> {
+  #send(sql: string, parameters: readonly SqlValue[]): Promise<SqlRow[]>;
+  #send(sql: string, parameters: readonly SqlValue[], run: true): Promise<number>;
+  #send(sql: string, parameters: readonly SqlValue[], run?: true): Promise<SqlRow[] | number> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#wait(id, { resolve, reject });
-      this.#worker.postMessage({ id, sql, parameters: parameters.map(encodeValue) } satisfies SqliteRequest);
+      const request: SqliteRequest = { id, sql, parameters: parameters.map(encodeValue) };
+      if (run) request.run = true;
+      this.#worker.postMessage(request);
     });
   }
 
@@ -183,7 +194,7 @@ class SqliteDriver implements SqlDriver {
     this.#pending.delete(reply.id);
     if (this.#pending.size === 0) this.#worker.unref();
     if ('error' in reply) pending.reject(new SqliteError(reply.error.message, reply.error.errcode));
-    else pending.resolve(reply.rows);
+    else pending.resolve('changes' in reply ? reply.changes : reply.rows);
   }
 
   #fail(error: Error): void {

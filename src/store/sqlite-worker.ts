@@ -18,12 +18,14 @@ export interface SqliteWorkerData {
 }
 
 export type SqliteRequest =
-  | { id: number; sql: string; parameters: SQLInputValue[] }
+  /** `run`: the statement returns no rows; the answer is how many it changed. */
+  | { id: number; sql: string; parameters: SQLInputValue[]; run?: boolean }
   /** Closes the database, answers, and ends the thread. */
   | { id: number; close: true };
 
 export type SqliteReply =
   | { id: number; rows: Record<string, unknown>[] }
+  | { id: number; changes: number }
   | { id: number; error: { message: string; errcode: number | undefined } };
 
 /** Statements prepared once and kept: a handful of distinct ones (filters, chunk sizes) recur. */
@@ -64,6 +66,11 @@ port.on('message', (request: SqliteRequest) => {
       if (statements.size >= MAX_STATEMENTS) statements.clear();
       statement = database.prepare(request.sql);
       statements.set(request.sql, statement);
+    }
+    if (request.run) {
+      const { changes } = statement.run(...request.parameters);
+      port.postMessage({ id: request.id, changes: Number(changes) } satisfies SqliteReply);
+      return;
     }
     const rows = statement.all(...request.parameters) as Record<string, unknown>[];
     port.postMessage({ id: request.id, rows } satisfies SqliteReply);

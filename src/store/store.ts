@@ -9,6 +9,7 @@
  * through src/store/key-cache.ts and spend rows through src/store/spend-writer.ts.
  */
 import type { BudgetPeriod } from '../usage/usage-store.js';
+import type { DurationHistogram } from './duration-histogram.js';
 
 export type { BudgetPeriod };
 
@@ -230,15 +231,28 @@ export interface SpendFilter {
 
 export type SpendQuery = SpendFilter & PageQuery;
 
-export type SpendDimension = 'day' | 'key' | 'team' | 'model' | 'provider';
+export type SpendDimension = 'day' | 'hour' | 'key' | 'team' | 'model' | 'provider';
+
+/** The rollups a summary reads: per UTC day (kept for good), or per hour (kept as long as the log). */
+export type SpendGrain = 'day' | 'hour';
 
 export interface SpendSummaryQuery {
-  /** First day (YYYY-MM-DD, UTC, inclusive). */
+  /**
+   * The first day (YYYY-MM-DD, UTC, inclusive); at the hourly grain, an instant (ISO 8601), whose
+   * hour is the first.
+   */
   from: string;
-  /** Last day (YYYY-MM-DD, UTC, inclusive). */
+  /** The last day (inclusive); at the hourly grain, an instant whose hour is the last. */
   to: string;
-  /** One row per combination of these; none = one row of totals. */
+  /** `day` when absent. */
+  grain?: SpendGrain;
+  /** One row per combination of these; none = one row of totals. `hour` only at the hourly grain. */
   groupBy?: SpendDimension[];
+  /**
+   * Whether to read the latency and overhead buckets (true when absent). Without them the summary
+   * reads a tenth of the columns; the histograms come back empty.
+   */
+  durations?: boolean;
   keyId?: string;
   teamId?: string;
   model?: string;
@@ -253,11 +267,21 @@ export interface SpendFigures {
   cachedTokens: number;
   cacheWriteTokens: number;
   costUsd: number;
+  /** Calls answered with a status of 400 or more, or that failed (upstream error, timeout, gateway error). */
+  errors: number;
+  /** Calls answered from the cache. */
+  cacheHits: number;
+  /** Latencies counted in buckets (src/store/duration-histogram.ts); calls without one are not in it. */
+  latency: DurationHistogram;
+  /** The gateway's own share of each latency, in the same buckets. */
+  overhead: DurationHistogram;
 }
 
 /** Figures for one group; the dimensions not grouped by are absent. */
 export interface SpendSummaryRow extends SpendFigures {
   day?: string;
+  /** The hour's start (ISO 8601, UTC), when grouped by hour. */
+  hour?: string;
   keyId?: string | null;
   teamId?: string | null;
   model?: string | null;
@@ -297,7 +321,7 @@ export interface Store {
   onKeyChange(listener: (change: KeyChange) => void): () => void;
 
   /**
-   * Writes a batch of spend rows and adds them to the daily rollups, in one transaction. An entry
+   * Writes a batch of spend rows and adds them to the daily and hourly rollups, in one transaction. An entry
    * whose id is already stored is skipped, so a batch retried after an unclear failure counts
    * once. Returns the number of rows added.
    */
@@ -306,11 +330,17 @@ export interface Store {
   listSpend(query?: SpendQuery): Promise<Page<SpendRow>>;
   /** Every row of the request log that matches, newest first, read a page at a time (for exports). */
   iterateSpend(filter?: SpendFilter): AsyncIterable<SpendRow>;
-  /** Totals or series over whole UTC days, from the rollups (kept after the rows are deleted). */
+  /**
+   * Totals or series over whole UTC days or hours, from the rollups (the daily ones are kept after
+   * the rows are deleted).
+   */
   summarizeSpend(query: SpendSummaryQuery): Promise<SpendSummaryRow[]>;
   /** USD spent by a key or a team in the budget period (UTC day or month) that contains `now`. */
   spentInPeriod(owner: BudgetOwner, period: BudgetPeriod, now: Date): Promise<number>;
-  /** Deletes spend rows older than `cutoff` (rollups are kept); returns how many. */
+  /**
+   * Deletes spend rows older than `cutoff`, and the hourly rollups of the hours before it (the daily
+   * rollups are kept); returns how many rows.
+   */
   deleteSpendBefore(cutoff: Date): Promise<number>;
 
   /** Resolves when the database answers. */

@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a gateway
- * process and a fake provider: sign-in, the playground's streamed chat, a deployment's circuit
- * opening when its provider fails, protected mode on this machine; every page checked with axe-core
+ * process and a fake provider: sign-in, the playground's streamed chat, keys made, edited, rotated
+ * and revoked and a team added, a deployment's circuit opening when its provider fails, protected
+ * mode on this machine; every page checked with axe-core
  * and photographed at 1280 and 390 px.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -131,7 +132,9 @@ describe('the dashboard in a browser', () => {
     await expect
       .poll(
         async () => {
-          await open('keys');
+          // A new load reads the spend now (going to the page it shows only changes the hash).
+          await page.reload();
+          await page.getByRole('heading', { level: 1 }).first().waitFor();
           return row.locator('[data-spend]').textContent();
         },
         { timeout: 20_000, interval: 500 },
@@ -145,6 +148,66 @@ describe('the dashboard in a browser', () => {
     await expect.poll(() => dialog.count()).toBe(0);
     await expect.poll(async () => (await chat(secret)).status, { timeout: 20_000, interval: 250 }).toBe(401);
     await expect.poll(() => page.locator('tr', { hasText: 'browser-key' }).count()).toBe(0);
+  });
+
+  it('adds a team, edits a key’s team, models, budget and limit, and rotates it with a grace period', async () => {
+    await open('keys');
+    await page.getByLabel('New team name').fill('browser-team');
+    await page.getByRole('button', { name: 'Add team' }).click();
+    const teams = page.getByRole('region', { name: 'Teams' });
+    await teams.getByRole('rowheader', { name: /browser-team/ }).waitFor();
+    const teamId = (await teams
+      .getByRole('rowheader', { name: /browser-team/ })
+      .locator('.hint')
+      .textContent())!;
+
+    const made = await fetch(`${gateway.url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'edited-key' }),
+    });
+    const { id: keyId, key: oldSecret } = (await made.json()) as { id: string; key: string };
+    // The page is open already: a new load reads the key made behind its back.
+    await page.reload();
+    const row = page.locator('tr', { hasText: 'edited-key' });
+    await row.getByRole('button', { name: 'Edit edited-key' }).click();
+    const form = page.getByRole('form', { name: `Edit key ${keyId}` });
+    await form.getByLabel('Team').selectOption(teamId);
+    await form.getByLabel(/^Allowed models/).fill('gpt-4o-mini, gpt-4o');
+    await form.getByLabel('Budget in USD (blank for none)').fill('2.5');
+    await form.getByLabel('Budget period').selectOption('daily');
+    await form.getByLabel(/^Chat requests per minute/).fill('30');
+    expect(await seriousAccessibilityViolations(page), 'the edit form').toEqual([]);
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => form.count()).toBe(0);
+    await expect.poll(() => row.textContent()).toContain('30 chat requests/min');
+    expect(await row.textContent()).toContain('gpt-4o-mini, gpt-4o');
+    expect(await row.textContent()).toContain(teamId);
+    expect(await row.locator('[data-spend]').textContent()).toContain('$2.50 daily');
+    const stored = (await (
+      await fetch(`${gateway.url}/admin/keys/${keyId}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).json()) as Record<string, unknown>;
+    expect(stored).toMatchObject({
+      team_id: teamId,
+      allowed_models: ['gpt-4o-mini', 'gpt-4o'],
+      budget: { limit_usd: 2.5, period: 'daily' },
+      rate_limits: { chat: 30 },
+    });
+
+    await row.getByRole('button', { name: 'Rotate edited-key' }).click();
+    const dialog = page.getByRole('alertdialog');
+    expect(await seriousAccessibilityViolations(page), 'the rotate dialog').toEqual([]);
+    await dialog.getByRole('button', { name: 'Yes, rotate' }).click();
+    const newSecret = (await page.locator('[data-secret]').textContent())!;
+    expect(newSecret).not.toBe(oldSecret);
+    expect(newSecret.length).toBeGreaterThan(20);
+    expect(await seriousAccessibilityViolations(page), 'the new secret').toEqual([]);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.locator('[data-secret]').count()).toBe(0);
+    // Both secrets work during the grace period (an hour), and the page says until when.
+    expect((await chat(newSecret)).status).toBe(200);
+    expect((await chat(oldSecret)).status).toBe(200);
+    await expect.poll(() => row.textContent()).toContain('Old secret valid until');
   });
 
   it('shows the traffic the test sent on the overview and in the request log', async () => {

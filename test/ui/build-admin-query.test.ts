@@ -3,11 +3,16 @@ import { describe, expect, it } from 'vitest';
 import {
   buildQuery,
   buildRequestLogQuery,
+  grainOf,
   rangeBounds,
-  summaryDays,
+  summaryRange,
 } from '../../ui/src/build-admin-query.js';
 
 const NOW = new Date('2026-03-10T15:30:00Z');
+
+function grainsOfRanges() {
+  return Object.fromEntries((['hour', 'day', '7d', '30d'] as const).map((range) => [range, grainOf(range)]));
+}
 
 describe('admin API queries', () => {
   it('leaves out empty values and encodes the rest', () => {
@@ -17,13 +22,22 @@ describe('admin API queries', () => {
     );
   });
 
-  it('turns ranges into the instants and the UTC days they cover', () => {
+  it('turns ranges into the hours or the UTC days the summary covers', () => {
     expect(rangeBounds('hour', NOW).from.toISOString()).toBe('2026-03-10T14:30:00.000Z');
     expect(rangeBounds('7d', NOW).from.toISOString()).toBe('2026-03-03T15:30:00.000Z');
-    expect(summaryDays('hour', NOW)).toEqual({ from: '2026-03-10', to: '2026-03-10' });
-    expect(summaryDays('day', NOW)).toEqual({ from: '2026-03-09', to: '2026-03-10' });
-    expect(summaryDays('7d', NOW)).toEqual({ from: '2026-03-04', to: '2026-03-10' });
-    expect(summaryDays('30d', NOW)).toEqual({ from: '2026-02-09', to: '2026-03-10' });
+    expect(grainsOfRanges()).toEqual({ hour: 'hour', day: 'hour', '7d': 'day', '30d': 'day' });
+    expect(summaryRange('hour', NOW)).toEqual({
+      grain: 'hour',
+      from: '2026-03-10T14:30:00.000Z',
+      to: '2026-03-10T15:30:00.000Z',
+    });
+    expect(summaryRange('day', NOW)).toEqual({
+      grain: 'hour',
+      from: '2026-03-09T15:30:00.000Z',
+      to: '2026-03-10T15:30:00.000Z',
+    });
+    expect(summaryRange('7d', NOW)).toEqual({ from: '2026-03-04', to: '2026-03-10' });
+    expect(summaryRange('30d', NOW)).toEqual({ from: '2026-02-09', to: '2026-03-10' });
   });
 
   it('filters the request log, a request id alone finding its request', () => {

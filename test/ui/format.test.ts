@@ -6,6 +6,7 @@ import {
   formatCount,
   formatDateTime,
   formatDuration,
+  formatPercentiles,
   formatPricePerMillion,
   formatRatio,
   formatUsd,
@@ -33,6 +34,13 @@ describe('formats for the reader’s locale', () => {
     expect(formatDuration(3.456, 'en-US')).toBe('3.46 ms');
     expect(formatDuration(250, 'en-US')).toBe('250 ms');
     expect(formatDuration(1500, 'en-US')).toBe('1.5 sec');
+  });
+
+  it('shows a median and a 95th percentile together, a dash for one that is missing', () => {
+    expect(formatPercentiles(86.11, 1377.79, 'en-US')).toBe('86 ms / 1.38 sec');
+    expect(formatPercentiles(0.96, 1.35, 'de-DE')).toBe('0,96 ms / 1,35 ms');
+    expect(formatPercentiles(null, 12, 'en-US')).toBe('— / 12 ms');
+    expect(formatPercentiles(null, null, 'en-US')).toBe('—');
   });
 
   it('writes a dash for a figure that is not there', () => {

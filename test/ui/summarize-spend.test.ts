@@ -1,37 +1,21 @@
-/** The overview's figures: rates from the summary's counts, and the last hour from log rows. */
+/** The overview's figures: rates from the summary's counts, and series with every period. */
 import { describe, expect, it } from 'vitest';
-import type { SpendRow } from '../../ui/src/admin-types.js';
-import {
-  breakdownRows,
-  bucketRows,
-  deriveFigures,
-  percentile,
-  summarizeRows,
-} from '../../ui/src/summarize-spend.js';
+import type { SpendSummaryRow } from '../../ui/src/admin-types.js';
+import { deriveFigures, seriesOfSummary } from '../../ui/src/summarize-spend.js';
 
-function row(overrides: Partial<SpendRow>): SpendRow {
+function row(overrides: Partial<SpendSummaryRow>): SpendSummaryRow {
   return {
-    id: 'r',
-    at: '2026-03-10T15:00:00Z',
-    request_id: 'q',
-    key_id: 'key-a',
-    team_id: null,
-    route: '/v1/chat/completions',
-    requested_model: 'gpt-4o-mini',
-    model: 'gpt-4o-mini',
-    provider: 'openai',
-    deployment: 'openai/gpt-4o-mini',
-    prompt_tokens: 10,
-    completion_tokens: 5,
-    reasoning_tokens: 0,
+    requests: 4,
+    prompt_tokens: 40,
+    completion_tokens: 20,
     cached_tokens: 0,
-    cost_usd: 0.01,
-    latency_ms: 100,
-    overhead_ms: 1,
-    status: 200,
-    cache_result: null,
-    outcome: 'completed',
-    estimated: false,
+    cost_usd: 0.04,
+    errors: 1,
+    cache_hits: 2,
+    latency_p50_ms: 86.11,
+    latency_p95_ms: 1377.79,
+    overhead_p50_ms: 0.96,
+    overhead_p95_ms: 1.35,
     ...overrides,
   };
 }
@@ -55,66 +39,52 @@ describe('overview figures', () => {
     ).toBeNull();
   });
 
-  it('takes percentiles by nearest rank', () => {
-    expect(percentile([], 0.5)).toBeNull();
-    expect(percentile([5, 1, 3, 2, 4], 0.5)).toBe(3);
-    expect(
-      percentile(
-        Array.from({ length: 100 }, (_, index) => index + 1),
-        0.95,
-      ),
-    ).toBe(95);
-  });
-
-  it('sums log rows, counting failures and cache hits', () => {
-    const figures = summarizeRows([
-      row({ latency_ms: 100 }),
-      row({ latency_ms: 300, status: 502, outcome: 'upstream_error', cost_usd: 0 }),
-      row({ latency_ms: 5, cache_result: 'hit', cost_usd: 0 }),
-    ]);
-    expect(figures).toMatchObject({
-      requests: 3,
-      prompt_tokens: 30,
-      completion_tokens: 15,
-      errors: 1,
-      cache_hits: 1,
-      latency_p50_ms: 100,
-      latency_p95_ms: 300,
+  it('takes the percentiles as the summary gives them, none when it has none', () => {
+    expect(deriveFigures(row({}))).toMatchObject({
+      errorRate: 0.25,
+      cacheHitRate: 0.5,
+      latencyP50Ms: 86.11,
+      latencyP95Ms: 1377.79,
+      overheadP50Ms: 0.96,
+      overheadP95Ms: 1.35,
     });
-    expect(figures.cost_usd).toBeCloseTo(0.01);
+    expect(deriveFigures(row({ latency_p50_ms: null, overhead_p95_ms: null }))).toMatchObject({
+      latencyP50Ms: null,
+      overheadP95Ms: null,
+    });
   });
 
-  it('puts rows in equal buckets, empty ones included', () => {
-    const from = new Date('2026-03-10T15:00:00Z');
-    const to = new Date('2026-03-10T16:00:00Z');
-    const series = bucketRows(
-      [
-        row({ at: '2026-03-10T15:01:00Z' }),
-        row({ at: '2026-03-10T15:02:00Z' }),
-        row({ at: '2026-03-10T15:59:00Z' }),
-        row({ at: '2026-03-10T14:00:00Z' }),
-      ],
-      from,
-      to,
-      12,
+  it('makes an hourly series with every hour of the range, the quiet ones at zero', () => {
+    const series = seriesOfSummary(
+      [row({ hour: '2026-03-10T13:00:00.000Z' }), row({ hour: '2026-03-10T15:00:00.000Z', requests: 9 })],
+      'hour',
+      new Date('2026-03-10T12:00:00.000Z'),
+      new Date('2026-03-10T15:00:00.000Z'),
     );
-    expect(series).toHaveLength(12);
-    expect(series[0]).toMatchObject({ time: from.getTime() / 1000, figures: { requests: 2 } });
-    expect(series[11]!.figures.requests).toBe(1);
-    expect(series.slice(1, 11).every((point) => point.figures.requests === 0)).toBe(true);
+    expect(series.map((point) => new Date(point.time * 1000).toISOString())).toEqual([
+      '2026-03-10T12:00:00.000Z',
+      '2026-03-10T13:00:00.000Z',
+      '2026-03-10T14:00:00.000Z',
+      '2026-03-10T15:00:00.000Z',
+    ]);
+    expect(series.map((point) => point.figures.requests)).toEqual([0, 4, 0, 9]);
+    expect(series[2]!.figures).toMatchObject({ errors: 0, latency_p50_ms: null, cost_usd: 0 });
+    expect(series[1]!.figures.latency_p95_ms).toBe(1377.79);
   });
 
-  it('breaks rows down by a field, largest cost first', () => {
-    const rows = [
-      row({ key_id: 'a', cost_usd: 1 }),
-      row({ key_id: 'b', cost_usd: 3 }),
-      row({ key_id: 'a', cost_usd: 1 }),
-      row({ key_id: null }),
-    ];
-    expect(breakdownRows(rows, 'key_id').map((entry) => [entry.name, entry.requests])).toEqual([
-      ['b', 1],
-      ['a', 2],
-      ['(none)', 1],
+  it('makes a daily series from the first day to the last', () => {
+    const series = seriesOfSummary(
+      [row({ day: '2026-03-09', cost_usd: 2 })],
+      'day',
+      new Date('2026-03-08T00:00:00Z'),
+      new Date('2026-03-10T00:00:00Z'),
+    );
+    expect(
+      series.map((point) => [new Date(point.time * 1000).toISOString().slice(0, 10), point.figures.cost_usd]),
+    ).toEqual([
+      ['2026-03-08', 0],
+      ['2026-03-09', 2],
+      ['2026-03-10', 0],
     ]);
   });
 });

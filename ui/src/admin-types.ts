@@ -66,6 +66,8 @@ export interface SpendFigures {
 
 export interface SpendSummaryRow extends SpendFigures {
   day?: string;
+  /** The hour's start (ISO 8601), at the hourly grain. */
+  hour?: string;
   key_id?: string | null;
   team_id?: string | null;
   model?: string | null;
@@ -73,6 +75,7 @@ export interface SpendSummaryRow extends SpendFigures {
 }
 
 export interface SpendSummary {
+  grain: 'day' | 'hour';
   from: string;
   to: string;
   totals: SpendFigures;

@@ -37,12 +37,20 @@ export function rangeBounds(range: RangeName, now: Date): { from: Date; to: Date
   return { from: new Date(now.getTime() - span), to: now };
 }
 
+/** The rollups a range is read from: hours for the last hour and day, days beyond. */
+export function grainOf(range: RangeName): 'hour' | 'day' {
+  return range === 'hour' || range === 'day' ? 'hour' : 'day';
+}
+
 /**
- * The spend summary's days for a range: the summary counts whole UTC days, so the last 24 hours
- * read yesterday and today, 7 days the 7 days up to today.
+ * The spend summary's range: the hours from the one an hour or a day ago to the current one (the
+ * summary counts whole UTC hours), or the UTC days, today included, for 7 and 30 days.
  */
-export function summaryDays(range: RangeName, now: Date): { from: string; to: string } {
-  const days = range === '30d' ? 30 : range === '7d' ? 7 : range === 'day' ? 2 : 1;
+export function summaryRange(range: RangeName, now: Date): { grain?: 'hour'; from: string; to: string } {
+  if (grainOf(range) === 'hour') {
+    return { grain: 'hour', from: rangeBounds(range, now).from.toISOString(), to: now.toISOString() };
+  }
+  const days = range === '30d' ? 30 : 7;
   return { from: toDay(new Date(now.getTime() - (days - 1) * DAY)), to: toDay(now) };
 }
 

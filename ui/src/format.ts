@@ -62,6 +62,16 @@ export function formatDuration(milliseconds: number | null | undefined, locale: 
   }).format(milliseconds);
 }
 
+/** A median and a 95th percentile side by side: 120 ms / 1.2 sec; a dash for either not there. */
+export function formatPercentiles(
+  p50: number | null | undefined,
+  p95: number | null | undefined,
+  locale: string,
+): string {
+  if (!isNumber(p50) && !isNumber(p95)) return EMPTY;
+  return `${formatDuration(p50, locale)} / ${formatDuration(p95, locale)}`;
+}
+
 /** A moment as a date and time, in the reader's time zone unless one is named. */
 export function formatDateTime(
   value: string | number | Date | null | undefined,

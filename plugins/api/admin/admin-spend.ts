@@ -1,7 +1,7 @@
 /**
- * /admin/spend: totals and series from the daily rollups (`summary`, grouped by day, key, team,
- * model and provider over a range of days), the request log (`requests`, filtered, paginated), and
- * both as CSV, streamed a line at a time.
+ * /admin/spend: totals and series from the daily or hourly rollups (`summary`, grouped by day or
+ * hour, key, team, model and provider over a range of days or hours), the request log
+ * (`requests`, filtered, paginated), and both as CSV, streamed a line at a time.
  */
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
@@ -31,11 +31,16 @@ const errors = {
   503: Type.Ref('ErrorResponse'),
 };
 
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** The range a summary covers when none is given: the last 30 days, today included. */
 const DEFAULT_RANGE_DAYS = 30;
 /** Ten years of days at most, so a typo in a year is a 400 and not a scan of everything. */
 const MAX_RANGE_DAYS = 3660;
+/** At the hourly grain: the last 24 hours by default, 31 days of hours at most. */
+const DEFAULT_RANGE_HOURS = 24;
+const MAX_RANGE_HOURS = 31 * 24;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 const CSV_TYPE = 'text/csv; charset=utf-8';
 
@@ -43,44 +48,89 @@ function dayOf(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
+function invalid(message: string, param: string): GatewayError {
+  return new GatewayError('GW_ERR_ADMIN_INVALID', { message, param });
+}
+
+/** A day as given, checked to exist (2026-02-30 does not). */
+function checkedDay(day: string, name: string): string {
+  if (
+    !DAY.test(day) ||
+    Number.isNaN(Date.parse(`${day}T00:00:00Z`)) ||
+    dayOf(new Date(`${day}T00:00:00Z`)) !== day
+  ) {
+    throw invalid(`${day} is not a day (YYYY-MM-DD).`, name);
+  }
+  return day;
+}
+
+/** The start of the hour of an instant, or of a day's first (`from`) or last (`to`) hour. */
+function checkedHour(value: string, name: 'from' | 'to'): number {
+  const time = DAY.test(value)
+    ? Date.parse(`${checkedDay(value, name)}T00:00:00Z`) + (name === 'to' ? DAY_MS - HOUR_MS : 0)
+    : Date.parse(value);
+  if (Number.isNaN(time)) throw invalid(`${value} is not an instant (ISO 8601).`, name);
+  return Math.floor(time / HOUR_MS) * HOUR_MS;
+}
+
 function summaryQueryOf(query: AdminSpendSummaryQueryType, now: Date): SpendSummaryQuery {
-  const to = query.to ?? dayOf(now);
-  const from =
-    query.from ?? dayOf(new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_RANGE_DAYS - 1) * DAY_MS));
-  for (const [name, day] of [
-    ['from', from],
-    ['to', to],
-  ] as const) {
-    if (Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || dayOf(new Date(`${day}T00:00:00Z`)) !== day) {
-      throw new GatewayError('GW_ERR_ADMIN_INVALID', {
-        message: `${day} is not a day (YYYY-MM-DD).`,
-        param: name,
-      });
+  const grain = query.grain ?? 'day';
+  let from: string;
+  let to: string;
+  if (grain === 'hour') {
+    const last =
+      query.to !== undefined ? checkedHour(query.to, 'to') : Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+    const first =
+      query.from !== undefined ? checkedHour(query.from, 'from') : last - (DEFAULT_RANGE_HOURS - 1) * HOUR_MS;
+    const hours = (last - first) / HOUR_MS + 1;
+    if (hours < 1) throw invalid(`from (${query.from}) is after to (${query.to ?? 'now'}).`, 'from');
+    if (hours > MAX_RANGE_HOURS) {
+      throw invalid(
+        `The range covers ${hours} hours; at most ${MAX_RANGE_HOURS} are summarised at once.`,
+        'from',
+      );
+    }
+    from = new Date(first).toISOString();
+    to = new Date(last).toISOString();
+  } else {
+    to = checkedDay(query.to ?? dayOf(now), 'to');
+    from = checkedDay(
+      query.from ?? dayOf(new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_RANGE_DAYS - 1) * DAY_MS)),
+      'from',
+    );
+    const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
+    if (days < 1) throw invalid(`from (${from}) is after to (${to}).`, 'from');
+    if (days > MAX_RANGE_DAYS) {
+      throw invalid(
+        `The range covers ${days} days; at most ${MAX_RANGE_DAYS} are summarised at once.`,
+        'from',
+      );
     }
   }
-  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
-  if (days < 1) {
-    throw new GatewayError('GW_ERR_ADMIN_INVALID', {
-      message: `from (${from}) is after to (${to}).`,
-      param: 'from',
-    });
-  }
-  if (days > MAX_RANGE_DAYS) {
-    throw new GatewayError('GW_ERR_ADMIN_INVALID', {
-      message: `The range covers ${days} days; at most ${MAX_RANGE_DAYS} are summarised at once.`,
-      param: 'from',
-    });
-  }
   const groupBy = query.group_by ? ([...new Set(query.group_by.split(','))] as SpendDimension[]) : [];
+  const series = grain === 'hour' ? 'day' : 'hour';
+  if (groupBy.includes(series)) {
+    throw invalid(
+      `group_by=${series} needs grain=${series}; the ${grain}ly series is group_by=${grain}.`,
+      'group_by',
+    );
+  }
   return {
     from,
     to,
+    grain,
     groupBy,
+    durations: query.percentiles !== false,
     ...(query.key_id !== undefined ? { keyId: query.key_id } : {}),
     ...(query.team_id !== undefined ? { teamId: query.team_id } : {}),
     ...(query.model !== undefined ? { model: query.model } : {}),
     ...(query.provider !== undefined ? { provider: query.provider } : {}),
   };
+}
+
+/** A day as it is, an hour as 2026-03-01T10 (no colons in a file name). */
+function fileNamePart(value: string): string {
+  return value.length > 10 ? value.slice(0, 13) : value;
 }
 
 function spendFilterOf(query: AdminSpendRequestsQueryType): SpendFilter {
@@ -108,7 +158,8 @@ export const adminSpendRoutes: FastifyPluginAsync<{ context: AdminContext }> = a
     {
       schema: {
         tags: ['admin'],
-        summary: 'Spend totals, and series by day, key, team, model or provider, over a range of days',
+        summary:
+          'Spend totals, and series by day or hour, key, team, model or provider, over a range of days or hours',
         querystring: AdminSpendSummaryQuery,
         response: { 200: Type.Ref('AdminSpendSummary'), ...errors },
       },
@@ -119,6 +170,7 @@ export const adminSpendRoutes: FastifyPluginAsync<{ context: AdminContext }> = a
       const rows = await withStore(request.log, () => store.summarizeSpend(query));
       return {
         object: 'admin.spend.summary' as const,
+        grain: query.grain ?? 'day',
         from: query.from,
         to: query.to,
         group_by: query.groupBy ?? [],
@@ -145,7 +197,10 @@ export const adminSpendRoutes: FastifyPluginAsync<{ context: AdminContext }> = a
       const rows = await withStore(request.log, () => store.summarizeSpend(query));
       return reply
         .type(CSV_TYPE)
-        .header('content-disposition', `attachment; filename="spend-${query.from}-${query.to}.csv"`)
+        .header(
+          'content-disposition',
+          `attachment; filename="spend-${fileNamePart(query.from)}-${fileNamePart(query.to)}.csv"`,
+        )
         .send([...convertSpendSummaryToCsv(rows, query.groupBy)].join(''));
     },
   );

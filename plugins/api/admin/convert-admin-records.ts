@@ -13,6 +13,11 @@ import type {
 } from '../../../schemas/admin.js';
 import type { ClientKeyOptions } from '../../../schemas/options.js';
 import type { Static } from '@sinclair/typebox';
+import {
+  addHistogram,
+  emptyHistogram,
+  percentileOfHistogram,
+} from '../../../src/store/duration-histogram.js';
 import type {
   Budget,
   RateLimits,
@@ -177,12 +182,19 @@ export function convertSpendFiguresToWire(figures: SpendFigures) {
     cached_tokens: figures.cachedTokens,
     cache_write_tokens: figures.cacheWriteTokens,
     cost_usd: figures.costUsd,
+    errors: figures.errors,
+    cache_hits: figures.cacheHits,
+    latency_p50_ms: percentileOfHistogram(figures.latency, 0.5),
+    latency_p95_ms: percentileOfHistogram(figures.latency, 0.95),
+    overhead_p50_ms: percentileOfHistogram(figures.overhead, 0.5),
+    overhead_p95_ms: percentileOfHistogram(figures.overhead, 0.95),
   };
 }
 
 export function convertSpendSummaryRowToWire(row: SpendSummaryRow): AdminSpendSummaryRowType {
   const wire: AdminSpendSummaryRowType = convertSpendFiguresToWire(row);
   if (row.day !== undefined) wire.day = row.day;
+  if (row.hour !== undefined) wire.hour = row.hour;
   if (row.keyId !== undefined) wire.key_id = row.keyId;
   if (row.teamId !== undefined) wire.team_id = row.teamId;
   if (row.model !== undefined) wire.model = row.model;
@@ -190,7 +202,7 @@ export function convertSpendSummaryRowToWire(row: SpendSummaryRow): AdminSpendSu
   return wire;
 }
 
-/** The figures of every row added up. */
+/** The figures of every row added up, their buckets merged. */
 export function addSpendFigures(rows: readonly SpendFigures[]): SpendFigures {
   const total: SpendFigures = {
     requests: 0,
@@ -200,6 +212,10 @@ export function addSpendFigures(rows: readonly SpendFigures[]): SpendFigures {
     cachedTokens: 0,
     cacheWriteTokens: 0,
     costUsd: 0,
+    errors: 0,
+    cacheHits: 0,
+    latency: emptyHistogram(),
+    overhead: emptyHistogram(),
   };
   for (const row of rows) {
     total.requests += row.requests;
@@ -209,6 +225,10 @@ export function addSpendFigures(rows: readonly SpendFigures[]): SpendFigures {
     total.cachedTokens += row.cachedTokens;
     total.cacheWriteTokens += row.cacheWriteTokens;
     total.costUsd += row.costUsd;
+    total.errors += row.errors;
+    total.cacheHits += row.cacheHits;
+    addHistogram(total.latency, row.latency);
+    addHistogram(total.overhead, row.overhead);
   }
   return total;
 }

@@ -5,6 +5,7 @@ import {
   convertSpendSummaryToCsv,
   formatCsvField,
 } from '../../../src/store/convert-spend-to-csv.js';
+import { emptyHistogram } from '../../../src/store/duration-histogram.js';
 import { spendEntry } from './spend-samples.js';
 
 async function collect(lines: AsyncIterable<string> | Iterable<string>): Promise<string> {
@@ -56,6 +57,11 @@ describe('spend as CSV', () => {
       cachedTokens: 0,
       cacheWriteTokens: 0,
       costUsd: 0.25,
+      errors: 1,
+      cacheHits: 0,
+      // One call in bucket 20 (72.4 to 102.4 ms), one in bucket 21; no overhead measured.
+      latency: emptyHistogram().map((_, bucket) => (bucket === 20 || bucket === 21 ? 1 : 0)),
+      overhead: emptyHistogram(),
     };
     const csv = await collect(
       convertSpendSummaryToCsv(
@@ -67,9 +73,10 @@ describe('spend as CSV', () => {
       ),
     );
     expect(csv).toBe(
-      'day,model,requests,prompt_tokens,completion_tokens,reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd\r\n' +
-        '2026-03-01,gpt-4o,2,10,5,0,0,0,0.25\r\n' +
-        '2026-03-02,,2,10,5,0,0,0,0.25\r\n',
+      'day,model,requests,prompt_tokens,completion_tokens,reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd,' +
+        'errors,cache_hits,latency_p50_ms,latency_p95_ms,overhead_p50_ms,overhead_p95_ms\r\n' +
+        '2026-03-01,gpt-4o,2,10,5,0,0,0,0.25,1,0,86.11,121.77,,\r\n' +
+        '2026-03-02,,2,10,5,0,0,0,0.25,1,0,86.11,121.77,,\r\n',
     );
   });
 });

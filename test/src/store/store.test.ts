@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/store/sql-store.js';
+import { bucketOfDuration, percentileOfHistogram } from '../../../src/store/duration-histogram.js';
 import { StoreError, statusOfKey, type KeyChange, type SpendRow } from '../../../src/store/store.js';
 import { spendEntry } from './spend-samples.js';
 import { BACKENDS, type TestBackend } from './store-backends.js';
@@ -344,17 +345,147 @@ describe.each(BACKENDS)('store on $name', ({ create }) => {
       const page = await store.listSpend({ keyId });
       expect(page.items).toHaveLength(2);
       expect(page.items.find((row) => row.id === entries[1]!.id)).toEqual(entries[1]);
-      expect(await store.summarizeSpend({ from: '2026-03-01', to: '2026-03-01', keyId })).toEqual([
-        {
-          requests: 2,
-          promptTokens: 400,
-          completionTokens: 40,
-          reasoningTokens: 7,
-          cachedTokens: 20,
-          cacheWriteTokens: 40,
-          costUsd: 1,
-        },
+      const [summary, ...others] = await store.summarizeSpend({
+        from: '2026-03-01',
+        to: '2026-03-01',
+        keyId,
+      });
+      expect(others).toEqual([]);
+      expect(summary).toMatchObject({
+        requests: 2,
+        promptTokens: 400,
+        completionTokens: 40,
+        reasoningTokens: 7,
+        cachedTokens: 20,
+        cacheWriteTokens: 40,
+        costUsd: 1,
+        errors: 0,
+        cacheHits: 0,
+      });
+      expect(summary!.latency[bucketOfDuration(812.5)]).toBe(2);
+      expect(summary!.overhead[bucketOfDuration(1.25)]).toBe(2);
+      // The same figures, per hour.
+      expect(
+        await store.summarizeSpend({
+          from: '2026-03-01T10:59:59.999Z',
+          to: '2026-03-01T10:00:00.000Z',
+          grain: 'hour',
+          keyId,
+          groupBy: ['hour'],
+        }),
+      ).toEqual([{ ...summary, hour: '2026-03-01T10:00:00.000Z' }]);
+    });
+
+    it('counts errors and cache hits exactly, and gives percentiles within one bucket of the true ones', async () => {
+      const keyId = unique('figures');
+      // 200 calls whose latencies spread from 3 ms to about 40 s, overheads from 0.05 to 25 ms;
+      // every 7th failed one way or another, every 5th answered from the cache, every 11th unmeasured.
+      const failures = [
+        { status: 502, outcome: 'upstream_error' },
+        { status: 504, outcome: 'timeout' },
+        { status: 500, outcome: 'gateway_error' },
+        { status: 429, outcome: 'completed' },
+        // A stream cut upstream after its 200 went out.
+        { status: 200, outcome: 'upstream_error' },
+      ];
+      const entries = Array.from({ length: 200 }, (_, index) =>
+        spendEntry({
+          keyId,
+          at: new Date(Date.UTC(2026, 7, 3, 9 + (index % 3), index % 60)),
+          latencyMs: index % 11 === 0 ? null : 3 * 1.05 ** index,
+          overheadMs: index % 11 === 0 ? null : 0.05 * 1.032 ** index,
+          cacheResult: index % 5 === 0 ? 'hit' : index % 2 === 0 ? 'miss' : null,
+          // A client going away is not an error.
+          ...(index % 7 === 0
+            ? failures[(index / 7) % failures.length]!
+            : index % 13 === 0
+              ? { status: 200, outcome: 'client_closed' }
+              : {}),
+        }),
+      );
+      await store.writeSpend(entries.slice(0, 120));
+      await store.writeSpend(entries.slice(120));
+      const errors = entries.filter((entry, index) => index % 7 === 0).length;
+      const hits = entries.filter((entry) => entry.cacheResult === 'hit').length;
+      const trueShare = (values: number[], share: number) =>
+        [...values].sort((a, b) => a - b)[Math.ceil(share * values.length) - 1]!;
+      const latencies = entries.flatMap((entry) => (entry.latencyMs === null ? [] : [entry.latencyMs]));
+      const overheads = entries.flatMap((entry) => (entry.overheadMs === null ? [] : [entry.overheadMs]));
+      const withinOneBucket = (reported: number | null, truth: number) => {
+        expect(reported).not.toBeNull();
+        expect(Math.abs(bucketOfDuration(reported!) - bucketOfDuration(truth))).toBeLessThanOrEqual(1);
+      };
+
+      for (const grain of ['day', 'hour'] as const) {
+        const range =
+          grain === 'day'
+            ? { from: '2026-08-03', to: '2026-08-03' }
+            : { from: '2026-08-03T09:00:00Z', to: '2026-08-03T11:00:00Z' };
+        const [totals] = await store.summarizeSpend({ ...range, grain, keyId });
+        expect(totals).toMatchObject({ requests: 200, errors, cacheHits: hits });
+        withinOneBucket(percentileOfHistogram(totals!.latency, 0.5), trueShare(latencies, 0.5));
+        withinOneBucket(percentileOfHistogram(totals!.latency, 0.95), trueShare(latencies, 0.95));
+        withinOneBucket(percentileOfHistogram(totals!.overhead, 0.5), trueShare(overheads, 0.5));
+        withinOneBucket(percentileOfHistogram(totals!.overhead, 0.95), trueShare(overheads, 0.95));
+        expect(totals!.latency.reduce((sum, count) => sum + count, 0)).toBe(latencies.length);
+      }
+
+      // Without the buckets: the same counts, no durations.
+      const [counts] = await store.summarizeSpend({
+        from: '2026-08-03',
+        to: '2026-08-03',
+        keyId,
+        durations: false,
+      });
+      expect(counts).toMatchObject({ requests: 200, errors, cacheHits: hits });
+      expect(percentileOfHistogram(counts!.latency, 0.5)).toBeNull();
+
+      // Per hour: the three hours' counts are those of their own rows, and add up to the day's.
+      const hours = await store.summarizeSpend({
+        from: '2026-08-03T00:00:00Z',
+        to: '2026-08-03T23:59:59Z',
+        grain: 'hour',
+        keyId,
+        groupBy: ['hour'],
+      });
+      expect(hours.map((row) => row.hour)).toEqual([
+        '2026-08-03T09:00:00.000Z',
+        '2026-08-03T10:00:00.000Z',
+        '2026-08-03T11:00:00.000Z',
       ]);
+      hours.forEach((row, hour) => {
+        const own = entries.filter((_, index) => index % 3 === hour);
+        expect(row).toMatchObject({
+          requests: own.length,
+          errors: own.filter((entry) => entries.indexOf(entry) % 7 === 0).length,
+          cacheHits: own.filter((entry) => entry.cacheResult === 'hit').length,
+        });
+      });
+      // One hour alone.
+      expect(
+        (
+          await store.summarizeSpend({
+            from: '2026-08-03T10:15:00Z',
+            to: '2026-08-03T10:45:00Z',
+            grain: 'hour',
+            keyId,
+          })
+        )[0]?.requests,
+      ).toBe(hours[1]!.requests);
+    });
+
+    it('refuses an hourly series at the daily grain, a daily one at the hourly grain, and a bad instant', async () => {
+      const range = { from: '2026-08-03T00:00:00Z', to: '2026-08-03T05:00:00Z' };
+      expect(
+        (await refusal(store.summarizeSpend({ ...range, grain: 'hour', groupBy: ['day'] }))).reason,
+      ).toBe('invalid');
+      expect(
+        (await refusal(store.summarizeSpend({ from: '2026-08-03', to: '2026-08-03', groupBy: ['hour'] })))
+          .reason,
+      ).toBe('invalid');
+      expect(
+        (await refusal(store.summarizeSpend({ from: 'noon', to: range.to, grain: 'hour' }))).reason,
+      ).toBe('invalid');
     });
 
     it('stores every outcome and the estimated flag, and no prompt or answer field exists', async () => {
@@ -582,12 +713,21 @@ describe.each(BACKENDS)('store on $name', ({ create }) => {
       expect(await store.spentInPeriod({ keyId: 'nobody' }, 'monthly', now)).toBe(0);
     });
 
-    it('deletes rows past retention and keeps the rollups', async () => {
+    it('deletes rows past retention and their hours, and keeps the daily rollups', async () => {
       const keyId = unique('retained');
       await store.writeSpend([
         spendEntry({ keyId, at: new Date('2025-01-01T00:00:00.000Z'), costUsd: 1 }),
         spendEntry({ keyId, at: new Date('2025-01-02T00:00:00.000Z'), costUsd: 2 }),
       ]);
+      const hours = {
+        from: '2025-01-01T00:00:00Z',
+        to: '2025-01-02T00:00:00Z',
+        grain: 'hour' as const,
+        keyId,
+      };
+      expect((await store.summarizeSpend({ ...hours, groupBy: ['hour'] })).map((row) => row.costUsd)).toEqual(
+        [1, 2],
+      );
       expect(await store.deleteSpendBefore(new Date('2025-01-02T00:00:00.000Z'))).toBeGreaterThanOrEqual(1);
       expect((await store.listSpend({ keyId })).items.map((row) => row.costUsd)).toEqual([2]);
       expect(
@@ -595,6 +735,9 @@ describe.each(BACKENDS)('store on $name', ({ create }) => {
           (row) => row.costUsd,
         ),
       ).toEqual([1, 2]);
+      expect((await store.summarizeSpend({ ...hours, groupBy: ['hour'] })).map((row) => row.costUsd)).toEqual(
+        [2],
+      );
     });
   });
 

@@ -4,14 +4,21 @@
  * revoke, each change confirmed first. Keys from the configuration are read-only.
  */
 import { useState } from 'preact/hooks';
-import type { AdminKey, AdminKeyWithSecret, AdminTeam, Page, SpendSummary } from '../admin-types.js';
+import type {
+  AdminKey,
+  AdminKeyWithSecret,
+  AdminTeam,
+  Page,
+  RateLimits,
+  SpendSummary,
+} from '../admin-types.js';
 import { apiBase, requestApi } from '../api-client.js';
 import { buildQuery, toDay } from '../build-admin-query.js';
 import { quoteForShell } from '../build-snippets.js';
 import { CodeBlock } from '../components/code-block.js';
 import { CopyButton } from '../components/copy-button.js';
 import { EmptyState, ErrorMessage, Loading } from '../components/status-message.js';
-import { budgetUsed, formatDateTime, formatRatio, formatUsd } from '../format.js';
+import { budgetUsed, formatCount, formatDateTime, formatRatio, formatUsd } from '../format.js';
 import { useSession } from '../session.js';
 import { useApi } from '../use-api.js';
 import { TableScroll } from '../components/table-scroll.js';
@@ -22,6 +29,9 @@ interface KeyForm {
   allowed_models: string;
   budget_usd: string;
   budget_period: 'daily' | 'monthly';
+  chat_per_minute: string;
+  /** The key's other limits, which the form does not show: kept as they are. */
+  other_limits: RateLimits;
 }
 
 const EMPTY_FORM: KeyForm = {
@@ -30,6 +40,8 @@ const EMPTY_FORM: KeyForm = {
   allowed_models: '',
   budget_usd: '',
   budget_period: 'monthly',
+  chat_per_minute: '',
+  other_limits: {},
 };
 
 function formOf(key: AdminKey): KeyForm {
@@ -39,6 +51,10 @@ function formOf(key: AdminKey): KeyForm {
     allowed_models: (key.allowed_models ?? []).join(', '),
     budget_usd: key.budget ? String(key.budget.limit_usd) : '',
     budget_period: key.budget?.period ?? 'monthly',
+    chat_per_minute: key.rate_limits?.chat !== undefined ? String(key.rate_limits.chat) : '',
+    other_limits: Object.fromEntries(
+      Object.entries(key.rate_limits ?? {}).filter(([name]) => name !== 'chat'),
+    ) as RateLimits,
   };
 }
 
@@ -49,6 +65,9 @@ export function bodyOf(form: KeyForm): Record<string, unknown> {
     .map((entry) => entry.trim())
     .filter(Boolean);
   const limit = Number(form.budget_usd);
+  const chat = Number(form.chat_per_minute);
+  const limits: RateLimits = { ...form.other_limits };
+  if (form.chat_per_minute.trim() && Number.isInteger(chat) && chat > 0) limits.chat = chat;
   return {
     name: form.name.trim(),
     team_id: form.team_id.trim() || null,
@@ -57,6 +76,7 @@ export function bodyOf(form: KeyForm): Record<string, unknown> {
       form.budget_usd.trim() && Number.isFinite(limit)
         ? { limit_usd: limit, period: form.budget_period }
         : null,
+    rate_limits: Object.keys(limits).length > 0 ? limits : null,
   };
 }
 
@@ -130,6 +150,18 @@ function KeyFields({
           </select>
         </label>
       </div>
+      <label>
+        Chat requests per minute (blank for the gateway's limit)
+        <input
+          name="chat_per_minute"
+          type="number"
+          min="1"
+          step="1"
+          inputMode="numeric"
+          value={form.chat_per_minute}
+          onInput={(event) => onChange({ ...form, chat_per_minute: event.currentTarget.value })}
+        />
+      </label>
     </>
   );
 }
@@ -164,7 +196,7 @@ export function KeysPage() {
   const monthStart = new Date();
   monthStart.setUTCDate(1);
   const spend = useApi<SpendSummary>(
-    `/admin/spend/summary${buildQuery({ from: toDay(monthStart), to: toDay(new Date()), group_by: 'key' })}`,
+    `/admin/spend/summary${buildQuery({ from: toDay(monthStart), to: toDay(new Date()), group_by: 'key', percentiles: false })}`,
     15_000,
   );
   const [creating, setCreating] = useState<KeyForm | null>(null);
@@ -267,7 +299,14 @@ export function KeysPage() {
                       </div>
                     </th>
                     <td>{entry.team_id ?? '—'}</td>
-                    <td>{entry.allowed_models?.join(', ') ?? 'All'}</td>
+                    <td>
+                      {entry.allowed_models?.join(', ') ?? 'All'}
+                      {entry.rate_limits?.chat !== undefined ? (
+                        <div class="hint">
+                          {formatCount(entry.rate_limits.chat, locale)} chat requests/min
+                        </div>
+                      ) : null}
+                    </td>
                     <td class="number" data-spend>
                       {formatUsd(spent, locale)}
                       {entry.budget ? (

@@ -1,23 +1,24 @@
 /**
  * Overview: the gateway's traffic over a range (last hour, day, 7 or 30 days) as totals and series,
  * broken down by model, provider, key and team, with the top spenders; refreshed while it is open.
- * Days come from the spend summary (rollups); the last hour from the request log, which is finer.
+ * Everything comes from the spend summary: its hourly rollups for the last hour and day, its daily
+ * ones beyond.
  */
-import { useMemo, useState } from 'preact/hooks';
-import type { SpendFigures, SpendRow, SpendSummary, SpendSummaryRow, Page } from '../admin-types.js';
-import { RANGES, buildQuery, rangeBounds, summaryDays, type RangeName } from '../build-admin-query.js';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { SpendFigures, SpendSummary, SpendSummaryRow } from '../admin-types.js';
+import { RANGES, buildQuery, grainOf, summaryRange, type RangeName } from '../build-admin-query.js';
 import { EmptyState, ErrorMessage, Loading } from '../components/status-message.js';
 import { TimeSeriesChart } from '../components/time-series-chart.js';
-import { formatCompactCount, formatCount, formatDuration, formatRatio, formatUsd } from '../format.js';
-import { useSession } from '../session.js';
 import {
-  breakdownRows,
-  bucketRows,
-  deriveFigures,
-  summarizeRows,
-  type BreakdownRow,
-  type SeriesPoint,
-} from '../summarize-spend.js';
+  formatCompactCount,
+  formatCount,
+  formatDuration,
+  formatPercentiles,
+  formatRatio,
+  formatUsd,
+} from '../format.js';
+import { useSession } from '../session.js';
+import { deriveFigures, seriesOfSummary, type SeriesPoint } from '../summarize-spend.js';
 import { useApi } from '../use-api.js';
 import { TableScroll } from '../components/table-scroll.js';
 
@@ -28,6 +29,13 @@ const DIMENSIONS = [
   { field: 'key_id', label: 'Key' },
   { field: 'team_id', label: 'Team' },
 ] as const;
+
+interface BreakdownRow {
+  name: string;
+  requests: number;
+  tokens: number;
+  costUsd: number;
+}
 
 function toBreakdown(
   rows: SpendSummaryRow[] | undefined,
@@ -43,21 +51,25 @@ function toBreakdown(
     .sort((left, right) => right.costUsd - left.costUsd || right.requests - left.requests);
 }
 
-/**
- * Ranges read from the request log: finer than the summary's days, and with what the summary does
- * not keep (failures, cache hits, latency percentiles).
- */
-function readsLog(range: RangeName): boolean {
-  return range === 'hour' || range === 'day';
-}
-
-const LOG_LIMIT = 1000;
-
 /** The summary's figures for one dimension: one request per dimension, from the rollups. */
 function useSummary(range: RangeName, groupBy: string | null, now: Date) {
-  const days = summaryDays(range, now);
-  const path = readsLog(range) ? null : `/admin/spend/summary${buildQuery({ ...days, group_by: groupBy })}`;
+  // The breakdowns show no percentiles: without them the summary reads a tenth of the columns.
+  const percentiles = groupBy === 'hour' || groupBy === 'day' ? undefined : false;
+  const path = `/admin/spend/summary${buildQuery({ ...summaryRange(range, now), group_by: groupBy, percentiles })}`;
   return useApi<SpendSummary>(path, REFRESH_MS);
+}
+
+/** The time the range ends, moved on to the minute while the page is shown, and at once for a new range. */
+function useMinute(range: RangeName): Date {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => setNow(new Date()), [range]);
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') setNow(new Date());
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
+  return new Date(Math.floor(now.getTime() / 60_000) * 60_000);
 }
 
 function Figure({ label, value, detail }: { label: string; value: string; detail?: string }) {
@@ -124,45 +136,31 @@ function BreakdownTable({ title, rows }: { title: string; rows: BreakdownRow[] }
 export function OverviewPage() {
   const { locale } = useSession();
   const [range, setRange] = useState<RangeName>('day');
-  // A new "now" per range choice and per refresh of the log, so the hour's window moves with time.
-  const now = useMemo(() => new Date(), [range]);
-  const bounds = rangeBounds(range, now);
+  const now = useMinute(range);
+  const grain = grainOf(range);
 
-  const totals = useSummary(range, 'day', now);
+  const totals = useSummary(range, grain, now);
   const byDimension = {
     model: useSummary(range, 'model', now),
     provider: useSummary(range, 'provider', now),
     key_id: useSummary(range, 'key', now),
     team_id: useSummary(range, 'team', now),
   };
-  const log = useApi<Page<SpendRow>>(
-    readsLog(range)
-      ? `/admin/spend/requests${buildQuery({ from: bounds.from.toISOString(), limit: LOG_LIMIT })}`
-      : null,
-    REFRESH_MS,
-  );
 
   let figures: SpendFigures | null = null;
   let series: SeriesPoint[] = [];
   let breakdowns: Record<string, BreakdownRow[]> = {};
-  if (readsLog(range)) {
-    const rows = log.data?.data ?? [];
-    figures = log.data ? summarizeRows(rows) : null;
-    series = bucketRows(rows, bounds.from, new Date(), range === 'hour' ? 12 : 24);
-    breakdowns = Object.fromEntries(DIMENSIONS.map(({ field }) => [field, breakdownRows(rows, field)]));
-  } else if (totals.data) {
+  if (totals.data) {
+    const { from, to } = totals.data;
+    const instant = (value: string) => new Date(grain === 'hour' ? value : `${value}T00:00:00Z`);
     figures = totals.data.totals;
-    series = totals.data.data
-      .filter((row) => row.day)
-      .map((row) => ({ time: Date.parse(`${row.day}T00:00:00Z`) / 1000, figures: row }));
+    series = seriesOfSummary(totals.data.data, grain, instant(from), instant(to));
     breakdowns = Object.fromEntries(
       DIMENSIONS.map(({ field }) => [field, toBreakdown(byDimension[field].data?.data, field)]),
     );
   }
   const derived = deriveFigures(figures);
-  const error = readsLog(range) ? log.error : totals.error;
-  const loading = readsLog(range) ? log.loading : totals.loading;
-  const truncated = readsLog(range) && Boolean(log.data?.next_cursor);
+  const { error, loading } = totals;
   const formatTime = useMemo(
     () => (seconds: number) =>
       new Intl.DateTimeFormat(
@@ -242,12 +240,7 @@ export function OverviewPage() {
       </div>
       <p class="hint" role="status">
         Live: refreshed every {REFRESH_MS / 1000} seconds.
-        {truncated
-          ? ` More than ${formatCount(LOG_LIMIT, locale)} calls in this range: the figures are those of the latest ${formatCount(LOG_LIMIT, locale)}.`
-          : ''}
-        {readsLog(range)
-          ? ''
-          : ' Over days, error and cache hit rates and latency percentiles show where the store keeps them.'}
+        {grain === 'hour' ? ' Counted by whole hours (UTC), the current one included.' : ''}
       </p>
       {error ? <ErrorMessage error={error} /> : null}
       {!figures && loading ? <Loading /> : null}
@@ -268,11 +261,11 @@ export function OverviewPage() {
           <Figure label="Cache hit rate" value={formatRatio(derived.cacheHitRate, locale)} />
           <Figure
             label="Latency p50 / p95"
-            value={`${formatDuration(derived.latencyP50Ms, locale)} / ${formatDuration(derived.latencyP95Ms, locale)}`}
+            value={formatPercentiles(derived.latencyP50Ms, derived.latencyP95Ms, locale)}
           />
           <Figure
             label="Gateway overhead p50 / p95"
-            value={`${formatDuration(derived.overheadP50Ms, locale)} / ${formatDuration(derived.overheadP95Ms, locale)}`}
+            value={formatPercentiles(derived.overheadP50Ms, derived.overheadP95Ms, locale)}
           />
         </dl>
       ) : null}

@@ -188,13 +188,51 @@ describe.each([sqliteBackend, postgresBackend])('the admin API (%o)', (makeBacke
       data: [{ day: today, model: 'gpt-4o', requests: 1 }],
     });
     expect(summary.json['totals']['cost_usd']).toBeCloseTo(UNARY_COST, 12);
+    expect(summary.json).toMatchObject({ grain: 'day', totals: { errors: 0, cache_hits: 0 } });
+    for (const figure of ['latency_p50_ms', 'latency_p95_ms', 'overhead_p50_ms', 'overhead_p95_ms']) {
+      expect(summary.json['totals'][figure]).toBeGreaterThan(0);
+    }
+    expect(summary.json['totals']['latency_p50_ms']).toBeLessThanOrEqual(
+      Math.SQRT2 * (rows.json['data'][0]['latency_ms'] as number),
+    );
+
+    // The same call in the hourly rollups: the last 24 hours by default, the hour of the call.
+    const hourOfCall = `${(rows.json['data'][0]['at'] as string).slice(0, 13)}:00:00.000Z`;
+    const hourly = await call('GET', `/admin/spend/summary?grain=hour&group_by=hour,model&key_id=${keyId}`);
+    expect(hourly.status).toBe(200);
+    expect(hourly.json).toMatchObject({
+      grain: 'hour',
+      group_by: ['hour', 'model'],
+      totals: { requests: 1, errors: 0, cache_hits: 0 },
+      data: [{ hour: hourOfCall, model: 'gpt-4o', requests: 1, errors: 0 }],
+    });
+    expect(Date.parse(hourly.json['to']) - Date.parse(hourly.json['from'])).toBe(23 * 3_600_000);
+    expect(hourly.json['totals']['latency_p95_ms']).toBe(summary.json['totals']['latency_p95_ms']);
+    const oneHour = await call(
+      'GET',
+      `/admin/spend/summary?grain=hour&from=${hourOfCall}&to=${encodeURIComponent(hourOfCall.replace(':00:00.000Z', ':59:59+00:00'))}&key_id=${keyId}`,
+    );
+    expect(oneHour.json).toMatchObject({ from: hourOfCall, to: hourOfCall, totals: { requests: 1 } });
+    const hourlyCsv = await call('GET', `/admin/spend/summary.csv?grain=hour&group_by=hour&key_id=${keyId}`);
+    expect(hourlyCsv.text.split('\r\n')[1]).toMatch(
+      new RegExp(`^${hourOfCall},1,19,11,0,0,0,[^,]+,0,0,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+$`),
+    );
+    expect(hourlyCsv.headers.get('content-disposition')).toMatch(/filename="spend-\d{4}-\d{2}-\d{2}T\d{2}-/);
+    const withoutPercentiles = await call(
+      'GET',
+      `/admin/spend/summary?group_by=model&percentiles=false&key_id=${keyId}`,
+    );
+    expect(withoutPercentiles.json['data']).toMatchObject([
+      { model: 'gpt-4o', requests: 1, errors: 0, latency_p50_ms: null, overhead_p95_ms: null },
+    ]);
     const byKey = await call('GET', `/admin/spend/summary?group_by=key&key_id=${keyId}`);
     expect(byKey.json['data']).toMatchObject([{ key_id: keyId, requests: 1 }]);
 
     const summaryCsv = await call('GET', `/admin/spend/summary.csv?group_by=model&key_id=${keyId}`);
     expect(summaryCsv.headers.get('content-type')).toContain('text/csv');
     expect(summaryCsv.text.split('\r\n')[0]).toBe(
-      'model,requests,prompt_tokens,completion_tokens,reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd',
+      'model,requests,prompt_tokens,completion_tokens,reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd,' +
+        'errors,cache_hits,latency_p50_ms,latency_p95_ms,overhead_p50_ms,overhead_p95_ms',
     );
     expect(summaryCsv.text.split('\r\n')[1]).toMatch(/^gpt-4o,1,19,11,0,0,0,/);
     const requestsCsv = await call('GET', `/admin/spend/requests.csv?key_id=${keyId}`);
@@ -286,6 +324,20 @@ describe.each([sqliteBackend, postgresBackend])('the admin API (%o)', (makeBacke
     expect(badDay.status).toBe(400);
     const badGroup = await call('GET', '/admin/spend/summary?group_by=colour');
     expect(badGroup.status).toBe(400);
+    for (const [query, param] of [
+      ['grain=hour&group_by=day', 'group_by'],
+      ['group_by=hour', 'group_by'],
+      ['grain=minute', 'grain'],
+      ['grain=hour&from=2026-01-01&to=2026-03-01', 'from'],
+      ['grain=hour&from=2026-01-02T10:00:00Z&to=2026-01-02T09:00:00Z', 'from'],
+      ['from=2026-01-02T10:00:00Z', 'from'],
+    ] as const) {
+      const refused = await call('GET', `/admin/spend/summary?${query}`);
+      expect(refused.status, query).toBe(400);
+      if (param === 'grain') continue;
+      expect(refused.headers.get('x-gateway-error-code'), query).toBe('GW_ERR_ADMIN_INVALID');
+      expect(refused.json['error'].param, query).toBe(param);
+    }
     const badCursor = await call('GET', '/admin/spend/requests?cursor=nonsense');
     expect(badCursor.status).toBe(400);
   });
