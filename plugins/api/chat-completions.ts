@@ -2,7 +2,6 @@
  * POST /v1/chat/completions, unary and streamed, whichever provider serves the model.
  * @see https://platform.openai.com/docs/api-reference/chat/create
  */
-import { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -20,7 +19,7 @@ import { usageFromChatCompletion, type ChatUsageWire } from '../../src/provider-
 import { checkChatLimits } from '../../src/request-limits.js';
 import { chatRequirements } from '../../src/routing/requirements.js';
 import type { Deployment } from '../../src/routing/deployment.js';
-import { SSE_HEADERS, withFirst, writeChatStream } from '../../src/sse.js';
+import { ChatStreamBody, SSE_HEADERS, withFirst } from '../../src/sse.js';
 import { ClientClosed } from '../../src/upstream.js';
 
 export interface ChatRouteOptions {
@@ -139,10 +138,9 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         started.release();
         started.call.dispose();
       };
-      // A client that leaves before the first frame is pulled never starts the generator, whose
-      // onEnd would then not run.
+      // A client that leaves before the body is destroyed or ends still releases the call.
       reply.raw.once('close', end);
-      const frames = writeChatStream(withFirst(started.value.first, started.value.iterator), {
+      const frames = new ChatStreamBody(withFirst(started.value.first, started.value.iterator), {
         onEvent(event) {
           if (event.mayCarryUsage !== false && event.chunk.usage)
             state.usage = event.usage ?? usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
@@ -162,7 +160,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         onEnd: end,
       });
       reply.headers(SSE_HEADERS);
-      return reply.send(Readable.from(frames, { objectMode: false }));
+      return reply.send(frames);
     },
   );
 };

@@ -8,7 +8,6 @@
  * key is never served from or stored in the cache. Every answer of a cacheable route says what the
  * cache did in `X-Cache: HIT | MISS | BYPASS`.
  */
-import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../../schemas/chat.js';
 import type { EmbeddingsRequest } from '../../schemas/embeddings.js';
@@ -18,7 +17,7 @@ import { setGatewayHeaders } from '../http/gateway-headers.js';
 import type { RequestState } from '../http/request-state.js';
 import type { StreamEvent, UnaryResult } from '../provider.js';
 import { targetsOf, type PlanTargets } from '../model-access.js';
-import { SSE_HEADERS, writeChatStream } from '../sse.js';
+import { ChatStreamBody, SSE_HEADERS } from '../sse.js';
 import { readCacheDirectives, type CacheDirectives } from './cache-directives.js';
 import { decodeCacheEntry, encodeCacheEntry, type CacheEntry, type StoredStream } from './cache-entry.js';
 import { chatAnswerDigest, embeddingInputItems, embeddingItemDigests, resolvedModelOf } from './cache-key.js';
@@ -196,9 +195,7 @@ export class ResponseCache {
       events = texts.map((raw) => ({ raw, chunk: JSON.parse(raw) as ChatCompletionChunk }));
     }
     reply.headers(SSE_HEADERS);
-    reply.send(
-      Readable.from(writeChatStream(fromArray(events), { onError: errorEnvelope }), { objectMode: false }),
-    );
+    reply.send(new ChatStreamBody(fromArray(events), { onError: errorEnvelope }));
     return true;
   }
 
