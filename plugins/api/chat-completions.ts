@@ -12,7 +12,7 @@ import type { GatewayOptions } from '../../schemas/options.js';
 import { renderError } from '../../src/errors.js';
 import { callModel, callModelStream } from '../../src/http/model-call.js';
 import { createChatInputModeration } from '../../src/http/moderate-chat-input.js';
-import { streamedCharacters } from '../../src/http/streamed-characters.js';
+import { StreamedText } from '../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
 import { usageFromChatCompletion, type ChatUsageWire } from '../../src/provider-toolkit.js';
@@ -128,6 +128,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         callOptions,
       );
       const recorder = cache.streamRecorder();
+      const streamedText = (state.streamedText = new StreamedText());
       const streamingSince = performance.now();
       let ended = false;
       const end = () => {
@@ -144,7 +145,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         onEvent(event) {
           if (event.mayCarryUsage !== false && event.chunk.usage)
             state.usage = event.usage ?? usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
-          else if (!event.hidden) state.streamedCharacters += streamedCharacters(event);
+          else if (!event.hidden) streamedText.add(event);
           recorder?.add(event);
         },
         onComplete() {
