@@ -42,6 +42,8 @@ export interface BenchArguments {
   outputDirectory: string;
   /** Extra environment of the gateway process (NAME=VALUE flags), shown in the report. */
   gatewayEnvironment: Record<string, string>;
+  /** The compiled gateway to measure: a folder laid out as `dist/` (default: the checkout's `dist`). */
+  gatewayDist: string;
   /** The share of requests the gateway traces, exporting to the fake upstream; undefined: tracing off. */
   traces: number | undefined;
   /** Renders the markdown of an earlier run's JSON instead of running. */
@@ -71,6 +73,8 @@ export const USAGE = `npm run bench -- [flags]
                         them over OTLP/HTTP to the fake upstream; tracing is off without it
   --gateway-env N=V     an extra environment variable of the gateway (repeatable), e.g.
                         NODE_OPTIONS=--max-semi-space-size=8 or CACHE_MAX_BYTES=16777216
+  --gateway-dist DIR    measure the gateway compiled in DIR (a copy of dist/ kept beside it, e.g.
+                        dist-before), to compare two builds run after run (default dist)
   --output DIR          where results are written (default bench/results)
   --render FILE         redo the markdown of an earlier run from its JSON (written beside it)
   --help                this text`;
@@ -154,6 +158,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
         pin: { type: 'boolean', default: true },
         'gateway-env': { type: 'string', multiple: true },
         traces: { type: 'string' },
+        'gateway-dist': { type: 'string' },
         output: { type: 'string' },
         render: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -188,6 +193,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
     soakConnections: concurrencies?.[0] ?? 64,
     pin: values.pin,
     gatewayEnvironment: environmentList(values['gateway-env']),
+    gatewayDist: values['gateway-dist'] ?? 'dist',
     traces: tracesRatio(values.traces),
     outputDirectory: values.output ?? 'bench/results',
     render: values.render,

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchKeys } from './workloads.js';
 
@@ -149,6 +149,8 @@ export interface GatewayStart {
   nodeFlags?: string[];
   /** Extra environment (--gateway-env), over the defaults below. */
   environment?: Record<string, string>;
+  /** The compiled gateway's folder, relative to the checkout (--gateway-dist; default `dist`). */
+  dist?: string;
   /** The share of requests traced (--traces), exported to the fake upstream's /v1/traces. */
   traces?: number;
 }
@@ -195,7 +197,7 @@ export async function startGateway(options: GatewayStart): Promise<BenchProcess>
   const log = openSync(options.logPath, 'w');
   const [file, argv] = command(options.plan, options.plan.measured, [
     ...(options.nodeFlags ?? []),
-    join(PROJECT_ROOT, 'dist/src/server.js'),
+    join(resolve(PROJECT_ROOT, options.dist ?? 'dist'), 'src/server.js'),
   ]);
   const child = track(
     spawn(file, argv, { cwd: workingFolder, env: environment, stdio: ['ignore', log, 'pipe'] }),

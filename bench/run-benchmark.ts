@@ -90,6 +90,7 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
       keys: KEYS,
       logPath,
       environment: options.gatewayEnvironment,
+      dist: options.gatewayDist,
       traces: options.traces,
     });
     started.push(gateway);
@@ -157,9 +158,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!existsSync(join(PROJECT_ROOT, 'dist/src/server.js'))) {
+  if (!existsSync(join(resolve(PROJECT_ROOT, options.gatewayDist), 'src/server.js'))) {
     process.stderr.write(
-      'dist/src/server.js is missing: npm run bench builds it first (tsc -p tsconfig.build.json)\n',
+      `${options.gatewayDist}/src/server.js is missing: npm run bench builds dist first (tsc -p tsconfig.build.json)\n`,
     );
     process.exit(1);
   }

@@ -45,6 +45,7 @@ export async function runProfile(options: BenchArguments, keys: BenchKeys): Prom
         logPath: '/dev/null',
         nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profiles, '--cpu-prof-name', file],
         environment: options.gatewayEnvironment,
+        dist: options.gatewayDist,
         traces: options.traces,
       });
       let completed = 0;

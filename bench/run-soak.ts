@@ -55,6 +55,7 @@ export async function runSoak(options: BenchArguments, keys: BenchKeys): Promise
       keys,
       logPath: '/dev/null',
       environment: options.gatewayEnvironment,
+      dist: options.gatewayDist,
       traces: options.traces,
     });
     started.push(gateway);

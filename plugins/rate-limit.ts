@@ -13,7 +13,7 @@
  */
 import fp from 'fastify-plugin';
 import fastifyRateLimit from '@fastify/rate-limit';
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { GatewayOptions } from '../schemas/options.js';
 import { GatewayError } from '../src/errors.js';
 import type { RateLimitClass } from '../src/route-config.js';
@@ -94,7 +94,7 @@ export const rateLimitPlugin = fp<RateLimitPluginOptions>(
 function createTokenLimits(
   options: GatewayOptions['rateLimit'],
   fastify: { gatewayRedis: ConstructorParameters<typeof RedisTokenCounter>[0] | null },
-): { check: onRequestAsyncHookHandler; record: (request: FastifyRequest) => void } {
+): { check: onRequestHookHandler; record: (request: FastifyRequest) => void } {
   const local = new MemoryTokenCounter();
   const redis = fastify.gatewayRedis;
   const shared: TokenCounter = redis ? new RedisTokenCounter(redis) : local;
@@ -115,9 +115,7 @@ function createTokenLimits(
     }
   }
 
-  const check: onRequestAsyncHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const limit = limitOf(request);
-    if (limit <= 0) return;
+  async function enforce(request: FastifyRequest, reply: FastifyReply, limit: number): Promise<void> {
     const window = currentTokenWindow();
     const used = await read(request.gateway.identity!.limitScope, window);
     reply.header('x-ratelimit-limit-tokens', limit);
@@ -129,6 +127,17 @@ function createTokenLimits(
         headers: { 'retry-after': String(retryAfter) },
       });
     }
+  }
+
+  // A callback hook: a key without a token limit (most keys, when only some store keys carry one)
+  // passes at once, with no promise or microtask; only a limited key waits for its counter.
+  const check: onRequestHookHandler = (request, reply, done) => {
+    const limit = limitOf(request);
+    if (limit <= 0) {
+      done();
+      return;
+    }
+    enforce(request, reply, limit).then(() => done(), done);
   };
 
   const record = (request: FastifyRequest): void => {

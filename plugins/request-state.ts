@@ -54,7 +54,7 @@ function outcomeOf(state: RequestState, status: number, aborted: boolean): Reque
 function estimateUsage(state: RequestState): void {
   if (state.usage || state.deployment === null || state.usageFollows === true) return;
   const promptTokens = state.promptTokensEstimate;
-  const completionTokens = estimateTokens(state.streamedCharacters);
+  const completionTokens = estimateTokens(state.streamedCharacters + (state.streamedText?.characters() ?? 0));
   state.usage = {
     promptTokens,
     completionTokens,
@@ -115,6 +115,7 @@ export const requestStatePlugin = fp<RequestStatePluginOptions>(
         errorCode: null,
         promptTokensEstimate: 0,
         streamedCharacters: 0,
+        streamedText: null,
         outcome: null,
         trace: null,
       };

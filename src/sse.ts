@@ -8,6 +8,7 @@
  * Writing: the only place the gateway frames events for its clients. Adapters yield typed chunks;
  * `[DONE]` and the final error event are written here and nowhere else.
  */
+import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { ErrorEnvelope } from './errors.js';
 import type { ResponsesStreamEvent, StreamEvent } from './provider.js';
@@ -179,29 +180,111 @@ export interface SseWriterHooks {
 }
 
 /**
- * Frames a chat stream for the client: each chunk as it arrives, `[DONE]` after a clean end, or a
- * final error event (and no `[DONE]`) when the upstream fails after the stream started.
+ * A chat stream framed for the client, as the body of the reply: each chunk as it arrives, `[DONE]`
+ * after a clean end, or a final error event (and no `[DONE]`) when the upstream fails after the
+ * stream started.
+ *
+ * The frames of the events that arrive together (one upstream read holds several when the upstream
+ * writes faster than the gateway reads) are pushed as one piece, so they leave in one socket write:
+ * they are collected while the events come in through promise callbacks and pushed on the next tick,
+ * which runs once those callbacks are done. The events are pulled only while the client reads
+ * (back-pressure); destroying the body (the client went away) returns the event iterator, which
+ * releases the upstream.
  */
-export async function* writeChatStream(
-  events: AsyncIterable<StreamEvent>,
-  hooks: SseWriterHooks,
-): AsyncGenerator<string, void, undefined> {
-  try {
+export class ChatStreamBody extends Readable {
+  readonly #events: AsyncIterable<StreamEvent>;
+  readonly #hooks: SseWriterHooks;
+  #iterator: AsyncIterator<StreamEvent> | undefined;
+  #frames = '';
+  #flushScheduled = false;
+  #pulling = false;
+  /** The consumer's buffer is full: pull no more events until it asks again (`_read`). */
+  #blocked = false;
+  /** The last frame is written (after [DONE] or the error event): end the body at the next flush. */
+  #last = false;
+  #ended = false;
+
+  constructor(events: AsyncIterable<StreamEvent>, hooks: SseWriterHooks) {
+    super();
+    this.#events = events;
+    this.#hooks = hooks;
+  }
+
+  override _read(): void {
+    this.#blocked = false;
+    if (!this.#pulling && !this.#last) void this.#pull();
+  }
+
+  async #pull(): Promise<void> {
+    this.#pulling = true;
+    const iterator = (this.#iterator ??= this.#events[Symbol.asyncIterator]());
     try {
-      for await (const event of events) {
-        hooks.onEvent?.(event);
-        if (event.hidden === true) continue;
-        yield formatEvent(event);
+      while (!this.#blocked) {
+        const result = await iterator.next();
+        if (this.destroyed) return;
+        if (result.done === true) {
+          this.#hooks.onComplete?.();
+          this.#append(DONE_EVENT, true);
+          return;
+        }
+        const event = result.value;
+        this.#hooks.onEvent?.(event);
+        if (event.hidden !== true) this.#append(formatEvent(event), false);
       }
     } catch (error) {
-      yield formatErrorEvent(hooks.onError(error));
-      return;
+      // Rendered even when the client is gone (the request's outcome records it), sent only if not.
+      const envelope = this.#hooks.onError(error);
+      if (!this.destroyed) this.#append(formatErrorEvent(envelope), true);
+    } finally {
+      this.#pulling = false;
     }
-    hooks.onComplete?.();
-    yield DONE_EVENT;
-  } finally {
-    hooks.onEnd?.();
   }
+
+  #append(frame: string, last: boolean): void {
+    this.#frames += frame;
+    if (last) {
+      this.#last = true;
+      this.#end();
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      process.nextTick(flush, this);
+    }
+  }
+
+  /** Pushes the frames collected since the last flush (one piece, one write). */
+  flushFrames(): void {
+    this.#flushScheduled = false;
+    if (this.destroyed) return;
+    const frames = this.#frames;
+    this.#frames = '';
+    if (frames.length > 0 && !this.push(frames)) this.#blocked = true;
+    if (this.#last) this.push(null);
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#hooks.onEnd?.();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const iterator = this.#iterator;
+    const open = !this.#last;
+    this.#last = true;
+    // The upstream is released first, then the end is reported, as a generator's `finally` would.
+    if (open && iterator?.return) {
+      iterator.return().then(
+        () => this.#end(),
+        () => this.#end(),
+      );
+    } else this.#end();
+    callback(error);
+  }
+}
+
+function flush(body: ChatStreamBody): void {
+  body.flushFrames();
 }
 
 /**

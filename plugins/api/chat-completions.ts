@@ -2,7 +2,6 @@
  * POST /v1/chat/completions, unary and streamed, whichever provider serves the model.
  * @see https://platform.openai.com/docs/api-reference/chat/create
  */
-import { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,14 +12,14 @@ import type { GatewayOptions } from '../../schemas/options.js';
 import { renderError } from '../../src/errors.js';
 import { callModel, callModelStream } from '../../src/http/model-call.js';
 import { createChatInputModeration } from '../../src/http/moderate-chat-input.js';
-import { streamedCharacters } from '../../src/http/streamed-characters.js';
+import { StreamedText } from '../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../src/model-access.js';
 import { applyParameterPolicy } from '../../src/parameters.js';
 import { usageFromChatCompletion, type ChatUsageWire } from '../../src/provider-toolkit.js';
 import { checkChatLimits } from '../../src/request-limits.js';
 import { chatRequirements } from '../../src/routing/requirements.js';
 import type { Deployment } from '../../src/routing/deployment.js';
-import { SSE_HEADERS, withFirst, writeChatStream } from '../../src/sse.js';
+import { ChatStreamBody, SSE_HEADERS, withFirst } from '../../src/sse.js';
 import { ClientClosed } from '../../src/upstream.js';
 
 export interface ChatRouteOptions {
@@ -129,6 +128,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         callOptions,
       );
       const recorder = cache.streamRecorder();
+      const streamedText = (state.streamedText = new StreamedText());
       const streamingSince = performance.now();
       let ended = false;
       const end = () => {
@@ -139,14 +139,13 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         started.release();
         started.call.dispose();
       };
-      // A client that leaves before the first frame is pulled never starts the generator, whose
-      // onEnd would then not run.
+      // A client that leaves before the body is destroyed or ends still releases the call.
       reply.raw.once('close', end);
-      const frames = writeChatStream(withFirst(started.value.first, started.value.iterator), {
+      const frames = new ChatStreamBody(withFirst(started.value.first, started.value.iterator), {
         onEvent(event) {
           if (event.mayCarryUsage !== false && event.chunk.usage)
             state.usage = event.usage ?? usageFromChatCompletion(event.chunk.usage as ChatUsageWire);
-          else if (!event.hidden) state.streamedCharacters += streamedCharacters(event);
+          else if (!event.hidden) streamedText.add(event);
           recorder?.add(event);
         },
         onComplete() {
@@ -162,7 +161,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatRouteOptions> = async
         onEnd: end,
       });
       reply.headers(SSE_HEADERS);
-      return reply.send(Readable.from(frames, { objectMode: false }));
+      return reply.send(frames);
     },
   );
 };

@@ -8,7 +8,6 @@
  * key is never served from or stored in the cache. Every answer of a cacheable route says what the
  * cache did in `X-Cache: HIT | MISS | BYPASS`.
  */
-import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../../schemas/chat.js';
 import type { EmbeddingsRequest } from '../../schemas/embeddings.js';
@@ -18,9 +17,16 @@ import { setGatewayHeaders } from '../http/gateway-headers.js';
 import type { RequestState } from '../http/request-state.js';
 import type { StreamEvent, UnaryResult } from '../provider.js';
 import { targetsOf, type PlanTargets } from '../model-access.js';
-import { SSE_HEADERS, writeChatStream } from '../sse.js';
+import { ChatStreamBody, SSE_HEADERS } from '../sse.js';
 import { readCacheDirectives, type CacheDirectives } from './cache-directives.js';
-import { decodeCacheEntry, encodeCacheEntry, type CacheEntry, type StoredStream } from './cache-entry.js';
+import {
+  decodeCacheEntry,
+  decodeStoredStream,
+  encodeCacheEntry,
+  encodeStoredStream,
+  type CacheEntry,
+  type StoredStream,
+} from './cache-entry.js';
 import { chatAnswerDigest, embeddingInputItems, embeddingItemDigests, resolvedModelOf } from './cache-key.js';
 import type { CacheStore } from './cache-store.js';
 import { convertChunksToCompletion, convertCompletionToChunks } from './convert-cached-chat.js';
@@ -170,6 +176,8 @@ export class ResponseCache {
     // A unary answer always carries usage, and so does a stream asked for with include_usage: an
     // entry without it cannot stand in for those.
     if ((!stream || body.stream_options?.include_usage === true) && !entry.hasUsage) return false;
+    const stored = entry.kind === 'stream' ? decodeStoredStream(entry) : undefined;
+    if (entry.kind === 'stream' && stored === undefined) return false;
     state.provider = entry.provider;
     state.answeredModel = entry.model;
     state.attempts = 0;
@@ -177,9 +185,7 @@ export class ResponseCache {
     setGatewayHeaders(reply, state);
     if (!stream) {
       const payload =
-        entry.kind === 'unary'
-          ? entry.payload
-          : convertChunksToCompletion(...storedStreamParts(JSON.parse(entry.payload) as StoredStream));
+        entry.kind === 'unary' ? entry.payload : convertChunksToCompletion(...storedStreamParts(stored!));
       reply.type('application/json').send(payload);
       return true;
     }
@@ -191,14 +197,12 @@ export class ResponseCache {
         includeUsage,
       ).map((chunk) => ({ chunk }));
     } else {
-      const stored = JSON.parse(entry.payload) as StoredStream;
-      const texts = includeUsage && stored.usage !== null ? [...stored.chunks, stored.usage] : stored.chunks;
-      events = texts.map((raw) => ({ raw, chunk: JSON.parse(raw) as ChatCompletionChunk }));
+      const texts =
+        includeUsage && stored!.usage !== null ? [...stored!.chunks, stored!.usage] : stored!.chunks;
+      events = texts.map(storedEvent);
     }
     reply.headers(SSE_HEADERS);
-    reply.send(
-      Readable.from(writeChatStream(fromArray(events), { onError: errorEnvelope }), { objectMode: false }),
-    );
+    reply.send(new ChatStreamBody(fromArray(events), { onError: errorEnvelope }));
     return true;
   }
 
@@ -370,6 +374,17 @@ function markCache(reply: FastifyReply, state: RequestState, status: 'HIT' | 'MI
   reply.header(CACHE_HEADER, status);
 }
 
+/** A stored chunk, replayed as its text; parsed only if something reads it. */
+function storedEvent(raw: string): StreamEvent {
+  let chunk: ChatCompletionChunk | undefined;
+  return {
+    raw,
+    get chunk() {
+      return (chunk ??= JSON.parse(raw) as ChatCompletionChunk);
+    },
+  };
+}
+
 function storedStreamParts(stored: StoredStream): [string[], string | null] {
   return [stored.chunks, stored.usage];
 }
@@ -431,10 +446,11 @@ export class ChatStoreTicket implements ChatCacheTicket {
     this.#maxEntryBytes = options.maxEntryBytes;
   }
 
-  #keep(kind: 'unary' | 'stream', hasUsage: boolean, payload: string): void {
+  #keep(kind: 'unary' | 'stream', hasUsage: boolean, payload: string, streamLayout?: 'lines' | 'json'): void {
     if (payload.length > this.#maxEntryBytes) return;
     const text = encodeCacheEntry({
       kind,
+      ...(streamLayout === undefined ? {} : { streamLayout }),
       provider: this.#state.provider,
       model: this.#state.answeredModel,
       hasUsage,
@@ -466,7 +482,8 @@ export class ChatStoreTicket implements ChatCacheTicket {
       },
       complete: () => {
         if (chunks !== null) {
-          this.#keep('stream', usage !== null, JSON.stringify({ chunks, usage } satisfies StoredStream));
+          const { payload, streamLayout } = encodeStoredStream({ chunks, usage });
+          this.#keep('stream', usage !== null, payload, streamLayout);
         }
       },
     };

@@ -8,6 +8,7 @@ import type { Identity } from '../identity.js';
 import type { Usage } from '../provider.js';
 import type { Deployment } from '../routing/deployment.js';
 import type { RequestTrace } from '../tracing/request-trace.js';
+import type { StreamedText } from './streamed-characters.js';
 
 export interface RequestState {
   readonly startedAt: number;
@@ -41,6 +42,8 @@ export interface RequestState {
   promptTokensEstimate: number;
   /** Characters of text and tool arguments streamed so far, to estimate a cut stream's completion. */
   streamedCharacters: number;
+  /** A stream's events not yet counted in `streamedCharacters`, counted only if needed. */
+  streamedText: StreamedText | null;
   /**
    * The usage is recorded after the request, when the work it started ends (a background response
    * of the Responses API, plugins/api/responses/background-usage.ts): the request estimates none.

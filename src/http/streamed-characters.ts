@@ -47,3 +47,32 @@ export function streamedCharacters(event: StreamEvent): number {
   }
   return characters;
 }
+
+/** Events kept uncounted at most: past that many, they are counted and let go. */
+const UNCOUNTED_EVENTS = 256;
+
+/**
+ * The text of a stream's events, counted when it is needed: a stream that ends with its provider's
+ * usage (the common case) never needs the count, so its events are only kept (a bounded number at a
+ * time) and counted if the stream is cut before the usage arrived.
+ */
+export class StreamedText {
+  #uncounted: StreamEvent[] = [];
+  #characters = 0;
+
+  add(event: StreamEvent): void {
+    this.#uncounted.push(event);
+    if (this.#uncounted.length >= UNCOUNTED_EVENTS) this.#count();
+  }
+
+  /** The characters of every event added so far. */
+  characters(): number {
+    this.#count();
+    return this.#characters;
+  }
+
+  #count(): void {
+    for (const event of this.#uncounted) this.#characters += streamedCharacters(event);
+    this.#uncounted = [];
+  }
+}

@@ -84,6 +84,11 @@ describe('parseBenchArguments', () => {
     });
   });
 
+  it('measures the gateway compiled in dist unless --gateway-dist names another build', () => {
+    expect(parseBenchArguments([]).gatewayDist).toBe('dist');
+    expect(parseBenchArguments(['--gateway-dist', '/tmp/before/dist']).gatewayDist).toBe('/tmp/before/dist');
+  });
+
   it('takes the file of an earlier run to render', () => {
     expect(parseBenchArguments(['--render', 'bench/results/x.json']).render).toBe('bench/results/x.json');
     expect(parseBenchArguments([]).render).toBeUndefined();

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DONE_EVENT, parseServerSentEvents, writeChatStream } from '../../src/sse.js';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { ChatStreamBody, DONE_EVENT, parseServerSentEvents, type SseWriterHooks } from '../../src/sse.js';
+import { readOpenAIStream } from '../../plugins/providers/openai/openai-stream.js';
 import type { StreamEvent } from '../../src/provider.js';
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
@@ -76,7 +80,7 @@ describe('parseServerSentEvents', () => {
   });
 });
 
-describe('writeChatStream', () => {
+describe('ChatStreamBody', () => {
   const chunk = (content: string) => ({
     id: 'c',
     object: 'chat.completion.chunk' as const,
@@ -84,18 +88,39 @@ describe('writeChatStream', () => {
     model: 'm',
     choices: [{ index: 0, delta: { content }, finish_reason: null }],
   });
+  const hooks: SseWriterHooks = {
+    onError: () => ({ error: { message: '', type: '', param: null, code: null } }),
+  };
+
+  /** Every piece the body pushed, as text. */
+  async function pushed(body: Readable): Promise<string[]> {
+    const out: string[] = [];
+    for await (const piece of body) out.push((piece as Buffer).toString('utf8'));
+    return out;
+  }
 
   it('frames each event, keeps raw JSON as sent, and ends with [DONE]', async () => {
     async function* events(): AsyncGenerator<StreamEvent> {
       yield { chunk: chunk('a'), raw: '{"raw":true}' };
+      await new Promise((resolve) => setImmediate(resolve));
       yield { chunk: chunk('b') };
     }
-    const frames = await collect(
-      writeChatStream(events(), {
-        onError: () => ({ error: { message: '', type: '', param: null, code: null } }),
-      }),
-    );
-    expect(frames).toEqual(['data: {"raw":true}\n\n', `data: ${JSON.stringify(chunk('b'))}\n\n`, DONE_EVENT]);
+    const text = (await pushed(new ChatStreamBody(events(), hooks))).join('');
+    expect(text).toBe(`data: {"raw":true}\n\ndata: ${JSON.stringify(chunk('b'))}\n\n${DONE_EVENT}`);
+  });
+
+  it('pushes the events that arrive together as one piece, and a later one as its own', async () => {
+    let ended = 0;
+    async function* events(): AsyncGenerator<StreamEvent> {
+      yield { chunk: chunk('a'), raw: '{"n":1}' };
+      yield { chunk: chunk('b'), raw: '{"n":2}' };
+      yield { chunk: chunk('c'), raw: '{"n":3}', hidden: true };
+      await new Promise((resolve) => setImmediate(resolve));
+      yield { chunk: chunk('d'), raw: '{"n":4}' };
+    }
+    const pieces = await pushed(new ChatStreamBody(events(), { ...hooks, onEnd: () => ended++ }));
+    expect(pieces).toEqual(['data: {"n":1}\n\ndata: {"n":2}\n\n', `data: {"n":4}\n\n${DONE_EVENT}`]);
+    expect(ended).toBe(1);
   });
 
   it('ends a failed stream with one error event and no [DONE]', async () => {
@@ -104,18 +129,69 @@ describe('writeChatStream', () => {
       throw new Error('cut');
     }
     let completed = false;
-    const frames = await collect(
-      writeChatStream(events(), {
-        onComplete: () => (completed = true),
-        onError: (error) => ({
-          error: { message: (error as Error).message, type: 'provider_error', param: null, code: null },
+    let ended = 0;
+    const text = (
+      await pushed(
+        new ChatStreamBody(events(), {
+          onComplete: () => (completed = true),
+          onError: (error) => ({
+            error: { message: (error as Error).message, type: 'provider_error', param: null, code: null },
+          }),
+          onEnd: () => ended++,
         }),
-      }),
-    );
-    expect(frames.at(-1)).toBe(
-      'data: {"error":{"message":"cut","type":"provider_error","param":null,"code":null}}\n\n',
-    );
-    expect(frames).not.toContain(DONE_EVENT);
+      )
+    ).join('');
+    expect(
+      text.endsWith('data: {"error":{"message":"cut","type":"provider_error","param":null,"code":null}}\n\n'),
+    ).toBe(true);
+    expect(text).not.toContain(DONE_EVENT);
     expect(completed).toBe(false);
+    expect(ended).toBe(1);
+  });
+
+  it('pulls no more events than the reader takes, and releases the events when destroyed', async () => {
+    let pulled = 0;
+    let released = false;
+    let ended = 0;
+    const big = 'x'.repeat(1024);
+    async function* events(): AsyncGenerator<StreamEvent> {
+      try {
+        for (;;) {
+          pulled++;
+          yield { chunk: chunk(big), raw: `{"content":"${big}"}` };
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        released = true;
+      }
+    }
+    const body = new ChatStreamBody(events(), { ...hooks, onEnd: () => ended++ });
+    body.pause();
+    body.read(0);
+    for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
+    // Paused with nothing read: the body stops at its buffer's bound (about one event per KiB of
+    // it), where 200 turns would have pulled 200 events.
+    expect(pulled).toBeLessThanOrEqual(Math.ceil(body.readableHighWaterMark / 1024) + 2);
+    body.destroy();
+    await new Promise((resolve) => body.once('close', resolve));
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toBe(true);
+    expect(ended).toBe(1);
+  });
+
+  it('relays an OpenAI stream cut into two reads at every byte offset unchanged', async () => {
+    const stream = readFileSync(
+      new URL('../fixtures/openai/chat-completion-stream-usage.txt', import.meta.url),
+    );
+    for (let cut = 1; cut < stream.length; cut++) {
+      const response = {
+        statusCode: 200,
+        headers: {},
+        body: Readable.from([stream.subarray(0, cut), stream.subarray(cut)]),
+      } as unknown as Dispatcher.ResponseData;
+      const events = readOpenAIStream(response, new AbortController().signal, 'openai', []);
+      const text = (await pushed(new ChatStreamBody(events, hooks))).join('');
+      expect(text, `cut at byte ${cut}`).toBe(stream.toString('utf8'));
+    }
   });
 });

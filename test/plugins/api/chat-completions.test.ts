@@ -15,6 +15,7 @@ import {
 import { passThroughOnly } from '../../helpers/routing.js';
 import { OPENAI_KEY, TEST_KEY, authHeaders, buildTestApp, type TestApp } from '../../helpers/build-app.js';
 import { assertOpenAISchema } from '../../helpers/openai-schemas.js';
+import { estimateTokens } from '../../../src/tokens.js';
 
 let upstream: FakeUpstream;
 let gateway: TestApp;
@@ -212,6 +213,15 @@ describe('streamed chat through the OpenAI provider', () => {
     const last = JSON.parse(events.at(-1)!);
     assertOpenAISchema('ErrorResponse', last);
     expect(last.error.type).toBe('provider_error');
+    // Cut before its usage: the completion is estimated from the text the client was sent.
+    const sent = events
+      .slice(0, -1)
+      .map((event) => (JSON.parse(event).choices[0]?.delta?.content ?? '') as string)
+      .join('');
+    expect(sent.length).toBeGreaterThan(0);
+    const line = gateway.logs.accessLines().at(-1)!;
+    expect(line['usageEstimated']).toBe(true);
+    expect(line['completionTokens']).toBe(estimateTokens(sent.length));
   });
 
   it('turns an error event sent mid-stream into the final error event', async () => {

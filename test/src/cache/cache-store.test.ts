@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryCacheStore } from '../../../src/cache/cache-store.js';
-import { decodeCacheEntry, encodeCacheEntry } from '../../../src/cache/cache-entry.js';
+import {
+  decodeCacheEntry,
+  decodeStoredStream,
+  encodeCacheEntry,
+  encodeStoredStream,
+  type StoredStream,
+} from '../../../src/cache/cache-entry.js';
 import { readCacheDirectives } from '../../../src/cache/cache-directives.js';
 
 afterEach(() => {
@@ -85,5 +91,48 @@ describe('cache directives', () => {
         /x-gateway-cache-ttl/,
       );
     }
+  });
+
+  it('keep a stream as its chunks one a line, read back as they were relayed', () => {
+    const streams: StoredStream[] = [
+      { chunks: ['{"id":"a","x":"say \\"hi\\""}', '{"id":"b"}'], usage: '{"usage":{"total_tokens":3}}' },
+      { chunks: ['{"id":"a"}'], usage: null },
+      { chunks: [], usage: '{"usage":{}}' },
+      { chunks: [], usage: null },
+    ];
+    for (const stream of streams) {
+      const { payload, streamLayout } = encodeStoredStream(stream);
+      expect(streamLayout).toBe('lines');
+      const text = encodeCacheEntry({
+        kind: 'stream',
+        provider: 'p',
+        model: 'm',
+        hasUsage: true,
+        payload,
+        streamLayout,
+      });
+      const entry = decodeCacheEntry(text)!;
+      expect(entry.streamLayout).toBe('lines');
+      expect(decodeStoredStream(entry)).toEqual(stream);
+    }
+  });
+
+  it('keep a stream whose chunk holds a line end as JSON, and read entries of the JSON layout', () => {
+    const stream: StoredStream = { chunks: ['{"id":\n"a"}', '{"id":"b"}'], usage: null };
+    const { payload, streamLayout } = encodeStoredStream(stream);
+    expect(streamLayout).toBe('json');
+    const text = encodeCacheEntry({
+      kind: 'stream',
+      provider: 'p',
+      model: 'm',
+      hasUsage: false,
+      payload,
+      streamLayout,
+    });
+    expect(text.startsWith('["s",')).toBe(true);
+    const entry = decodeCacheEntry(text)!;
+    expect(entry.streamLayout).toBe('json');
+    expect(decodeStoredStream(entry)).toEqual(stream);
+    expect(decodeStoredStream({ ...entry, payload: 'not json' })).toBeUndefined();
   });
 });
