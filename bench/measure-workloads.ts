@@ -11,6 +11,7 @@ import {
   clockTicksPerSecond,
   cpuMillisecondsBetween,
   readCpuTicks,
+  readMainThreadCpuTicks,
   readMemory,
   resetPeakRss,
 } from './process-figures.js';
@@ -130,6 +131,7 @@ export async function measureWorkloads(
         for (const kind of order) {
           const measured = measuredProcess(targets, kind);
           const before = measured ? await readCpuTicks(measured.pid) : undefined;
+          const mainBefore = measured ? await readMainThreadCpuTicks(measured.pid) : undefined;
           const result = await runLoad({
             origin: targetOrigin(targets, kind),
             connections: concurrency,
@@ -139,10 +141,15 @@ export async function measureWorkloads(
             recordLatencies: true,
           });
           const after = measured ? await readCpuTicks(measured.pid) : undefined;
+          const mainAfter = measured ? await readMainThreadCpuTicks(measured.pid) : undefined;
           const cpu =
             before && after
               ? cpuMillisecondsBetween(before, after, ticksPerSecond)
               : { totalMs: Number.NaN, systemMs: Number.NaN };
+          const mainThreadMs =
+            mainBefore && mainAfter
+              ? cpuMillisecondsBetween(mainBefore, mainAfter, ticksPerSecond).totalMs
+              : Number.NaN;
           const perRequest = (milliseconds: number) =>
             result.completed > 0 ? (milliseconds * 1000) / result.completed : Number.NaN;
           const [p50, p99] = percentiles(result.latencies, [50, 99]);
@@ -159,6 +166,7 @@ export async function measureWorkloads(
             p99Ms: p99,
             cpuPerRequestUs: perRequest(cpu.totalMs),
             systemCpuPerRequestUs: perRequest(cpu.systemMs),
+            mainThreadCpuPerRequestUs: perRequest(mainThreadMs),
             peakRssBytes: Number.NaN,
           };
           cellRuns.push(record);
@@ -166,7 +174,8 @@ export async function measureWorkloads(
             `${id} c=${concurrency} round ${round + 1} ${kind.padEnd(7)} ${record.requestsPerSecond.toFixed(0).padStart(6)} req/s ` +
               `p50 ${p50.toFixed(3)} ms p99 ${p99.toFixed(3)} ms` +
               (measured
-                ? ` cpu ${record.cpuPerRequestUs.toFixed(0)} µs/req (kernel ${record.systemCpuPerRequestUs.toFixed(0)})`
+                ? ` cpu ${record.cpuPerRequestUs.toFixed(0)} µs/req (kernel ${record.systemCpuPerRequestUs.toFixed(0)}, ` +
+                  `event loop ${record.mainThreadCpuPerRequestUs.toFixed(0)})`
                 : '') +
               (record.failed > 0 ? ` FAILED ${record.failed}` : ''),
           );

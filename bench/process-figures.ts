@@ -77,6 +77,16 @@ export async function readCpuTicks(pid: number): Promise<CpuTicks> {
   return parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
 }
 
+/**
+ * CPU ticks of the process's main thread alone (its thread id is the process id): the event loop
+ * every request runs on, without the worker threads beside it (the store's SQLite writer, the
+ * garbage collector's and libuv's helpers).
+ * @see https://man7.org/linux/man-pages/man5/proc_pid_task.5.html
+ */
+export async function readMainThreadCpuTicks(pid: number): Promise<CpuTicks> {
+  return parseProcStat(await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+}
+
 export async function readMemory(pid: number): Promise<MemoryUsage> {
   return parseProcStatus(await readFile(`/proc/${pid}/status`, 'utf8'));
 }

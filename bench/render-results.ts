@@ -7,6 +7,7 @@ import { renderMachine, type MachineDescription } from './describe-machine.js';
 import {
   checkTargets,
   renderEventTable,
+  renderThreadTable,
   renderFirstTokenTable,
   renderRunTable,
   renderTargetTable,
@@ -96,6 +97,13 @@ export function renderBenchResults(results: BenchResults) {
     `Each stream carries ${STREAM_EVENTS} events; the CPU per request of the table above over that number.`,
     '',
     renderEventTable(summary, STREAM_EVENTS, STREAMED_WORKLOADS),
+    '',
+    '## Gateway CPU by thread',
+    '',
+    'The event loop carries every request; the other threads (the store writing spend rows with SQLite, ' +
+      'the garbage collector’s helpers) run beside it on another core.',
+    '',
+    renderThreadTable(summary),
     '',
     '## Time to first token (1 connection)',
     '',

@@ -23,6 +23,8 @@ export interface RunRecord {
   cpuPerRequestUs: number;
   /** The part of it spent in the kernel (stime), µs. */
   systemCpuPerRequestUs: number;
+  /** The part of it spent on the main thread (the event loop), µs; the rest went to worker threads. */
+  mainThreadCpuPerRequestUs: number;
   /** Peak RSS of the measured process over the workload at this concurrency, bytes; NaN for direct. */
   peakRssBytes: number;
 }
@@ -41,6 +43,7 @@ export interface TargetFigures {
   p50Ms: number;
   p99Ms: number;
   cpuPerRequestUs: number;
+  mainThreadCpuPerRequestUs: number;
   peakRssBytes: number;
   failed: number;
 }
@@ -76,6 +79,7 @@ function summarizeTarget(records: RunRecord[]): TargetFigures {
     p50Ms: median(records.map((record) => record.p50Ms)),
     p99Ms: median(records.map((record) => record.p99Ms)),
     cpuPerRequestUs: median(records.map((record) => record.cpuPerRequestUs)),
+    mainThreadCpuPerRequestUs: median(records.map((record) => record.mainThreadCpuPerRequestUs)),
     peakRssBytes: Math.max(...records.map((record) => record.peakRssBytes)),
     failed: records.reduce((sum, record) => sum + record.failed, 0),
   };
@@ -236,6 +240,29 @@ export function renderEventTable(
   return [
     '| Workload | Conns | CPU µs/event floor / gateway | Gateway minus floor µs/event |',
     '| --- | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+}
+
+/**
+ * The gateway's CPU per request split by thread: the event loop, which every request waits on, and
+ * the worker threads beside it (the store's SQLite writer, the garbage collector's helpers), which
+ * run on another core and hold no request up.
+ */
+export function renderThreadTable(cells: CellSummary[]): string {
+  const rows = cells
+    .filter((cell) => cell.targets.gateway)
+    .map((cell) => {
+      const gateway = cell.targets.gateway!;
+      return (
+        `| ${cell.workload} | ${cell.concurrency} | ${fixed(gateway.cpuPerRequestUs, 0)} | ` +
+        `${fixed(gateway.mainThreadCpuPerRequestUs, 0)} | ` +
+        `${fixed(gateway.cpuPerRequestUs - gateway.mainThreadCpuPerRequestUs, 0)} |`
+      );
+    });
+  return [
+    '| Workload | Conns | Gateway CPU µs/request | Event-loop thread | Other threads |',
+    '| --- | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
 }

@@ -4,6 +4,8 @@ import {
   parseLoadAverage,
   parseProcStat,
   parseProcStatus,
+  readCpuTicks,
+  readMainThreadCpuTicks,
 } from '../../bench/process-figures.js';
 
 // Recorded from a Linux 6 machine; the command name is chosen to hold spaces and parentheses.
@@ -56,5 +58,20 @@ describe('cpuMillisecondsBetween', () => {
     const after = { userTicks: 160, systemTicks: 35 };
     expect(cpuMillisecondsBetween(before, after, 100)).toEqual({ totalMs: 750, systemMs: 150 });
     expect(cpuMillisecondsBetween(before, after, 250)).toEqual({ totalMs: 300, systemMs: 60 });
+  });
+});
+
+describe('readMainThreadCpuTicks', () => {
+  it("reads this process's main thread, which has spent no more CPU than the whole process", async () => {
+    // Spend some CPU on this thread so that the tick counts are not all zero.
+    const until = Date.now() + 50;
+    let spin = 0;
+    while (Date.now() < until) spin++;
+    expect(spin).toBeGreaterThan(0);
+    const main = await readMainThreadCpuTicks(process.pid);
+    const whole = await readCpuTicks(process.pid);
+    expect(main.userTicks + main.systemTicks).toBeGreaterThan(0);
+    expect(main.userTicks).toBeLessThanOrEqual(whole.userTicks);
+    expect(main.systemTicks).toBeLessThanOrEqual(whole.systemTicks);
   });
 });

@@ -17,6 +17,7 @@ function run(target: RunRecord['target'], p50Ms: number, cpuPerRequestUs: number
     p99Ms: p50Ms * 3,
     cpuPerRequestUs,
     systemCpuPerRequestUs: cpuPerRequestUs / 4,
+    mainThreadCpuPerRequestUs: cpuPerRequestUs * 0.75,
     peakRssBytes: target === 'direct' ? Number.NaN : 100 * 1024 * 1024,
   };
 }

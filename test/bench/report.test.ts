@@ -4,6 +4,7 @@ import {
   renderEventTable,
   renderFirstTokenTable,
   renderRunTable,
+  renderThreadTable,
   summarizeFirstToken,
   summarizeRuns,
   type RunRecord,
@@ -23,6 +24,7 @@ function run(partial: Partial<RunRecord> & Pick<RunRecord, 'target' | 'round'>):
     p99Ms: 2,
     cpuPerRequestUs: Number.NaN,
     systemCpuPerRequestUs: Number.NaN,
+    mainThreadCpuPerRequestUs: Number.NaN,
     peakRssBytes: Number.NaN,
     ...partial,
   };
@@ -132,6 +134,18 @@ describe('rendering', () => {
     // Medians: floor 100 µs, gateway 150 µs per stream of 20 events.
     expect(rows[2]).toBe('| openai-stream | 1 | 5.0 / 7.5 | 2.5 |');
     expect(renderEventTable(cells, 20, new Set(['gemini-stream'])).split('\n')).toHaveLength(2);
+  });
+
+  it("splits the gateway's CPU between its event loop and its other threads", () => {
+    const split = records.map((record) =>
+      record.target === 'gateway'
+        ? { ...record, mainThreadCpuPerRequestUs: record.cpuPerRequestUs - 20 }
+        : record,
+    );
+    const rows = renderThreadTable(summarizeRuns(split)).split('\n');
+    expect(rows).toHaveLength(3);
+    // Medians: 150 µs in all, 130 µs on the event loop.
+    expect(rows[2]).toBe('| openai-unary | 1 | 150 | 130 | 20 |');
   });
 
   it('writes one table row per cell, with failures named', () => {
