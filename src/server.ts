@@ -2,7 +2,7 @@
  * The standalone server: the only module that reads the environment. Configuration → Fastify →
  * the gateway plugin → listen, and a graceful close on SIGTERM/SIGINT.
  */
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -67,7 +67,9 @@ export async function buildServer(
     logger: { ...logger, stream: destination },
     // The gateway writes its own single access-log line per request (plugins/request-state.ts).
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
+    // Generated request ids are time-ordered (UUID version 7), so the store's index of them grows
+    // at its end rather than at random pages.
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id'], timeOrderedUuid),
     bodyLimit: config.server.bodyLimit,
     requestTimeout: config.server.requestTimeout,
     keepAliveTimeout: config.server.keepAliveTimeout,

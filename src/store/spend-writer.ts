@@ -12,7 +12,7 @@
  * A batch whose commit was cut off (the database went away as it answered) is written again; the
  * store skips rows it already has (each row carries its own id), so every row is counted once.
  */
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import type { SpendEntry, Store } from './store.js';
 
 export type SpendInput = Omit<SpendEntry, 'id'> & { id?: string };
@@ -107,7 +107,10 @@ export class SpendWriter {
         this.#dropped++;
         return;
       }
-      this.#queue.push(input.id ? (input as SpendEntry) : { ...input, id: randomUUID() });
+      // A time-ordered id (UUID version 7): each batch of rows lands at the end of the table's key
+      // index instead of at random pages of it, which cut the database's CPU per row about fivefold
+      // (docs/performance.md).
+      this.#queue.push(input.id ? (input as SpendEntry) : { ...input, id: timeOrderedUuid() });
       if (this.#queue.length >= this.#options.batchSize && !this.#immediate && !this.degraded) {
         // Written after the current request's work, never inside it.
         this.#immediate = true;
