@@ -2,7 +2,7 @@
  * The standalone server: the only module that reads the environment. Configuration → Fastify →
  * the gateway plugin → listen, and a graceful close on SIGTERM/SIGINT.
  */
-import { v7 as timeOrderedUuid } from 'uuid';
+import { timeOrderedUuid } from './time-ordered-uuid.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -12,7 +12,7 @@
  * A batch whose commit was cut off (the database went away as it answered) is written again; the
  * store skips rows it already has (each row carries its own id), so every row is counted once.
  */
-import { v7 as timeOrderedUuid } from 'uuid';
+import { timeOrderedUuid } from '../time-ordered-uuid.js';
 import type { SpendEntry, Store } from './store.js';
 
 export type SpendInput = Omit<SpendEntry, 'id'> & { id?: string };
@@ -107,7 +107,7 @@ export class SpendWriter {
         this.#dropped++;
         return;
       }
-      // A time-ordered id (UUID version 7): each batch of rows lands at the end of the table's key
+      // A time-ordered id (UUID version 7, src/time-ordered-uuid.ts): each batch of rows lands at the end of the table's key
       // index instead of at random pages of it, which cut the database's CPU per row about fivefold
       // (docs/performance.md).
       this.#queue.push(input.id ? (input as SpendEntry) : { ...input, id: timeOrderedUuid() });
