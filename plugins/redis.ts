@@ -11,10 +11,14 @@
  * @see https://github.com/redis/ioredis#auto-reconnect
  */
 import fp from 'fastify-plugin';
-import fastifyRedis from '@fastify/redis';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GatewayOptions } from '../schemas/options.js';
+import { loadOnFirstUse } from '../src/load-on-first-use.js';
+
+// Loaded only when a Redis URL is set: a gateway that keeps its state in memory never needs them.
+const loadIoredis = loadOnFirstUse('ioredis', () => import('ioredis'));
+const loadFastifyRedis = loadOnFirstUse('@fastify/redis', () => import('@fastify/redis'));
 
 export interface RedisHealth {
   status: 'up' | 'down';
@@ -122,6 +126,7 @@ export async function connectRedis(
   log: FastifyBaseLogger,
   variable = 'REDIS_URL',
 ): Promise<SharedRedis> {
+  const { Redis } = await loadIoredis();
   const client = new Redis(url, {
     keyPrefix: options.keyPrefix,
     commandTimeout: options.commandTimeout,
@@ -160,6 +165,7 @@ export const redisPlugin = fp<GatewayOptions['redis']>(
     }
     const shared = await connectRedis(options.url, options, fastify.log);
     const client = shared.client;
+    const { default: fastifyRedis } = await loadFastifyRedis();
     await fastify.register(fastifyRedis, { client, namespace: 'gateway', closeClient: false });
     fastify.decorate('gatewayRedis', shared);
     fastify.addHook('onClose', () => closeRedis(shared));

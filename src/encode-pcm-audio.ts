@@ -10,7 +10,10 @@
  * @see https://github.com/speaches-ai/speaches/issues/493 (OpenAI's streamed WAV header)
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Mp3Encoder } from '@breezystack/lamejs';
+import { loadOnFirstUse } from './load-on-first-use.js';
+
+// The encoder is loaded with the first MP3 asked for: most gateways never make one.
+const loadLame = loadOnFirstUse('@breezystack/lamejs', () => import('@breezystack/lamejs'));
 
 export interface PcmFormat {
   /** Samples per second. */
@@ -73,6 +76,7 @@ function toBuffer(bytes: Uint8Array | Int8Array): Buffer {
 
 /** MP3 frames for PCM pieces, in order; the encoder's last frames when the PCM ends. */
 async function* encodeMp3(pcm: AsyncIterable<Buffer>, format: PcmFormat): AsyncGenerator<Buffer> {
+  const { Mp3Encoder } = await loadLame();
   const encoder = new Mp3Encoder(1, format.sampleRate, MP3_KBPS);
   let odd: Buffer | undefined;
   for await (const piece of pcm) {

@@ -5,7 +5,10 @@
  * @see https://github.com/Borewit/music-metadata#options
  */
 import { PassThrough } from 'node:stream';
-import { parseStream } from 'music-metadata';
+import { loadOnFirstUse } from './load-on-first-use.js';
+
+// The parser and its format readers are loaded with the first file measured.
+const loadMusicMetadata = loadOnFirstUse('music-metadata', () => import('music-metadata'));
 
 export interface DurationProbe {
   /** Copies the file's bytes to the parser while `source` is read. */
@@ -19,17 +22,26 @@ export interface DurationProbe {
 export function startDurationProbe(mimeType: string): DurationProbe {
   const copy = new PassThrough();
   let done = false;
-  const duration = parseStream(copy, { mimeType }, { duration: true, skipCovers: true })
-    .then((metadata) => {
-      const seconds = metadata.format.duration;
-      return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
-    })
-    .catch(() => undefined)
+  // A file the parser cannot read has no length to tell; a parser that cannot be loaded is an error.
+  const duration = loadMusicMetadata()
+    .then(({ parseStream }) =>
+      parseStream(copy, { mimeType }, { duration: true, skipCovers: true }).then(
+        (metadata) => {
+          const seconds = metadata.format.duration;
+          return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
+            ? seconds
+            : undefined;
+        },
+        () => undefined,
+      ),
+    )
     .finally(() => {
       // The parser may need no more than a header: the rest of the file is not copied to it.
       done = true;
       copy.destroy();
     });
+  // Not every probe's length is asked for: an unread failure must not end the process.
+  duration.catch(() => {});
   const stop = () => {
     done = true;
     copy.destroy();

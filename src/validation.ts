@@ -4,7 +4,7 @@
  * a non-coercing Ajv. Query strings and path parameters are text by nature and are coerced.
  * Request schemas are self-contained (no `$ref`), so no shared schemas need registering here.
  */
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchema, FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
 
@@ -27,10 +27,41 @@ function createAjv(coerceTypes: boolean): Ajv {
   return ajv;
 }
 
+/** What Ajv's generated function is called with besides the data (Fastify passes the request). */
+type ValidationContext = Parameters<ValidateFunction>[1];
+
+/** A route's validator as Fastify calls it: Ajv's own, or one that compiles Ajv's on its first call. */
+interface RouteValidator {
+  (data: unknown, context?: ValidationContext): boolean;
+  errors?: ValidateFunction['errors'];
+  schemaEnv?: unknown;
+}
+
+/**
+ * Each route's schema is compiled by Ajv on the route's first request, not at start: generating
+ * and compiling a validator for each of the gateway's many routes was most of the start-up's work
+ * and garbage, and most gateways serve a few of them. The compiled function is kept, so later
+ * requests pay one extra call. Ajv sets `errors` on its function after each call; Fastify reads them
+ * from the function it was given, so they are copied there. `schemaEnv` makes Fastify pass the
+ * request as the data's parent, as it does for Ajv's own functions (so Ajv may coerce a root value).
+ */
+function compileOnFirstUse(ajv: Ajv, schema: object): RouteValidator {
+  let validate: ValidateFunction | undefined;
+  const validator: RouteValidator = (data, context) => {
+    validate ??= ajv.compile(schema);
+    const valid = validate(data, context) as boolean;
+    validator.errors = validate.errors;
+    return valid;
+  };
+  validator.schemaEnv = true;
+  return validator;
+}
+
 export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> {
   const exact = createAjv(false);
   const coercing = createAjv(true);
-  return ({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema as object);
+  return ({ schema, httpPart }) =>
+    compileOnFirstUse(httpPart === 'body' ? exact : coercing, schema as object);
 }
 
 /**
