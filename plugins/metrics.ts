@@ -19,6 +19,64 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const SESSION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
+/** One series of a counter, incremented without touching prom-client until the registry is read. */
+export interface CounterSeries {
+  inc(value?: number): void;
+}
+
+interface HeldSeries extends CounterSeries {
+  held: number;
+  touched: boolean;
+  readonly series: Counter.Internal;
+}
+
+/**
+ * prom-client hashes a series' label values on every `inc`, bound children included. The counters
+ * updated per request keep their increments here instead, one number per series found by a joined
+ * string, and hand them to prom-client (one `inc` per series touched) from the counter's `collect`,
+ * which prom-client runs before every read: /metrics and the JSON view show the same figures.
+ */
+const heldSeries = new WeakMap<Counter, Map<string, HeldSeries>>();
+
+export function collectHeld(this: Counter): void {
+  const held = heldSeries.get(this);
+  if (!held) return;
+  for (const entry of held.values()) {
+    if (!entry.touched) continue;
+    // An increment of 0 still creates the series, as a direct `inc(0)` would.
+    entry.series.inc(entry.held);
+    entry.held = 0;
+    entry.touched = false;
+  }
+}
+
+/** The series of `counter` for these label values (in the counter's label order), kept for reuse. */
+export function counterSeries<T extends string>(counter: Counter<T>): (...values: string[]) => CounterSeries {
+  const held = new Map<string, HeldSeries>();
+  heldSeries.set(counter as Counter, held);
+  return (...values) => {
+    const key = values.join('\u0000');
+    let found = held.get(key);
+    if (!found) {
+      const entry: HeldSeries = {
+        held: 0,
+        touched: false,
+        series: counter.labels(...values),
+        inc(value = 1) {
+          // Refused here, as prom-client's own `inc` refuses it, rather than at the next read.
+          if (!Number.isFinite(value) || value < 0) {
+            throw new TypeError(`A counter only grows by a finite amount: value was ${value}`);
+          }
+          entry.held += value;
+          entry.touched = true;
+        },
+      };
+      held.set(key, (found = entry));
+    }
+    return found;
+  };
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'route' | 'method' | 'status_class' | 'model' | 'provider'>;
@@ -48,6 +106,7 @@ export class GatewayMetrics {
       help: 'Requests answered, by route template, method, status class, model asked and provider that answered',
       labelNames: ['route', 'method', 'status_class', 'model', 'provider'],
       registers,
+      collect: collectHeld,
     });
     this.requestDuration = new Histogram({
       name: 'llm_gateway_request_duration_seconds',
@@ -82,42 +141,49 @@ export class GatewayMetrics {
       help: 'Tokens reported by providers, by kind: prompt, completion, reasoning (part of completion), cached (part of prompt)',
       labelNames: ['provider', 'model', 'kind'],
       registers,
+      collect: collectHeld,
     });
     this.cost = new Counter({
       name: 'llm_gateway_cost_usd_total',
       help: 'Cost at the catalog prices, in US dollars',
       labelNames: ['provider', 'model'],
       registers,
+      collect: collectHeld,
     });
     this.cache = new Counter({
       name: 'llm_gateway_cache_requests_total',
       help: 'Cacheable requests by cache result: hit, miss, bypass',
       labelNames: ['route', 'result'],
       registers,
+      collect: collectHeld,
     });
     this.rateLimited = new Counter({
       name: 'llm_gateway_rate_limited_total',
       help: 'Requests refused with 429 by the gateway (rate limits, budgets)',
       labelNames: ['route'],
       registers,
+      collect: collectHeld,
     });
     this.attempts = new Counter({
       name: 'llm_gateway_upstream_attempts_total',
       help: 'Upstream attempts by outcome: success or failure',
       labelNames: ['provider', 'deployment', 'outcome'],
       registers,
+      collect: collectHeld,
     });
     this.retries = new Counter({
       name: 'llm_gateway_retries_total',
       help: 'Attempts that retried the same deployment',
       labelNames: ['deployment'],
       registers,
+      collect: collectHeld,
     });
     this.failovers = new Counter({
       name: 'llm_gateway_failovers_total',
       help: 'Requests answered by another deployment than the first tried',
       labelNames: ['model'],
       registers,
+      collect: collectHeld,
     });
     this.moderations = new Counter({
       name: 'llm_gateway_moderation_decisions_total',
@@ -228,8 +294,8 @@ export const metricsPlugin = fp(
       },
     );
 
-    // prom-client finds a series by hashing its label object (keys sorted) on every update; the
-    // children are kept here by one joined string instead, so an update is a Map lookup.
+    // Histograms: prom-client's bound children, kept by one joined string (no label object per
+    // update; prom-client still hashes the labels of each observation). Counters: `counterSeries`.
     const child = <T>(labelled: (...values: string[]) => T) => {
       const children = new Map<string, T>();
       return (...values: string[]): T => {
@@ -239,24 +305,20 @@ export const metricsPlugin = fp(
         return found;
       };
     };
-    const attempts = child((provider, deployment, outcome) =>
-      metrics.attempts.labels(provider, deployment, outcome),
-    );
+    const attempts = counterSeries(metrics.attempts);
     const upstreamDuration = child((provider, deployment, outcome) =>
       metrics.upstreamDuration.labels(provider, deployment, outcome),
     );
-    const retries = child((deployment) => metrics.retries.labels(deployment));
-    const requests = child((route, method, statusClass, model, provider) =>
-      metrics.requests.labels(route, method, statusClass, model, provider),
-    );
+    const retries = counterSeries(metrics.retries);
+    const requests = counterSeries(metrics.requests);
     const requestDuration = child((route, statusClass) => metrics.requestDuration.labels(route, statusClass));
     const overhead = child((route) => metrics.overhead.labels(route));
-    const cache = child((route, result) => metrics.cache.labels(route, result));
-    const rateLimited = child((route) => metrics.rateLimited.labels(route));
-    const failovers = child((model) => metrics.failovers.labels(model));
+    const cache = counterSeries(metrics.cache);
+    const rateLimited = counterSeries(metrics.rateLimited);
+    const failovers = counterSeries(metrics.failovers);
     const timeToFirstToken = child((provider, model) => metrics.timeToFirstToken.labels(provider, model));
-    const tokens = child((provider, model, kind) => metrics.tokens.labels(provider, model, kind));
-    const cost = child((provider, model) => metrics.cost.labels(provider, model));
+    const tokens = counterSeries(metrics.tokens);
+    const cost = counterSeries(metrics.cost);
 
     router.addAttemptListener((record: AttemptRecord, deployment: Deployment) => {
       const provider = deployment.instance.id;

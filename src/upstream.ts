@@ -3,6 +3,7 @@
  * the mapping of transport faults onto the error catalogue. Adapters call `sendUpstream` and never
  * see a raw socket error.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
 import { GatewayError, type GatewayErrorOptions, type ErrorCode } from './errors.js';
 
@@ -134,6 +135,104 @@ export async function sendUpstream(
   } catch (error) {
     throw toUpstreamFailure(error, request.signal, provider);
   }
+}
+
+/** An upstream answer read whole: status, headers and the body's bytes as they arrived. */
+export interface WholeAnswer {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const isSuccess = (status: number) => status >= 200 && status <= 299;
+
+/**
+ * Sends one request and reads its whole answer through `dispatch` and a handler of its own: no body
+ * stream, no AsyncResource and no promise per chunk, which undici's `request()` adds to every call.
+ * The dispatcher's interceptors (trace propagation) apply as they do to `request()`; an abort of
+ * `signal` aborts the call; transport faults come back as catalogue errors. A success body above
+ * `limit` bytes fails the call; an error answer (non-2xx) whose body is above `errorLimit` or cut
+ * short comes back with an empty body, as `readErrorText` gives it: its status still speaks.
+ */
+export function sendUpstreamWhole(
+  dispatcher: Dispatcher,
+  request: UpstreamRequest,
+  provider: string,
+  limit = 64 * 1024 * 1024,
+  errorLimit = 1024 * 1024,
+): Promise<WholeAnswer> {
+  return new Promise((resolve, reject) => {
+    const { signal } = request;
+    let controller: Dispatcher.DispatchController | undefined;
+    let statusCode = 0;
+    let headers: IncomingHttpHeaders = {};
+    let cap = limit;
+    let chunks: Buffer[] = [];
+    let size = 0;
+    const onAbort = () => controller?.abort(signal.reason as Error);
+    const settle = (error: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      chunks = [];
+      if (statusCode !== 0 && !isSuccess(statusCode) && !signal.aborted) {
+        resolve({ statusCode, headers, body: Buffer.alloc(0) });
+      } else {
+        reject(toUpstreamFailure(error, signal, provider));
+      }
+    };
+    const tooLarge = () =>
+      new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
+        message: `The provider ${provider} sent a response larger than ${limit} bytes.`,
+      });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started;
+        if (signal.aborted) started.abort(signal.reason as Error);
+      },
+      onResponseStart(started, status, received) {
+        // 1xx answers are informational: the final one follows.
+        if (status < 200) return;
+        statusCode = status;
+        headers = received;
+        if (!isSuccess(status)) cap = errorLimit;
+        if (Number(received['content-length']) > cap) started.abort(tooLarge());
+      },
+      onResponseData(started, chunk) {
+        size += chunk.length;
+        if (size > cap) started.abort(tooLarge());
+        else chunks.push(chunk);
+      },
+      onResponseEnd() {
+        signal.removeEventListener('abort', onAbort);
+        resolve({
+          statusCode,
+          headers,
+          body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size),
+        });
+      },
+      onResponseError(_controller, error) {
+        settle(error);
+      },
+    };
+    if (signal.aborted) {
+      settle(signal.reason);
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      dispatcher.dispatch(
+        {
+          origin: request.origin,
+          path: request.path,
+          method: request.method ?? 'POST',
+          headers: request.headers,
+          body: request.body as Dispatcher.DispatchOptions['body'],
+        },
+        handler,
+      );
+    } catch (error) {
+      settle(error);
+    }
+  });
 }
 
 /** Reads a whole body, failing with a catalogue error on a cut connection or deadline. */

@@ -41,6 +41,7 @@ import {
   originOf,
   readBody,
   sendUpstream,
+  sendUpstreamWhole,
   toUpstreamFailure,
 } from '../../../src/upstream.js';
 import {
@@ -58,7 +59,7 @@ import {
   convertToGeminiEmbeddings,
   embeddingInputs,
 } from './convert-gemini-embeddings.js';
-import { readGeminiError } from './gemini-error.js';
+import { convertGeminiErrorAnswer, readGeminiError } from './gemini-error.js';
 import type { GeminiSettings } from './gemini-options.js';
 import { GatewayError } from '../../../src/errors.js';
 import { imageTypeOf, readImageEditOptions } from '../../../src/image-form.js';
@@ -155,6 +156,28 @@ export class GeminiAdapter implements ProviderAdapter {
     return response;
   }
 
+  /** POSTs a JSON body and reads the answer whole (unary calls): the bytes of a 2xx answer. */
+  async #postWhole(path: string, body: unknown, context: CallContext): Promise<Buffer> {
+    const headers = context.apiKey ? { ...this.#headers, 'x-goog-api-key': context.apiKey } : this.#headers;
+    const answer = await sendUpstreamWhole(
+      this.#dispatcher,
+      { origin: this.#origin, path, headers, body: JSON.stringify(body), signal: context.signal },
+      this.#id,
+      MAX_ANSWER_BYTES,
+    );
+    if (answer.statusCode < 200 || answer.statusCode > 299) {
+      const text = answer.body.toString('utf8');
+      throw convertGeminiErrorAnswer(
+        answer.statusCode,
+        answer.headers,
+        text,
+        this.#id,
+        this.#secrets(context),
+      );
+    }
+    return answer.body;
+  }
+
   #convert(request: ChatCompletionRequest, target: Target, context: CallContext) {
     return convertToGeminiRequest(request, target, {
       settings: this.#settings,
@@ -174,8 +197,8 @@ export class GeminiAdapter implements ProviderAdapter {
   async chat(request: ChatCompletionRequest, target: Target, context: CallContext): Promise<UnaryResult> {
     const body = await this.#convert(request, target, context);
     const path = geminiModelPath(this.#pathPrefix, target.upstreamModel, 'generateContent');
-    const response = await this.#post(path, body, context);
-    const wire = await readJsonObject<GeminiGenerateContentResponse>(response, context.signal, this.#id);
+    const bytes = await this.#postWhole(path, body, context);
+    const wire = parseJsonObject<GeminiGenerateContentResponse>(bytes.toString('utf8'), this.#id);
     const { completion, usage } = convertGeminiResponse(wire, target.upstreamModel, {
       exposeThoughts: this.#settings.thoughts === 'expose',
       warnings: context.warnings,

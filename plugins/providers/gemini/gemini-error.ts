@@ -76,13 +76,24 @@ export async function readGeminiError(
   secrets: (string | undefined)[],
 ): Promise<UpstreamFailure> {
   const text = await readErrorText(response, signal, provider);
+  return convertGeminiErrorAnswer(response.statusCode, response.headers, text, provider, secrets);
+}
+
+/** An error answer (non-2xx) already read, as the failure the client will see. */
+export function convertGeminiErrorAnswer(
+  status: number,
+  headers: Dispatcher.ResponseData['headers'],
+  text: string,
+  provider: string,
+  secrets: (string | undefined)[],
+): UpstreamFailure {
   return toGeminiFailure({
-    status: response.statusCode,
+    status,
     wire: parseGeminiError(text),
     text,
     provider,
     secrets,
-    retryAfterHeader: response.headers['retry-after'],
+    retryAfterHeader: headers['retry-after'],
     kind: 'http',
   });
 }

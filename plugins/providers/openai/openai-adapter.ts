@@ -40,7 +40,14 @@ import {
   type ResponsesUsageWire,
 } from '../../../src/provider-toolkit.js';
 import { chatRequirements } from '../../../src/routing/requirements.js';
-import { UpstreamFailure, readBody, relayBody, sendUpstream } from '../../../src/upstream.js';
+import {
+  UpstreamFailure,
+  readBody,
+  relayBody,
+  sendUpstream,
+  sendUpstreamWhole,
+  type UpstreamRequest,
+} from '../../../src/upstream.js';
 import { openUpstreamWebSocket, webSocketOrigin } from '../../../src/upstream-websocket.js';
 import { SPEECH_CONTENT_TYPES, peekModelAndUsage, type OpenAIModelListWire } from './openai-api.js';
 import {
@@ -177,23 +184,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       headers?: Record<string, string>;
     },
   ): Promise<Dispatcher.ResponseData> {
-    let headers = await this.#endpoint.headers(context);
-    if (init.headers || init.body === undefined) {
-      headers = { ...headers, ...init.headers };
-      if (init.body === undefined) delete headers['content-type'];
-    }
-    const response = await sendUpstream(
-      this.#dispatcher,
-      {
-        origin: this.#endpoint.origin,
-        path: this.#endpoint.path(call),
-        method: init.method ?? 'POST',
-        headers,
-        body: init.body,
-        signal: context.signal,
-      },
-      this.#id,
-    );
+    const response = await sendUpstream(this.#dispatcher, await this.#request(call, context, init), this.#id);
     if (response.statusCode < 200 || response.statusCode > 299) {
       throw await readOpenAIError(
         response,
@@ -204,6 +195,46 @@ export class OpenAIAdapter implements ProviderAdapter {
       );
     }
     return response;
+  }
+
+  async #request(
+    call: OpenAICall,
+    context: SendContext,
+    init: {
+      method?: Dispatcher.HttpMethod;
+      body?: string | NodeJS.ReadableStream;
+      headers?: Record<string, string>;
+    },
+  ): Promise<UpstreamRequest> {
+    let headers = await this.#endpoint.headers(context);
+    if (init.headers || init.body === undefined) {
+      headers = { ...headers, ...init.headers };
+      if (init.body === undefined) delete headers['content-type'];
+    }
+    return {
+      origin: this.#endpoint.origin,
+      path: this.#endpoint.path(call),
+      method: init.method ?? 'POST',
+      headers,
+      body: init.body,
+      signal: context.signal,
+    };
+  }
+
+  /** A JSON POST whose answer is read whole (unary calls): the bytes of a 2xx answer. */
+  async #postWhole(call: OpenAICall, body: unknown, context: SendContext): Promise<Buffer> {
+    const request = await this.#request(call, context, { body: JSON.stringify(body) });
+    const answer = await sendUpstreamWhole(this.#dispatcher, request, this.#id);
+    if (answer.statusCode < 200 || answer.statusCode > 299) {
+      throw (this.#convertError ?? convertOpenAIError)({
+        status: answer.statusCode,
+        headers: answer.headers,
+        text: answer.body.toString('utf8'),
+        provider: this.#id,
+        secrets: this.#secrets(context),
+      });
+    }
+    return answer.body;
   }
 
   #post(
@@ -256,7 +287,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const body = convertToOpenAIRequest(request, target, context.warnings);
     if (body['stream']) delete body['stream'];
     const call = { operation: 'chat', model: target.upstreamModel } as const;
-    return this.#passThrough(await this.#post(call, body, context), target, context);
+    return this.#passThrough(await this.#postWhole(call, body, context), target);
   }
 
   async #chatThroughResponses(
@@ -280,7 +311,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     target = this.#routed(target);
     const body = { ...request, model: target.upstreamModel };
     const call = { operation: 'embeddings', model: target.upstreamModel } as const;
-    return this.#passThrough(await this.#post(call, body, context), target, context);
+    return this.#passThrough(await this.#postWhole(call, body, context), target);
   }
 
   /** POST /moderations passed through; moderation reports no usage and is counted at zero tokens. */
@@ -288,7 +319,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     target = this.#routed(target);
     const body = { ...request, model: target.upstreamModel };
     const call = { operation: 'moderations', model: target.upstreamModel } as const;
-    return this.#passThrough(await this.#post(call, body, context), target, context, () => ZERO_USAGE);
+    return this.#passThrough(await this.#postWhole(call, body, context), target, () => ZERO_USAGE);
   }
 
   /** POST /images/generations passed through; each image made is counted (images are priced by the image). */
@@ -341,14 +372,12 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   /** The upstream's JSON answer, unchanged, with the usage and model read from it. */
-  async #passThrough(
-    response: Dispatcher.ResponseData,
+  #passThrough(
+    bytes: Buffer,
     target: Target,
-    context: CallContext,
     readUsage: (usage: unknown) => Usage | undefined = (usage) =>
       usageFromChatCompletion(usage as ChatUsageWire),
-  ): Promise<UnaryResult> {
-    const bytes = await readBody(response, context.signal, this.#id);
+  ): UnaryResult {
     const text = bytes.toString('utf8');
     const parsed =
       peekModelAndUsage(text) ?? parseJsonObject<{ model?: unknown; usage?: unknown }>(text, this.#id);
@@ -491,10 +520,12 @@ export class OpenAIAdapter implements ProviderAdapter {
   async responses(request: ResponsesRequest, target: Target, context: CallContext): Promise<UnaryResult> {
     target = this.#routed(target);
     const body = { ...request, model: target.upstreamModel };
-    const response = await this.#post({ operation: 'responses', model: target.upstreamModel }, body, context);
-    return this.#passThrough(response, target, context, (usage) =>
-      usageFromResponsesApi(usage as ResponsesUsageWire),
+    const bytes = await this.#postWhole(
+      { operation: 'responses', model: target.upstreamModel },
+      body,
+      context,
     );
+    return this.#passThrough(bytes, target, (usage) => usageFromResponsesApi(usage as ResponsesUsageWire));
   }
 
   async responsesStream(
