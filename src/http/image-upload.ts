@@ -13,12 +13,12 @@
  * it the upload fails with a 413 and an upstream request already under way is aborted.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Multipart, MultipartFile } from '@fastify/multipart';
+import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import {
   DEFAULT_IMAGE_MODEL,
@@ -33,7 +33,7 @@ import {
 import { GatewayError } from '../errors.js';
 import { IMAGE_FILE_FIELDS, checkImageField } from '../image-form.js';
 import type { FormField, ImageFormPart, ImageUpload } from '../provider.js';
-import { ClientClosed } from '../upstream.js';
+import { MultipartForm } from './multipart-form.js';
 
 /** An image form being received. */
 export interface IncomingImageUpload {
@@ -53,38 +53,6 @@ const ACCEPTED_TYPES = new Set<string>([...IMAGE_UPLOAD_TYPES, 'application/octe
 
 function filesTooLarge(param: string): GatewayError {
   return new GatewayError('GW_ERR_IMAGE_FILE_TOO_LARGE', { param });
-}
-
-/** busboy's and @fastify/multipart's errors → the catalogue. */
-function describeFormError(error: unknown): unknown {
-  if (error instanceof GatewayError || error instanceof ClientClosed) return error;
-  const code = (error as { code?: string }).code;
-  const message = (error as Error | undefined)?.message ?? '';
-  switch (code) {
-    case 'FST_MP_PREMATURE_CLOSE':
-      return new ClientClosed('The client closed the connection during the upload');
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return filesTooLarge('image');
-    case 'FST_FILES_LIMIT':
-      return tooManyFiles();
-    case 'FST_FIELDS_LIMIT':
-    case 'FST_PARTS_LIMIT':
-      return new GatewayError('GW_ERR_REQUEST_TOO_LARGE', {
-        message: `The form has more than ${MAX_IMAGE_FIELDS} fields.`,
-      });
-    case 'FST_PROTO_VIOLATION':
-      return new GatewayError('GW_ERR_IMAGE_INVALID_FORM', {
-        message: 'The form has a field whose name is not allowed.',
-      });
-    default:
-      if ((error as { name?: string }).name === 'AbortError' || message === 'aborted') {
-        return new ClientClosed('The client closed the connection during the upload');
-      }
-      return new GatewayError('GW_ERR_IMAGE_INVALID_FORM', {
-        message: `The multipart/form-data body is malformed: ${message || 'unreadable'}.`,
-        cause: error,
-      });
-  }
 }
 
 function tooManyFiles(): GatewayError {
@@ -155,77 +123,20 @@ export async function receiveImageUpload(
 ): Promise<IncomingImageUpload> {
   if (!request.isMultipart()) throw new GatewayError('GW_ERR_IMAGE_NOT_MULTIPART', { param: 'image' });
 
-  let failure: unknown;
-  const fail = (error: unknown): unknown => {
-    failure ??= describeFormError(error);
-    return failure;
-  };
-  const parts = request.parts({
+  const form = new MultipartForm(request, {
     limits: {
-      fileSize: MAX_IMAGE_UPLOAD_BYTES + 1,
+      fileBytes: MAX_IMAGE_UPLOAD_BYTES,
       files: MAX_IMAGE_FILES + 2,
       fields: MAX_IMAGE_FIELDS,
-      fieldSize: MAX_IMAGE_FIELD_BYTES + 1,
-      parts: MAX_IMAGE_FIELDS + MAX_IMAGE_FILES + 2,
+      fieldBytes: MAX_IMAGE_FIELD_BYTES,
+      fieldsBytes: MAX_IMAGE_FIELDS_BYTES,
     },
+    filesLabel: 'the images',
+    invalidForm: 'GW_ERR_IMAGE_INVALID_FORM',
+    fileTooLarge: () => filesTooLarge('image'),
+    tooManyFiles,
+    checkField: (field, seen) => checkImageField(endpoint, field, seen),
   });
-  let fileStream: Readable | undefined;
-  let spoolDirectory: string | undefined;
-  let closed = false;
-
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    const raw = request.raw;
-    // Whatever the client still sends is read and dropped, so it can read the answer and the
-    // connection stays usable; nothing waits on a form nobody reads.
-    if (!raw.readableEnded) {
-      raw.unpipe();
-      raw.resume();
-    }
-    fileStream?.destroy();
-    // Not awaited: a form cut off above may leave the parser waiting on a part that never comes.
-    parts.return?.(undefined).catch(() => {});
-    if (spoolDirectory) await rm(spoolDirectory, { recursive: true, force: true });
-  };
-
-  const next = async (): Promise<Multipart | undefined> => {
-    try {
-      const result = await parts.next();
-      return result.done ? undefined : result.value;
-    } catch (error) {
-      throw fail(error);
-    }
-  };
-
-  const seen = new Set<string>();
-  let fieldBytes = 0;
-  const readField = (part: Multipart & { type: 'field' }): FormField => {
-    const value = typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
-    if (part.valueTruncated || part.fieldnameTruncated) {
-      throw fail(
-        new GatewayError('GW_ERR_REQUEST_TOO_LARGE', {
-          message: `The form field '${part.fieldname}' is longer than ${MAX_IMAGE_FIELD_BYTES} bytes.`,
-          param: part.fieldname,
-        }),
-      );
-    }
-    fieldBytes += part.fieldname.length + Buffer.byteLength(value);
-    if (fieldBytes > MAX_IMAGE_FIELDS_BYTES) {
-      throw fail(
-        new GatewayError('GW_ERR_REQUEST_TOO_LARGE', {
-          message: `The form's fields besides the images are larger than ${MAX_IMAGE_FIELDS_BYTES} bytes.`,
-        }),
-      );
-    }
-    const field = { name: part.fieldname, value };
-    try {
-      checkImageField(endpoint, field, seen);
-    } catch (error) {
-      throw fail(error);
-    }
-    return field;
-  };
 
   const checkFile = fileChecker(endpoint);
   const acceptFile = (part: MultipartFile) => {
@@ -233,7 +144,7 @@ export async function receiveImageUpload(
       checkFile(part);
     } catch (error) {
       part.file.resume();
-      throw fail(error);
+      throw form.fail(error);
     }
   };
 
@@ -247,17 +158,17 @@ export async function receiveImageUpload(
         yield chunk as Buffer;
       }
     } catch (error) {
-      throw fail(error);
+      throw form.fail(error);
     }
   }
 
   const filePart = (part: MultipartFile): ImageFormPart => {
-    fileStream = Readable.from(guard(part.file, part.fieldname), { objectMode: false });
+    form.fileStream = Readable.from(guard(part.file, part.fieldname), { objectMode: false });
     return {
       kind: 'file',
       name: part.fieldname,
       file: {
-        stream: fileStream,
+        stream: form.fileStream,
         filename: part.filename || 'image',
         contentType: part.mimetype || 'application/octet-stream',
         size: undefined,
@@ -267,9 +178,9 @@ export async function receiveImageUpload(
 
   try {
     const leading: FormField[] = [];
-    let part = await next();
-    for (; part && part.type === 'field'; part = await next()) leading.push(readField(part));
-    if (!part) throw fail(missingImage());
+    let part = await form.next();
+    for (; part && part.type === 'field'; part = await form.next()) leading.push(form.readField(part));
+    if (!part) throw form.fail(missingImage());
     acceptFile(part);
     const model = leading.find((field) => field.name === 'model')?.value;
 
@@ -278,12 +189,12 @@ export async function receiveImageUpload(
       async function* live(): AsyncGenerator<ImageFormPart, void, undefined> {
         for (const field of leading) yield { kind: 'field', field };
         yield filePart(first);
-        for (let following = await next(); following; following = await next()) {
+        for (let following = await form.next(); following; following = await form.next()) {
           if (following.type === 'file') {
             acceptFile(following);
             yield filePart(following);
           } else {
-            yield { kind: 'field', field: readField(following) };
+            yield { kind: 'field', field: form.readField(following) };
           }
         }
       }
@@ -292,29 +203,29 @@ export async function receiveImageUpload(
         model,
         live: true,
         open() {
-          if (opened) throw failure ?? new Error('a live upload can be sent once');
+          if (opened) throw form.failure ?? new Error('a live upload can be sent once');
           opened = true;
           return { parts: live(), namesModel: true };
         },
-        failure: () => failure,
-        close,
+        failure: () => form.failure,
+        close: form.close,
       };
     }
 
     // An image came before `model`: keep the images on disk until the form says where they go.
-    spoolDirectory = await mkdtemp(join(tmpdir(), 'llm-gateway-images-'));
+    form.spoolDirectory = await mkdtemp(join(tmpdir(), 'llm-gateway-images-'));
     const order: ({ kind: 'field'; field: FormField } | { kind: 'file'; file: SpooledFile })[] = leading.map(
       (field) => ({ kind: 'field', field }),
     );
     let checked = true; // the first image was checked above
-    for (; part; part = await next()) {
+    for (; part; part = await form.next()) {
       if (part.type === 'field') {
-        order.push({ kind: 'field', field: readField(part) });
+        order.push({ kind: 'field', field: form.readField(part) });
         continue;
       }
       if (!checked) acceptFile(part);
       checked = false;
-      const path = join(spoolDirectory, `image-${order.length}`);
+      const path = join(form.spoolDirectory, `image-${order.length}`);
       const before = received;
       await pipeline(guard(part.file, part.fieldname), createWriteStream(path, { mode: 0o600 }));
       order.push({
@@ -330,7 +241,7 @@ export async function receiveImageUpload(
     }
     const fields = order.flatMap((entry) => (entry.kind === 'field' ? [entry.field] : []));
     if (endpoint === 'imageEdit' && !fields.some((field) => field.name === 'prompt')) {
-      throw fail(
+      throw form.fail(
         new GatewayError('GW_ERR_REQUEST_VALIDATION', {
           message: "Missing required parameter: 'prompt'.",
           param: 'prompt',
@@ -339,7 +250,7 @@ export async function receiveImageUpload(
       );
     }
     if (!order.some((entry) => entry.kind === 'file' && entry.file.name !== 'mask'))
-      throw fail(missingImage());
+      throw form.fail(missingImage());
     const named = fields.find((field) => field.name === 'model')?.value;
     async function* spooled(): AsyncGenerator<ImageFormPart, void, undefined> {
       for (const entry of order) {
@@ -348,12 +259,12 @@ export async function receiveImageUpload(
           continue;
         }
         const { file } = entry;
-        fileStream = createReadStream(file.path);
+        form.fileStream = createReadStream(file.path);
         yield {
           kind: 'file',
           name: file.name,
           file: {
-            stream: fileStream,
+            stream: form.fileStream,
             filename: file.filename,
             contentType: file.contentType,
             size: file.size,
@@ -365,11 +276,11 @@ export async function receiveImageUpload(
       model: named ?? DEFAULT_IMAGE_MODEL,
       live: false,
       open: () => ({ parts: spooled(), namesModel: named !== undefined }),
-      failure: () => failure,
-      close,
+      failure: () => form.failure,
+      close: form.close,
     };
   } catch (error) {
-    await close();
-    throw failure ?? fail(error);
+    await form.close();
+    throw form.failure ?? form.fail(error);
   }
 }
