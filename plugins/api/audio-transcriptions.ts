@@ -20,28 +20,15 @@ import {
 } from '../../schemas/audio.js';
 import { commonErrorResponses } from '../../schemas/common.js';
 import { receiveAudioUpload } from '../../src/http/audio-upload.js';
-import { startCall } from '../../src/http/call-context.js';
-import { callModel } from '../../src/http/model-call.js';
-import { sendModelResult } from '../../src/http/send-model-result.js';
-import { authorizeModel } from '../../src/model-access.js';
+import { callWithUpload, type UploadMethod } from '../../src/http/call-with-upload.js';
 import { GatewayError } from '../../src/errors.js';
-import type { AudioUpload, CallContext, ProviderAdapter, Target } from '../../src/provider.js';
+import type { AudioUpload } from '../../src/provider.js';
 
 export interface AudioRouteOptions {
   requestTimeout: number;
 }
 
-type AudioMethod = (
-  adapter: ProviderAdapter,
-) =>
-  | ((
-      upload: AudioUpload,
-      target: Target,
-      context: CallContext,
-    ) => ReturnType<NonNullable<ProviderAdapter['transcribe']>>)
-  | undefined;
-
-const METHODS: Record<AudioEndpoint, AudioMethod> = {
+const METHODS: Record<AudioEndpoint, UploadMethod<AudioUpload>> = {
   transcription: (adapter) => adapter.transcribe?.bind(adapter),
   translation: (adapter) => adapter.translate?.bind(adapter),
 };
@@ -92,40 +79,14 @@ export const audioTranscriptionRoutes: FastifyPluginAsync<AudioRouteOptions> = a
         },
       },
     };
-    fastify.post(path, routeOptions, async (request, reply) => {
-      const state = request.gateway;
-      const call = startCall(request, reply, options.requestTimeout, state.warnings);
-      let incoming;
-      try {
-        incoming = await receiveAudioUpload(request, endpoint);
-      } catch (error) {
-        call.dispose();
-        throw error;
-      }
-      try {
-        state.model = incoming.model;
-        const plan = fastify.gatewayRouter.plan(incoming.model, endpoint);
-        authorizeModel(request, incoming.model, plan);
-        // A file still arriving can be sent once; a received one can fail over.
-        const answer = await callModel(
-          fastify.gatewayRouter,
-          plan,
-          request,
-          reply,
-          // The plan holds only deployments whose adapter serves this endpoint.
-          (deployment, context) =>
-            METHODS[endpoint](deployment.instance.adapter)!(incoming.open(), deployment, context),
-          { timeoutMs: options.requestTimeout, once: incoming.live, call },
-        );
-        await incoming.close();
-        return sendModelResult(request, reply, answer.value, answer.call, answer.release);
-      } catch (error) {
-        call.dispose();
-        await incoming.close();
-        // The upload's own fault (too large, broken form, client gone) explains a failed call best.
-        throw incoming.failure() ?? error;
-      }
-    });
+    fastify.post(path, routeOptions, (request, reply) =>
+      callWithUpload(fastify.gatewayRouter, request, reply, {
+        operation: endpoint,
+        requestTimeout: options.requestTimeout,
+        receive: () => receiveAudioUpload(request, endpoint),
+        method: METHODS[endpoint],
+      }),
+    );
   };
 
   route(

@@ -21,22 +21,15 @@ import {
 } from '../../schemas/images.js';
 import { commonErrorResponses } from '../../schemas/common.js';
 import { receiveImageUpload } from '../../src/http/image-upload.js';
-import { startCall } from '../../src/http/call-context.js';
-import { callModel } from '../../src/http/model-call.js';
-import { sendModelResult } from '../../src/http/send-model-result.js';
-import { authorizeModel } from '../../src/model-access.js';
+import { callWithUpload, type UploadMethod } from '../../src/http/call-with-upload.js';
 import { GatewayError } from '../../src/errors.js';
-import type { ImageUpload, CallContext, ProviderAdapter, Target, UnaryResult } from '../../src/provider.js';
+import type { ImageUpload } from '../../src/provider.js';
 
 export interface ImageEditRouteOptions {
   requestTimeout: number;
 }
 
-type ImageMethod = (
-  adapter: ProviderAdapter,
-) => ((upload: ImageUpload, target: Target, context: CallContext) => Promise<UnaryResult>) | undefined;
-
-const METHODS: Record<ImageUploadEndpoint, ImageMethod> = {
+const METHODS: Record<ImageUploadEndpoint, UploadMethod<ImageUpload>> = {
   imageEdit: (adapter) => adapter.imageEdits?.bind(adapter),
   imageVariation: (adapter) => adapter.imageVariations?.bind(adapter),
 };
@@ -85,40 +78,14 @@ export const imageEditRoutes: FastifyPluginAsync<ImageEditRouteOptions> = async 
         },
       },
     };
-    fastify.post(path, routeOptions, async (request, reply) => {
-      const state = request.gateway;
-      const call = startCall(request, reply, options.requestTimeout, state.warnings);
-      let incoming;
-      try {
-        incoming = await receiveImageUpload(request, endpoint);
-      } catch (error) {
-        call.dispose();
-        throw error;
-      }
-      try {
-        state.model = incoming.model;
-        const plan = fastify.gatewayRouter.plan(incoming.model, endpoint);
-        authorizeModel(request, incoming.model, plan);
-        // A form still arriving can be sent once; one received whole (its images on disk) can fail over.
-        const answer = await callModel(
-          fastify.gatewayRouter,
-          plan,
-          request,
-          reply,
-          // The plan holds only deployments whose adapter serves this endpoint.
-          (deployment, context) =>
-            METHODS[endpoint](deployment.instance.adapter)!(incoming.open(), deployment, context),
-          { timeoutMs: options.requestTimeout, once: incoming.live, call },
-        );
-        await incoming.close();
-        return sendModelResult(request, reply, answer.value, answer.call, answer.release);
-      } catch (error) {
-        call.dispose();
-        await incoming.close();
-        // The upload's own fault (too large, broken form, client gone) explains a failed call best.
-        throw incoming.failure() ?? error;
-      }
-    });
+    fastify.post(path, routeOptions, (request, reply) =>
+      callWithUpload(fastify.gatewayRouter, request, reply, {
+        operation: endpoint,
+        requestTimeout: options.requestTimeout,
+        receive: () => receiveImageUpload(request, endpoint),
+        method: METHODS[endpoint],
+      }),
+    );
   };
 
   route(
