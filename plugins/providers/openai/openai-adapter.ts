@@ -328,15 +328,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const body = { ...request, model: target.upstreamModel };
     const call = { operation: 'images', model: target.upstreamModel } as const;
     const response = await this.#post(call, body, context);
-    const bytes = await readBody(response, context.signal, this.#id);
-    const parsed = parseJsonObject<{ data?: unknown }>(bytes.toString('utf8'), this.#id);
-    const images = Array.isArray(parsed.data) ? parsed.data.length : 0;
-    return {
-      body: bytes,
-      contentType: 'application/json',
-      usage: { ...ZERO_USAGE, images },
-      model: target.upstreamModel,
-    };
+    return this.#imageAnswer(response, target, context);
   }
 
   /** POST /images/edits: the form relayed as it arrives; each image made is counted. */
@@ -347,6 +339,23 @@ export class OpenAIAdapter implements ProviderAdapter {
   /** POST /images/variations: the form relayed as it arrives; each image made is counted. */
   imageVariations(upload: ImageUpload, target: Target, context: CallContext): Promise<UnaryResult> {
     return this.#imageUpload('imageVariations', upload, this.#routed(target), context);
+  }
+
+  /** An images answer passed through, each image it holds counted (images are priced by the image). */
+  async #imageAnswer(
+    response: Parameters<typeof readBody>[0],
+    target: Target,
+    context: CallContext,
+  ): Promise<UnaryResult> {
+    const bytes = await readBody(response, context.signal, this.#id);
+    const parsed = parseJsonObject<{ data?: unknown }>(bytes.toString('utf8'), this.#id);
+    const images = Array.isArray(parsed.data) ? parsed.data.length : 0;
+    return {
+      body: bytes,
+      contentType: 'application/json',
+      usage: { ...ZERO_USAGE, images },
+      model: target.upstreamModel,
+    };
   }
 
   async #imageUpload(
@@ -360,15 +369,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       body: Readable.from(form.body, { objectMode: false }),
       headers: { 'content-type': form.contentType, accept: 'application/json' },
     });
-    const bytes = await readBody(response, context.signal, this.#id);
-    const parsed = parseJsonObject<{ data?: unknown }>(bytes.toString('utf8'), this.#id);
-    const images = Array.isArray(parsed.data) ? parsed.data.length : 0;
-    return {
-      body: bytes,
-      contentType: 'application/json',
-      usage: { ...ZERO_USAGE, images },
-      model: target.upstreamModel,
-    };
+    return this.#imageAnswer(response, target, context);
   }
 
   /** The upstream's JSON answer, unchanged, with the usage and model read from it. */
