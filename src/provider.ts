@@ -272,7 +272,8 @@ export interface RealtimeConnection {
 
 /** Headers of the client's upgrade request that go along to the provider, lower case (`openai-beta`). */
 export interface RealtimeRequest {
-  readonly headers: Readonly<Record<string, string>>;
+  /** The beta protocol the client asked for (OpenAI's `realtime=v1`), or undefined for the current one. */
+  readonly beta: string | undefined;
 }
 
 /**

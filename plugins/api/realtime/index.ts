@@ -145,11 +145,14 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
     authorizeModel(request, model, plan);
     const scope = state.identity?.scope ?? 'anonymous';
     reserve(scope);
-    const headers: Record<string, string> = {};
-    const beta = request.headers['openai-beta'];
-    if (typeof beta === 'string') headers['openai-beta'] = beta;
+    const header = request.headers['openai-beta'];
     // A browser asks for the beta protocol by a subprotocol, as it cannot send the header.
-    else if (offeredProtocols(request).includes(BETA_SUBPROTOCOL)) headers['openai-beta'] = 'realtime=v1';
+    const beta =
+      typeof header === 'string'
+        ? header
+        : offeredProtocols(request).includes(BETA_SUBPROTOCOL)
+          ? 'realtime=v1'
+          : undefined;
     let answer;
     try {
       // The reply answers only a refusal: once the provider accepted, the upgrade takes the socket.
@@ -158,7 +161,7 @@ export const realtimeRoutes: FastifyPluginAsync<RealtimeRouteOptions> = async (i
         plan,
         request,
         reply,
-        (deployment, context) => deployment.instance.adapter.realtime!({ headers }, deployment, context),
+        (deployment, context) => deployment.instance.adapter.realtime!({ beta }, deployment, context),
         { timeoutMs: options.requestTimeout },
       );
     } catch (error) {

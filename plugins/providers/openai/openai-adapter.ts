@@ -613,8 +613,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const headers: Record<string, string> = { ...(await this.#endpoint.headers(context)) };
     delete headers['content-type'];
     delete headers['accept'];
-    const beta = request.headers['openai-beta'];
-    if (beta) headers['openai-beta'] = beta;
+    if (request.beta) headers['openai-beta'] = request.beta;
     const secrets = this.#secrets(context);
     const socket = await openUpstreamWebSocket(
       webSocketOrigin(this.#endpoint.origin) + this.#endpoint.realtimePath(target.upstreamModel),
