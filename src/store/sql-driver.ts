@@ -3,7 +3,7 @@
  * exclusive section for migrations, and a way to tell other processes that keys changed. The SQL
  * itself lives once, in src/store/sql-store.ts; each driver maps values to and from its database.
  */
-import type { KeyChange, StoreBackend } from './store.js';
+import type { KeyChange, SpendEntry, StoreBackend } from './store.js';
 
 /** Dates are stored as TIMESTAMPTZ (PostgreSQL) or ISO-8601 text (SQLite); booleans as 0/1 in SQLite. */
 export type SqlValue = string | number | boolean | Date | null;
@@ -32,6 +32,12 @@ export interface SqlDriver extends SqlConnection {
   announce(connection: SqlConnection, change: KeyChange): Promise<void>;
   /** Starts listening to other processes' announcements; resolves once listening. */
   watch(listener: (change: KeyChange) => void): Promise<void>;
+  /**
+   * Writes a batch of spend rows and their rollups (src/store/spend-batch.ts) where the database
+   * works, when that is not the event loop (SQLite's thread); absent, the store runs the statements
+   * itself.
+   */
+  writeSpend?(entries: readonly SpendEntry[]): Promise<number>;
   /** Whether an error is a unique constraint refusing a duplicate. */
   isUniqueViolation(error: unknown): boolean;
   close(): Promise<void>;

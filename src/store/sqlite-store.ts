@@ -17,12 +17,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import type { SQLInputValue } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SqlConnection, SqlDriver, SqlRow, SqlValue } from './sql-driver.js';
 import { openSqlStore, type SqlStore, type SqlStoreOptions } from './sql-store.js';
-import { StoreUnavailableError, type KeyChange } from './store.js';
+import { toSqliteValue } from './sqlite-value.js';
+import { StoreUnavailableError, type KeyChange, type SpendEntry } from './store.js';
 import type { SqliteReply, SqliteRequest, SqliteWorkerData } from './sqlite-worker.js';
 
 export interface SqliteStoreOptions extends SqlStoreOptions {
@@ -54,12 +54,6 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqlS
     await driver.close();
     throw error;
   }
-}
-
-function encodeValue(value: SqlValue): SQLInputValue {
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
 }
 
 /** An error the database thread reported, with SQLite's extended result code. */
@@ -126,6 +120,11 @@ class SqliteDriver implements SqlDriver {
     return this.#alone(() => this.#inTransaction(work));
   }
 
+  // The thread makes the batch's statements: the event loop only posts the entries.
+  writeSpend(entries: readonly SpendEntry[]): Promise<number> {
+    return this.#alone(() => this.#post((id) => ({ id, spend: entries })) as Promise<number>);
+  }
+
   // BEGIN IMMEDIATE takes the file's write lock, so two processes migrating one file take turns.
   exclusiveTransaction<T>(work: (connection: SqlConnection) => Promise<T>): Promise<T> {
     return this.transaction(work);
@@ -173,13 +172,19 @@ class SqliteDriver implements SqlDriver {
   #send(sql: string, parameters: readonly SqlValue[]): Promise<SqlRow[]>;
   #send(sql: string, parameters: readonly SqlValue[], run: true): Promise<number>;
   #send(sql: string, parameters: readonly SqlValue[], run?: true): Promise<SqlRow[] | number> {
+    return this.#post((id) => {
+      const request: SqliteRequest = { id, sql, parameters: parameters.map(toSqliteValue) };
+      if (run) request.run = true;
+      return request;
+    });
+  }
+
+  #post(requestOf: (id: number) => SqliteRequest): Promise<SqlRow[] | number> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#wait(id, { resolve, reject });
-      const request: SqliteRequest = { id, sql, parameters: parameters.map(encodeValue) };
-      if (run) request.run = true;
-      this.#worker.postMessage(request);
+      this.#worker.postMessage(requestOf(id));
     });
   }
 
