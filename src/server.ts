@@ -9,10 +9,10 @@ import { pathToFileURL } from 'node:url';
 import { parseEnv } from 'node:util';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { pino } from 'pino';
 import { PROVIDERS } from '../plugins/providers/index.js';
 import { gateway } from './app.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
+import { LineWriter } from './line-writer.js';
 import { loggerOptions, requestIdFrom } from './logger.js';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from './package-root.js';
 import { configurationHint } from './provider.js';
@@ -27,9 +27,9 @@ export interface BuildServerOptions {
   logStream?: NodeJS.WritableStream;
 }
 
-/** stdout through sonic-boom, asynchronous and batched, flushed every second and on exit. */
-function bufferedStdout(): ReturnType<typeof pino.destination> {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+/** stdout in batches (src/line-writer.ts), flushed every second and on exit. */
+function bufferedStdout(): LineWriter {
+  const stream = new LineWriter({ fd: 1 });
   const timer = setInterval(() => stream.flush(), 1000);
   timer.unref();
   process.once('exit', () => {
@@ -57,7 +57,7 @@ export async function buildServer(
   extra: BuildServerOptions = {},
 ): Promise<FastifyInstance> {
   const logger = loggerOptions(config.logLevel) as Record<string, unknown>;
-  // Log lines are buffered and written in batches (at 4 KB, or every second, and on close) rather
+  // Log lines are buffered and written in batches (at 16 KB, or every second, and at exit) rather
   // than one synchronous write per request: a write per line cost as much CPU as the rest of the
   // access-log path (docs/performance.md).
   const destination =
