@@ -77,6 +77,76 @@ export function counterSeries<T extends string>(counter: Counter<T>): (...values
   };
 }
 
+/** One series of a histogram, observed without prom-client's per-observation label hashing. */
+export interface HistogramSeries {
+  observe(value: number): void;
+}
+
+/** What prom-client 15 keeps of a histogram's series (lib/histogram.js), and is read from. */
+interface HistogramEntry {
+  labels: Record<string, string>;
+  bucketValues: Record<string, number>;
+  sum: number;
+  count: number;
+}
+
+interface HistogramInternals {
+  hashMap: Record<string, HistogramEntry>;
+  upperBounds: number[];
+  labelNames: string[];
+}
+
+/**
+ * The series of `histogram` for these label values (in its label order), kept for reuse. prom-client
+ * hashes an observation's labels even through a bound child (`labels(...).observe`); here a series
+ * holds prom-client's own record of it, found once, and an observation adds to its bucket, sum and
+ * count as prom-client's `observe` would, so /metrics and the JSON view read it unchanged. The
+ * record is found again when the histogram was reset (its map replaced). This leans on prom-client's
+ * internal record (pinned by the lockfile); test/plugins/metrics-counter-series.test.ts compares the
+ * output with prom-client's own observations, so an upgrade that changes it fails there.
+ */
+export function histogramSeries<T extends string>(
+  histogram: Histogram<T>,
+): (...values: string[]) => HistogramSeries {
+  const internals = histogram as unknown as HistogramInternals;
+  const bounds = internals.upperBounds;
+  const bucketNames = bounds.map(String);
+  const found = new Map<string, HistogramSeries>();
+  return (...values) => {
+    const name = values.join('\u0000');
+    let series = found.get(name);
+    if (!series) {
+      const labels = Object.fromEntries(internals.labelNames.map((label, index) => [label, values[index]!]));
+      let map: Record<string, HistogramEntry> | null = null;
+      let entry!: HistogramEntry;
+      const recordOf = (): HistogramEntry => {
+        if (map !== internals.hashMap) {
+          histogram.zero(labels as Partial<Record<T, string>>);
+          map = internals.hashMap;
+          entry = Object.values(map).find((candidate) => candidate.labels === labels)!;
+        }
+        return entry;
+      };
+      series = {
+        observe(value) {
+          if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
+          const record = recordOf();
+          record.sum += value;
+          record.count += 1;
+          for (let index = 0; index < bounds.length; index++) {
+            if (value <= bounds[index]!) {
+              record.bucketValues[bucketNames[index]!]! += 1;
+              break;
+            }
+          }
+        },
+      };
+      found.set(name, series);
+    }
+    return series;
+  };
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'route' | 'method' | 'status_class' | 'model' | 'provider'>;
@@ -294,29 +364,18 @@ export const metricsPlugin = fp(
       },
     );
 
-    // Histograms: prom-client's bound children, kept by one joined string (no label object per
-    // update; prom-client still hashes the labels of each observation). Counters: `counterSeries`.
-    const child = <T>(labelled: (...values: string[]) => T) => {
-      const children = new Map<string, T>();
-      return (...values: string[]): T => {
-        const key = values.join('\u0000');
-        let found = children.get(key);
-        if (!found) children.set(key, (found = labelled(...values)));
-        return found;
-      };
-    };
+    // Series found once by one joined string: counters held until read (`counterSeries`),
+    // histograms written to prom-client's record directly (`histogramSeries`).
     const attempts = counterSeries(metrics.attempts);
-    const upstreamDuration = child((provider, deployment, outcome) =>
-      metrics.upstreamDuration.labels(provider, deployment, outcome),
-    );
+    const upstreamDuration = histogramSeries(metrics.upstreamDuration);
     const retries = counterSeries(metrics.retries);
     const requests = counterSeries(metrics.requests);
-    const requestDuration = child((route, statusClass) => metrics.requestDuration.labels(route, statusClass));
-    const overhead = child((route) => metrics.overhead.labels(route));
+    const requestDuration = histogramSeries(metrics.requestDuration);
+    const overhead = histogramSeries(metrics.overhead);
     const cache = counterSeries(metrics.cache);
     const rateLimited = counterSeries(metrics.rateLimited);
     const failovers = counterSeries(metrics.failovers);
-    const timeToFirstToken = child((provider, model) => metrics.timeToFirstToken.labels(provider, model));
+    const timeToFirstToken = histogramSeries(metrics.timeToFirstToken);
     const tokens = counterSeries(metrics.tokens);
     const cost = counterSeries(metrics.cost);
 
