@@ -101,7 +101,7 @@ export function renderBenchResults(results: BenchResults) {
     '## Gateway CPU by thread',
     '',
     'The event loop carries every request; the other threads (the store writing spend rows with SQLite, ' +
-      'the garbage collector’s helpers) run beside it on another core.',
+      'the garbage collector’s helpers) run beside it, on the same core when the gateway is pinned to one.',
     '',
     renderThreadTable(summary),
     '',

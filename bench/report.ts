@@ -247,7 +247,7 @@ export function renderEventTable(
 /**
  * The gateway's CPU per request split by thread: the event loop, which every request waits on, and
  * the worker threads beside it (the store's SQLite writer, the garbage collector's helpers), which
- * run on another core and hold no request up.
+ * hold no request up unless they share its core (as under the benchmark's pinning).
  */
 export function renderThreadTable(cells: CellSummary[]): string {
   const rows = cells
