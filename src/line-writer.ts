@@ -26,6 +26,7 @@ export interface LineWriterOptions {
 
 /** Sync writes to a full pipe: tries, with a 1 ms sleep between, before the rest is given up. */
 const SYNC_ATTEMPTS = 1000;
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
 
 export class LineWriter {
   readonly #fd: number;
@@ -48,7 +49,7 @@ export class LineWriter {
     this.#fs = options.fileSystem ?? fs;
   }
 
-  /** Lines dropped since start: held past the bound, or refused by the file. */
+  /** Lines dropped since start: held past the bound, or refused by the file (at exit too). */
   get dropped(): number {
     return this.#dropped;
   }
@@ -76,6 +77,7 @@ export class LineWriter {
    */
   flushSync(): void {
     if (this.#chars === 0) return;
+    const lines = this.#lines.length;
     let data = this.#take();
     for (let attempt = 0; data.length > 0 && attempt < SYNC_ATTEMPTS;) {
       try {
@@ -83,9 +85,10 @@ export class LineWriter {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') break;
         attempt++;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        Atomics.wait(SLEEP, 0, 0, 1);
       }
     }
+    if (data.length > 0) this.#dropped += lines;
   }
 
   #take(): Buffer {

@@ -27,15 +27,28 @@ export interface BuildServerOptions {
   logStream?: NodeJS.WritableStream;
 }
 
-/** stdout in batches (src/line-writer.ts), flushed every second and on exit. */
+/**
+ * stdout in batches (src/line-writer.ts), flushed every second and on exit. Lines stdout did not
+ * take (a pipe nobody reads, a full disk) are counted, and said on stderr at most once a second.
+ */
 function bufferedStdout(): LineWriter {
   const stream = new LineWriter({ fd: 1 });
-  const timer = setInterval(() => stream.flush(), 1000);
+  let reported = 0;
+  const reportDropped = () => {
+    if (stream.dropped === reported) return;
+    process.stderr.write(`${stream.dropped - reported} log lines dropped: stdout did not take them\n`);
+    reported = stream.dropped;
+  };
+  const timer = setInterval(() => {
+    stream.flush();
+    reportDropped();
+  }, 1000);
   timer.unref();
   process.once('exit', () => {
     clearInterval(timer);
     try {
       stream.flushSync();
+      reportDropped();
     } catch {
       // Nothing more can be done for log lines at exit.
     }

@@ -71,6 +71,24 @@ describe('standalone server', () => {
     expect(running.stderr[0]).toContain('eighty');
   });
 
+  it('says on stderr how many log lines stdout did not take, and goes on serving', async () => {
+    const running = run({ GATEWAY_API_KEYS: '' });
+    const url = await listeningUrl(running);
+    // Nobody reads stdout any more: the gateway's writes to it fail (EPIPE).
+    running.child.stdout!.destroy();
+    await expect
+      .poll(
+        async () => {
+          expect((await fetch(`${url}/health`)).status).toBe(200);
+          return running.stderr.join('\n');
+        },
+        { timeout: 15_000, interval: 200 },
+      )
+      .toMatch(/\d+ log lines dropped: stdout did not take them/);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+  });
+
   it('says loudly that it runs in protected mode without keys', async () => {
     const running = run({ GATEWAY_API_KEYS: '' });
     await listeningUrl(running);

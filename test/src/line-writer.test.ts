@@ -162,6 +162,20 @@ describe('LineWriter', () => {
     expect(text()).toBe('first line\nsecond line, été\n');
   });
 
+  it('counts the lines it could not write at exit', () => {
+    const fileSystem = {
+      write: () => undefined,
+      writeSync: () => {
+        throw errno('EPIPE');
+      },
+    } as unknown as FileSystem;
+    const writer = new LineWriter({ fd: 99, fileSystem });
+    writer.write('first line\n');
+    writer.write('second line\n');
+    writer.flushSync();
+    expect(writer.dropped).toBe(2);
+  });
+
   it('is the stream pino writes to', async () => {
     const { pino } = await import('pino');
     const path = join(folder, 'pino');
