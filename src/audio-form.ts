@@ -9,8 +9,10 @@ import {
   TRANSLATION_RESPONSE_FORMATS,
   type AudioEndpoint,
 } from '../schemas/audio.js';
-import { boolean, invalid, nonEmpty, numberBetween, oneOf, type FieldRule } from './form-fields.js';
+import { boolean, nonEmpty, numberBetween, oneOf, checkFormField, type FieldRule } from './form-fields.js';
 import type { FormField } from './provider.js';
+
+const AUDIO_FILE_FIELDS = ['file'];
 
 const COMMON_RULES: Record<string, FieldRule> = {
   model: { check: nonEmpty(256), single: true },
@@ -37,17 +39,7 @@ const RULES: Record<AudioEndpoint, Record<string, FieldRule>> = {
  * to OpenAI-type providers as it came). `seen` holds the names already read, to refuse a repeat.
  */
 export function checkAudioField(endpoint: AudioEndpoint, field: FormField, seen: Set<string>): void {
-  if (field.name === 'file') {
-    throw invalid('file', "'file' must be a file part (with a filename), not a text field.");
-  }
-  const rule = RULES[endpoint][field.name];
-  if (rule) {
-    if (rule.single && seen.has(field.name)) {
-      throw invalid(field.name, `'${field.name}' is given more than once; send it once.`);
-    }
-    rule.check(field);
-  }
-  seen.add(field.name);
+  checkFormField(RULES[endpoint], AUDIO_FILE_FIELDS, field, seen);
 }
 
 /** The options of an audio request, read from its checked fields (for adapters that translate it). */

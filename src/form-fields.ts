@@ -66,6 +66,30 @@ export interface FieldRule {
   single: boolean;
 }
 
+/**
+ * Checks one text field of a form against its rules: a field that must be a file part, a repeat of
+ * a single field, and the field's own check. A field without a rule passes (through to OpenAI-type
+ * providers as it came). `seen` holds the names already read.
+ */
+export function checkFormField(
+  rules: Readonly<Record<string, FieldRule>>,
+  fileFields: readonly string[],
+  field: FormField,
+  seen: Set<string>,
+): void {
+  if (fileFields.includes(field.name)) {
+    throw invalid(field.name, `'${field.name}' must be a file part (with a filename), not a text field.`);
+  }
+  const rule = rules[field.name];
+  if (rule) {
+    if (rule.single && seen.has(field.name)) {
+      throw invalid(field.name, `'${field.name}' is given more than once; send it once.`);
+    }
+    rule.check(field);
+  }
+  seen.add(field.name);
+}
+
 export function integerBetween(minimum: number, maximum: number): (field: FormField) => void {
   const between = numberBetween(minimum, maximum);
   return (field) => {

@@ -7,7 +7,7 @@
  */
 import type { IMAGE_UPLOAD_TYPES, ImageUploadEndpoint } from '../schemas/images.js';
 import { GatewayError } from './errors.js';
-import { boolean, integerBetween, invalid, nonEmpty, oneOf, type FieldRule } from './form-fields.js';
+import { boolean, integerBetween, nonEmpty, oneOf, checkFormField, type FieldRule } from './form-fields.js';
 import type { FormField } from './provider.js';
 
 /** The file fields of each form: the images, and an edit's mask. */
@@ -54,17 +54,7 @@ const RULES: Record<ImageUploadEndpoint, Record<string, FieldRule>> = {
  * Checks one text field of an image form. `seen` holds the names already read, to refuse a repeat.
  */
 export function checkImageField(endpoint: ImageUploadEndpoint, field: FormField, seen: Set<string>): void {
-  if (IMAGE_FILE_FIELDS[endpoint].includes(field.name)) {
-    throw invalid(field.name, `'${field.name}' must be a file part (with a filename), not a text field.`);
-  }
-  const rule = RULES[endpoint][field.name];
-  if (rule) {
-    if (rule.single && seen.has(field.name)) {
-      throw invalid(field.name, `'${field.name}' is given more than once; send it once.`);
-    }
-    rule.check(field);
-  }
-  seen.add(field.name);
+  checkFormField(RULES[endpoint], IMAGE_FILE_FIELDS[endpoint], field, seen);
 }
 
 /** The options of an image edit, read from its checked fields (for adapters that translate it). */
