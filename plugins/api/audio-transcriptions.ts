@@ -8,8 +8,7 @@
  * This plugin is encapsulated: the multipart parser, and the parser that leaves any other body
  * unread (so it can be refused with a 400 that says what to send), apply to these routes only.
  */
-import type { FastifyPluginAsync, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import multipart from '@fastify/multipart';
+import type { FastifyPluginAsync, RouteShorthandOptions } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import {
   MAX_AUDIO_FILE_BYTES,
@@ -20,7 +19,12 @@ import {
 } from '../../schemas/audio.js';
 import { commonErrorResponses } from '../../schemas/common.js';
 import { receiveAudioUpload } from '../../src/http/audio-upload.js';
-import { callWithUpload, type UploadMethod } from '../../src/http/call-with-upload.js';
+import {
+  acceptMultipartOnly,
+  callWithUpload,
+  refuseDeclaredLengthOver,
+  type UploadMethod,
+} from '../../src/http/call-with-upload.js';
 import { GatewayError } from '../../src/errors.js';
 import type { AudioUpload } from '../../src/provider.js';
 
@@ -34,23 +38,19 @@ const METHODS: Record<AudioEndpoint, UploadMethod<AudioUpload>> = {
 };
 
 /** A declared length over the limit is refused before a byte of the body is read. */
-async function refuseDeclaredOversize(request: FastifyRequest): Promise<void> {
-  const declared = Number(request.headers['content-length']);
-  if (declared > MAX_AUDIO_REQUEST_BYTES) {
-    throw new GatewayError('GW_ERR_AUDIO_FILE_TOO_LARGE', {
+const refuseDeclaredOversize = refuseDeclaredLengthOver(
+  MAX_AUDIO_REQUEST_BYTES,
+  (declared) =>
+    new GatewayError('GW_ERR_AUDIO_FILE_TOO_LARGE', {
       message:
         `The request declares ${declared} bytes; an audio upload may hold a file of at most ` +
         `${MAX_AUDIO_FILE_BYTES} bytes (25 MB) and ${MAX_AUDIO_REQUEST_BYTES} bytes in all.`,
       param: 'file',
-    });
-  }
-}
+    }),
+);
 
 export const audioTranscriptionRoutes: FastifyPluginAsync<AudioRouteOptions> = async (fastify, options) => {
-  await fastify.register(multipart);
-  // Bodies that are not multipart are left unread and refused by the handler, naming what to send.
-  fastify.removeContentTypeParser(['application/json', 'text/plain']);
-  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  await acceptMultipartOnly(fastify);
 
   const route = (endpoint: AudioEndpoint, path: string, summary: string, form: object) => {
     const routeOptions: RouteShorthandOptions = {

@@ -9,8 +9,7 @@
  * This plugin is encapsulated: the multipart parser, and the parser that leaves any other body
  * unread (so it can be refused with a 400 that says what to send), apply to these routes only.
  */
-import type { FastifyPluginAsync, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import multipart from '@fastify/multipart';
+import type { FastifyPluginAsync, RouteShorthandOptions } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import {
   ImageEditFormSchema,
@@ -21,7 +20,12 @@ import {
 } from '../../schemas/images.js';
 import { commonErrorResponses } from '../../schemas/common.js';
 import { receiveImageUpload } from '../../src/http/image-upload.js';
-import { callWithUpload, type UploadMethod } from '../../src/http/call-with-upload.js';
+import {
+  acceptMultipartOnly,
+  callWithUpload,
+  refuseDeclaredLengthOver,
+  type UploadMethod,
+} from '../../src/http/call-with-upload.js';
 import { GatewayError } from '../../src/errors.js';
 import type { ImageUpload } from '../../src/provider.js';
 
@@ -35,23 +39,19 @@ const METHODS: Record<ImageUploadEndpoint, UploadMethod<ImageUpload>> = {
 };
 
 /** A declared length over the limit is refused before a byte of the body is read. */
-async function refuseDeclaredOversize(request: FastifyRequest): Promise<void> {
-  const declared = Number(request.headers['content-length']);
-  if (declared > MAX_IMAGE_REQUEST_BYTES) {
-    throw new GatewayError('GW_ERR_IMAGE_FILE_TOO_LARGE', {
+const refuseDeclaredOversize = refuseDeclaredLengthOver(
+  MAX_IMAGE_REQUEST_BYTES,
+  (declared) =>
+    new GatewayError('GW_ERR_IMAGE_FILE_TOO_LARGE', {
       message:
         `The request declares ${declared} bytes; an image form may hold images of at most ` +
-        `${MAX_IMAGE_UPLOAD_BYTES} bytes (25 MB) in all and ${MAX_IMAGE_REQUEST_BYTES} bytes in all.`,
+        `${MAX_IMAGE_UPLOAD_BYTES} bytes (25 MB) in all, and be ${MAX_IMAGE_REQUEST_BYTES} bytes at most.`,
       param: 'image',
-    });
-  }
-}
+    }),
+);
 
 export const imageEditRoutes: FastifyPluginAsync<ImageEditRouteOptions> = async (fastify, options) => {
-  await fastify.register(multipart);
-  // Bodies that are not multipart are left unread and refused by the handler, naming what to send.
-  fastify.removeContentTypeParser(['application/json', 'text/plain']);
-  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  await acceptMultipartOnly(fastify);
 
   const route = (
     endpoint: ImageUploadEndpoint,

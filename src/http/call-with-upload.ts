@@ -5,13 +5,39 @@
  * however the call ends, and the upload's own fault (too large, broken form, client gone) given as
  * the reason, as it explains a failed call best.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { GatewayError } from '../errors.js';
 import { authorizeModel } from '../model-access.js';
 import type { ByteStreamResult, CallContext, ProviderAdapter, Target, UnaryResult } from '../provider.js';
 import type { Operation, Router } from '../routing/router.js';
 import { startCall } from './call-context.js';
 import { callModel } from './model-call.js';
 import { sendModelResult } from './send-model-result.js';
+
+/**
+ * Readies an encapsulated plugin for upload routes: the multipart parser, and a parser that leaves
+ * any other body unread, so the handler can refuse it with a 400 that says what to send.
+ */
+export async function acceptMultipartOnly(fastify: FastifyInstance): Promise<void> {
+  await fastify.register(multipart);
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+}
+
+/**
+ * An `onRequest` hook that refuses a request whose declared length is over `maxBytes` before a byte
+ * of its body is read.
+ */
+export function refuseDeclaredLengthOver(
+  maxBytes: number,
+  refusal: (declared: number) => GatewayError,
+): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const declared = Number(request.headers['content-length']);
+    if (declared > maxBytes) throw refusal(declared);
+  };
+}
 
 /** A form being received. */
 export interface IncomingForm<U> {
