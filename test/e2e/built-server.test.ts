@@ -7,18 +7,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { findInstructions, readDockerStages, readExecForm } from '../deploy/read-deployment-files.js';
+import { NODE, compileApp, runToEnd } from '../helpers/compile-app.js';
 import { startFakeOpenAI } from '../helpers/fake-openai.js';
 import type { FakeUpstream } from '../helpers/fake-upstream.js';
 import { assertOpenAISchema } from '../helpers/openai-schemas.js';
 
 /** The project's Node 24, standing in for the image's `node`. */
-const NODE = join(PACKAGE_ROOT, 'node_modules', '.bin', 'node');
 
 const runtime = readDockerStages().at(-1)!;
 const [command, ...commandArguments] = readExecForm(findInstructions(runtime, 'CMD').at(-1)!);
@@ -32,22 +32,6 @@ const imageEnvironment = Object.fromEntries(
 
 function exitCodeOf(child: ChildProcess): Promise<number | null> {
   return once(child, 'exit').then(([code]) => code as number | null);
-}
-
-/** Runs to the end, collecting stderr: for the compiler and the HEALTHCHECK command. */
-async function runToEnd(
-  file: string,
-  args: string[],
-  options: { cwd: string; env?: Record<string, string> },
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn(file, args, {
-    cwd: options.cwd,
-    env: { PATH: process.env['PATH'] ?? '', ...options.env },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  return { code: await exitCodeOf(child), output };
 }
 
 /** Top-level packages of the production dependency tree, from the lockfile (what `npm ci --omit=dev` installs). */
@@ -65,36 +49,10 @@ let appFolder: string;
 
 beforeAll(async () => {
   appFolder = mkdtempSync(join(tmpdir(), 'llm-gateway-app-'));
-  // The build stage's compile, into this folder instead of the project's dist/.
-  const compiled = await runToEnd(
-    NODE,
-    [
-      join(PACKAGE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-p',
-      'tsconfig.build.json',
-      '--outDir',
-      join(appFolder, 'dist'),
-      '--tsBuildInfoFile',
-      join(appFolder, 'tsbuildinfo'),
-      '--sourceMap',
-      'false',
-      '--declaration',
-      'false',
-    ],
-    { cwd: PACKAGE_ROOT },
-  );
+  const { compiled, copied } = await compileApp(appFolder);
   expect(compiled.output).toBe('');
   expect(compiled.code).toBe(0);
-  const copied = await runToEnd(
-    NODE,
-    [join(PACKAGE_ROOT, 'scripts', 'copy-assets.ts'), join(appFolder, 'dist')],
-    {
-      cwd: PACKAGE_ROOT,
-    },
-  );
   expect(copied.code).toBe(0);
-  cpSync(join(PACKAGE_ROOT, 'package.json'), join(appFolder, 'package.json'));
-  cpSync(join(PACKAGE_ROOT, 'config'), join(appFolder, 'config'), { recursive: true });
   for (const name of productionPackages()) {
     const link = join(appFolder, 'node_modules', name);
     mkdirSync(dirname(link), { recursive: true });

@@ -6,17 +6,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
+import { NODE, compileApp } from '../helpers/compile-app.js';
 import { GEMINI_KEY, startFakeGemini } from '../helpers/fake-gemini.js';
 import type { FakeUpstream } from '../helpers/fake-upstream.js';
 import { audioBytes } from '../helpers/multipart.js';
 import { SHARED_REDIS_URL, deleteRedisKeys, uniqueRedisPrefix } from '../helpers/redis-server.js';
 
-const NODE = join(PACKAGE_ROOT, 'node_modules', '.bin', 'node');
 const KEY = 'lazy-modules-test-key-1';
 
 const LAZY = {
@@ -43,35 +43,11 @@ registerHooks({
 let appFolder: string;
 let upstream: FakeUpstream;
 
-async function run(file: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(file, args, { cwd: PACKAGE_ROOT, env: { PATH: process.env['PATH'] ?? '' } });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, output };
-}
-
 beforeAll(async () => {
   appFolder = mkdtempSync(join(tmpdir(), 'llm-gateway-lazy-'));
-  const compiled = await run(NODE, [
-    join(PACKAGE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-    '-p',
-    'tsconfig.build.json',
-    '--outDir',
-    join(appFolder, 'dist'),
-    '--tsBuildInfoFile',
-    join(appFolder, 'tsbuildinfo'),
-    '--sourceMap',
-    'false',
-    '--declaration',
-    'false',
-  ]);
+  const { compiled, copied } = await compileApp(appFolder);
   expect(compiled).toEqual({ code: 0, output: '' });
-  const copied = await run(NODE, [join(PACKAGE_ROOT, 'scripts', 'copy-assets.ts'), join(appFolder, 'dist')]);
   expect(copied.code).toBe(0);
-  cpSync(join(PACKAGE_ROOT, 'package.json'), join(appFolder, 'package.json'));
-  cpSync(join(PACKAGE_ROOT, 'config'), join(appFolder, 'config'), { recursive: true });
   symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(appFolder, 'node_modules'), 'dir');
   writeFileSync(join(appFolder, 'record-modules.mjs'), RECORD_MODULES);
   upstream = await startFakeGemini();
