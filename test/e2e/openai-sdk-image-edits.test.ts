@@ -11,7 +11,7 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeUpstream, RecordedRequest } from '../helpers/fake-upstream.js';
 import { startFakeOpenAI } from '../helpers/fake-openai.js';
-import { geminiPath, startFakeGemini } from '../helpers/fake-gemini.js';
+import { geminiImageAnswer, geminiPath, startFakeGemini } from '../helpers/fake-gemini.js';
 import { OPENAI_KEY, TEST_KEY, authHeaders, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { makePng, readPng } from '../helpers/png.js';
 import { formatKeyHash } from '../../src/identity.js';
@@ -71,22 +71,9 @@ beforeAll(async () => {
   openai.route('POST', '/v1/images/edits', imagesAnswer);
   openai.route('POST', '/v1/images/variations', imagesAnswer);
   gemini = await startFakeGemini([], [], []);
-  gemini.route('POST', geminiPath('gemini-2.5-flash-image', 'generateContent'), () => ({
-    status: 200,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      candidates: [
-        {
-          content: {
-            role: 'model',
-            parts: [{ text: 'Now blue.' }, { inlineData: { mimeType: 'image/png', data: BLUE } }],
-          },
-          finishReason: 'STOP',
-        },
-      ],
-      usageMetadata: { promptTokenCount: 265, candidatesTokenCount: 1290, totalTokenCount: 1555 },
-    }),
-  }));
+  gemini.route('POST', geminiPath('gemini-2.5-flash-image', 'generateContent'), () =>
+    geminiImageAnswer('Now blue.', BLUE, { prompt: 265, candidates: 1290 }),
+  );
   gateway = await buildTestApp({
     env: {
       OPENAI_API_KEY: OPENAI_KEY,

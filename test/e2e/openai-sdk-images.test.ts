@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeUpstream } from '../helpers/fake-upstream.js';
 import { startFakeOpenAI } from '../helpers/fake-openai.js';
-import { geminiPath, startFakeGemini } from '../helpers/fake-gemini.js';
+import { geminiImageAnswer, geminiPath, startFakeGemini } from '../helpers/fake-gemini.js';
 import { OPENAI_KEY, TEST_KEY, authHeaders, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { makePng, readPng } from '../helpers/png.js';
 
@@ -53,22 +53,9 @@ beforeAll(async () => {
       }),
     };
   });
-  gemini.route('POST', geminiPath('gemini-2.5-flash-image', 'generateContent'), () => ({
-    status: 200,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      candidates: [
-        {
-          content: {
-            role: 'model',
-            parts: [{ text: 'A blue square.' }, { inlineData: { mimeType: 'image/png', data: BLUE } }],
-          },
-          finishReason: 'STOP',
-        },
-      ],
-      usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 1290, totalTokenCount: 1297 },
-    }),
-  }));
+  gemini.route('POST', geminiPath('gemini-2.5-flash-image', 'generateContent'), () =>
+    geminiImageAnswer('A blue square.', BLUE, { prompt: 7, candidates: 1290 }),
+  );
   gateway = await buildTestApp({
     env: {
       OPENAI_API_KEY: OPENAI_KEY,

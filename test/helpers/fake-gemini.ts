@@ -28,6 +28,30 @@ export function unaryGemini(body: string | object): ScriptedResponse {
   };
 }
 
+/** An image-output model's answer (gemini-2.5-flash-image): a text part and one PNG. */
+export function geminiImageAnswer(
+  text: string,
+  pngBase64: string,
+  tokens: { prompt: number; candidates: number },
+): ScriptedResponse {
+  return unaryGemini({
+    candidates: [
+      {
+        content: {
+          role: 'model',
+          parts: [{ text }, { inlineData: { mimeType: 'image/png', data: pngBase64 } }],
+        },
+        finishReason: 'STOP',
+      },
+    ],
+    usageMetadata: {
+      promptTokenCount: tokens.prompt,
+      candidatesTokenCount: tokens.candidates,
+      totalTokenCount: tokens.prompt + tokens.candidates,
+    },
+  });
+}
+
 export function streamGemini(body: string, chunkBytes?: number): ScriptedResponse {
   return { status: 200, headers: { 'content-type': 'text/event-stream' }, body, chunkBytes };
 }
