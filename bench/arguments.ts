@@ -38,6 +38,8 @@ export interface BenchArguments {
   soakConnections: number;
   /** Pin the load generator and the measured process to different CPUs with taskset. */
   pin: boolean;
+  /** Whether the semantic cache's figures are measured after the workloads. */
+  semantic: boolean;
   /** Where results go (bench/results by default). */
   outputDirectory: string;
   /** Extra environment of the gateway process (NAME=VALUE flags), shown in the report. */
@@ -69,6 +71,7 @@ export const USAGE = `npm run bench -- [flags]
   --workloads LIST      any of ${WORKLOAD_IDS.join(', ')}
   --ttft-requests N     sequential requests of the time-to-first-token probe
   --no-pin              do not pin processes to CPUs with taskset
+  --no-semantic         skip the semantic cache's figures (to compare builds on a few workloads)
   --traces RATIO        the gateway traces RATIO of the requests (1 = all, 0.01 = 1%), exporting
                         them over OTLP/HTTP to the fake upstream; tracing is off without it
   --gateway-env N=V     an extra environment variable of the gateway (repeatable), e.g.
@@ -156,6 +159,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
         workloads: { type: 'string' },
         'ttft-requests': { type: 'string' },
         pin: { type: 'boolean', default: true },
+        semantic: { type: 'boolean', default: true },
         'gateway-env': { type: 'string', multiple: true },
         traces: { type: 'string' },
         'gateway-dist': { type: 'string' },
@@ -192,6 +196,7 @@ export function parseBenchArguments(argv: string[]): BenchArguments {
     soakRequests: positiveNumber('requests', values.requests, true) ?? 1_000_000,
     soakConnections: concurrencies?.[0] ?? 64,
     pin: values.pin,
+    semantic: values.semantic,
     gatewayEnvironment: environmentList(values['gateway-env']),
     gatewayDist: values['gateway-dist'] ?? 'dist',
     traces: tracesRatio(values.traces),

@@ -119,7 +119,7 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
       startRssBytes: startRss,
       runs: measurements.runs,
       firstToken: measurements.firstToken,
-      semanticReport: measureSemanticCache(options.quick),
+      semanticReport: options.semantic ? measureSemanticCache(options.quick) : undefined,
     };
     const rendered = renderBenchResults(results);
     const markdown = rendered.markdown;

@@ -4,7 +4,6 @@
  * client sees, and read token usage in the shapes of the OpenAI APIs the gateway serves.
  * It names no provider; each adapter brings only what its provider does differently.
  */
-import type { Dispatcher } from 'undici';
 import { GatewayError } from './errors.js';
 import type { Usage } from './provider.js';
 import {
@@ -14,6 +13,7 @@ import {
   readBody,
   scrubSecrets,
   type FailureKind,
+  type UpstreamAnswer,
 } from './upstream.js';
 
 export { destroyBody };
@@ -49,7 +49,7 @@ export function parseJsonObject<T>(text: string, provider: string): T {
 
 /** Reads a whole answer body (at most `limit` bytes) that must be one JSON object. */
 export async function readJsonObject<T>(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   limit = MAX_ANSWER_BYTES,
@@ -59,7 +59,7 @@ export async function readJsonObject<T>(
 }
 
 /** Refuses (and releases) an answer to a stream request that is not `text/event-stream`. */
-export function expectEventStream(response: Dispatcher.ResponseData, provider: string): void {
+export function expectEventStream(response: UpstreamAnswer, provider: string): void {
   const contentType = String(response.headers['content-type'] ?? '');
   if (!contentType.startsWith('text/event-stream')) {
     destroyBody(response);
@@ -69,7 +69,7 @@ export function expectEventStream(response: Dispatcher.ResponseData, provider: s
 
 /** The text of an error answer, at most 1 MB; '' when it cannot be read (the status still speaks). */
 export async function readErrorText(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
 ): Promise<string> {

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
 import { GatewayError, type GatewayErrorOptions, type ErrorCode } from './errors.js';
+import { UpstreamBody } from './upstream-body.js';
 
 export interface UpstreamAgentOptions {
   connections: number;
@@ -117,24 +118,78 @@ export interface UpstreamRequest {
   signal: AbortSignal;
 }
 
-/** Sends one request through the dispatcher; transport faults come back as catalogue errors. */
-export async function sendUpstream(
+/** An upstream answer whose body is read as it arrives. */
+export interface UpstreamAnswer {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: UpstreamBody;
+}
+
+/**
+ * Sends one request through the dispatcher and gives its answer once the headers are in, the body
+ * to be read as it arrives (`UpstreamBody`). It goes through `dispatch` and a handler of its own, not
+ * undici's `request()`: no `Readable` per answer, no AsyncResource, no promise for a chunk already
+ * queued. The dispatcher's interceptors (trace propagation) apply; an abort of `signal` aborts the
+ * call, and the body's reader gets the abort; transport faults come back as catalogue errors.
+ */
+export function sendUpstream(
   dispatcher: Dispatcher,
   request: UpstreamRequest,
   provider: string,
-): Promise<Dispatcher.ResponseData> {
-  try {
-    return await dispatcher.request({
-      origin: request.origin,
-      path: request.path,
-      method: request.method ?? 'POST',
-      headers: request.headers,
-      body: request.body as Dispatcher.DispatchOptions['body'],
-      signal: request.signal,
-    });
-  } catch (error) {
-    throw toUpstreamFailure(error, request.signal, provider);
-  }
+): Promise<UpstreamAnswer> {
+  return new Promise((resolve, reject) => {
+    const { signal } = request;
+    let controller: Dispatcher.DispatchController | undefined;
+    let body: UpstreamBody | undefined;
+    const onAbort = () => controller?.abort(signal.reason as Error);
+    const detach = () => signal.removeEventListener('abort', onAbort);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started;
+        if (signal.aborted) started.abort(signal.reason as Error);
+      },
+      onResponseStart(started, status, headers) {
+        // 1xx answers are informational: the final one follows.
+        if (status < 200) return;
+        body = new UpstreamBody(started, detach);
+        resolve({ statusCode: status, headers, body });
+      },
+      onResponseData(_started, chunk) {
+        body?.write(chunk);
+      },
+      onResponseEnd() {
+        if (body) body.end();
+        else detach();
+      },
+      onResponseError(_started, error) {
+        if (body) body.fail(error);
+        else {
+          detach();
+          reject(toUpstreamFailure(error, signal, provider));
+        }
+      },
+    };
+    if (signal.aborted) {
+      reject(toUpstreamFailure(signal.reason, signal, provider));
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      dispatcher.dispatch(
+        {
+          origin: request.origin,
+          path: request.path,
+          method: request.method ?? 'POST',
+          headers: request.headers,
+          body: request.body as Dispatcher.DispatchOptions['body'],
+        },
+        handler,
+      );
+    } catch (error) {
+      detach();
+      reject(toUpstreamFailure(error, signal, provider));
+    }
+  });
 }
 
 /** An upstream answer read whole: status, headers and the body's bytes as they arrived. */
@@ -237,46 +292,28 @@ export function sendUpstreamWhole(
 
 /** Reads a whole body, failing with a catalogue error on a cut connection or deadline. */
 export async function readBody(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   limit = 64 * 1024 * 1024,
 ): Promise<Buffer> {
-  // A body of known, allowed length is taken whole by undici's own consumer, without an async
-  // iterator turn per chunk; one of unknown length is read piece by piece against the limit.
-  const declared = Number(response.headers['content-length']);
-  if (declared >= 0 && declared <= limit) {
-    try {
-      return Buffer.from(await response.body.arrayBuffer());
-    } catch (error) {
-      throw toUpstreamFailure(error, signal, provider);
-    }
+  const tooLarge = () =>
+    new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
+      message: `The provider ${provider} sent a response larger than ${limit} bytes.`,
+    });
+  if (Number(response.headers['content-length']) > limit) {
+    response.body.destroy();
+    throw tooLarge();
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
-        destroyBody(response);
-        throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
-          message: `The provider ${provider} sent a response larger than ${limit} bytes.`,
-        });
-      }
-      chunks.push(chunk as Buffer);
-    }
+    return await response.body.bytes(limit, tooLarge);
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }
 
-/**
- * Drops a body we will not read, closing its connection. The listener keeps the abort error that
- * destroying an unread undici body emits from becoming an uncaught exception.
- */
-export function destroyBody(response: Dispatcher.ResponseData): void {
-  response.body.on('error', () => {});
+/** Drops a body we will not read, closing its connection if it has not all arrived. */
+export function destroyBody(response: UpstreamAnswer): void {
   response.body.destroy();
 }
 
@@ -286,13 +323,13 @@ export function destroyBody(response: Dispatcher.ResponseData): void {
  * upstream request ends too.
  */
 export async function* relayBody(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
 ): AsyncGenerator<Buffer, void, undefined> {
   let finished = false;
   try {
-    for await (const chunk of response.body) yield chunk as Buffer;
+    for await (const chunk of response.body) yield chunk;
     finished = true;
   } catch (error) {
     if (error instanceof GatewayError || signal.aborted) throw toUpstreamFailure(error, signal, provider);
@@ -303,12 +340,6 @@ export async function* relayBody(
   } finally {
     if (!finished) destroyBody(response);
   }
-}
-
-/** Discards a body we do not need, so the connection returns to the pool. */
-export function discardBody(response: Dispatcher.ResponseData): void {
-  response.body.resume();
-  response.body.on('error', () => {});
 }
 
 export function originOf(baseUrl: string): { origin: string; pathPrefix: string } {

@@ -12,6 +12,7 @@ describe('parseBenchArguments', () => {
       concurrencies: [1, 16, 64],
       workloads: [...WORKLOAD_IDS],
       pin: true,
+      semantic: true,
       outputDirectory: 'bench/results',
     });
   });
@@ -62,8 +63,9 @@ describe('parseBenchArguments', () => {
     expect(() => parseBenchArguments(['--traces', '0'])).toThrow(BenchArgumentError);
   });
 
-  it('turns pinning off with --no-pin', () => {
+  it('turns pinning off with --no-pin, and the semantic cache figures with --no-semantic', () => {
     expect(parseBenchArguments(['--no-pin']).pin).toBe(false);
+    expect(parseBenchArguments(['--no-semantic']).semantic).toBe(false);
   });
 
   it('gives the gateway extra environment variables with repeated --gateway-env flags', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { UpstreamBody } from '../../src/upstream-body.js';
+import type { UpstreamAnswer } from '../../src/upstream.js';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
 import { ChatStreamBody, DONE_EVENT, parseServerSentEvents, type SseWriterHooks } from '../../src/sse.js';
 import { readOpenAIStream } from '../../plugins/providers/openai/openai-stream.js';
 import type { StreamEvent } from '../../src/provider.js';
@@ -184,11 +185,11 @@ describe('ChatStreamBody', () => {
       new URL('../fixtures/openai/chat-completion-stream-usage.txt', import.meta.url),
     );
     for (let cut = 1; cut < stream.length; cut++) {
-      const response = {
+      const response: UpstreamAnswer = {
         statusCode: 200,
         headers: {},
-        body: Readable.from([stream.subarray(0, cut), stream.subarray(cut)]),
-      } as unknown as Dispatcher.ResponseData;
+        body: UpstreamBody.of([stream.subarray(0, cut), stream.subarray(cut)]),
+      };
       const events = readOpenAIStream(response, new AbortController().signal, 'openai', []);
       const text = (await pushed(new ChatStreamBody(events, hooks))).join('');
       expect(text, `cut at byte ${cut}`).toBe(stream.toString('utf8'));

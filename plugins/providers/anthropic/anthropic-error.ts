@@ -9,8 +9,13 @@
  * @see https://docs.anthropic.com/en/api/errors
  * @see https://docs.anthropic.com/en/api/rate-limits#response-headers
  */
-import type { Dispatcher } from 'undici';
-import { UpstreamFailure, parseRetryAfter, readBody, scrubSecrets } from '../../../src/upstream.js';
+import {
+  UpstreamFailure,
+  parseRetryAfter,
+  readBody,
+  scrubSecrets,
+  type UpstreamAnswer,
+} from '../../../src/upstream.js';
 import type { AnthropicErrorWire } from './anthropic-api.js';
 
 /** The HTTP status Anthropic answers each error type with (for errors inside a stream). */
@@ -112,7 +117,7 @@ export function toAnthropicFailure(input: AnthropicFailureInput): UpstreamFailur
 
 /** Reads an error answer (non-2xx) and turns it into the failure the client will see. */
 export async function readAnthropicError(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],

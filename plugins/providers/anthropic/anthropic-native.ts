@@ -8,11 +8,10 @@
  * @see https://docs.anthropic.com/en/api/messages-count-tokens
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming
  */
-import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../../src/errors.js';
 import type { NativeRequest, Target } from '../../../src/provider.js';
 import { parseServerSentEvents } from '../../../src/sse.js';
-import { UpstreamFailure, toUpstreamFailure } from '../../../src/upstream.js';
+import { UpstreamFailure, toUpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import { BetaNameSchema, forModel, type AnthropicSettings } from './anthropic-options.js';
 import {
   anthropicMessagesPath,
@@ -105,7 +104,7 @@ export function nativeBody(request: NativeRequest, target: Target): string {
  * cut connection is thrown; stopping early (`return()`) releases the connection.
  */
 export async function* readNativeStream(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
@@ -114,7 +113,7 @@ export async function* readNativeStream(
   let started = false;
   let stopped = false;
   try {
-    for await (const sse of parseServerSentEvents(response.body as AsyncIterable<Buffer>)) {
+    for await (const sse of parseServerSentEvents(response.body)) {
       const event = sse.event === 'message' ? undefined : sse.event;
       let type = event;
       if (event === undefined || event === 'error') {
@@ -159,7 +158,6 @@ export async function* readNativeStream(
     }
     throw toUpstreamFailure(error, signal, provider);
   } finally {
-    // A listener first: destroying an unread undici body emits an AbortError nobody else awaits.
-    if (!finished) response.body.on('error', () => {}).destroy();
+    if (!finished) response.body.destroy();
   }
 }

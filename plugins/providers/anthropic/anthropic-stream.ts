@@ -17,12 +17,11 @@
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming
  * @see https://platform.openai.com/docs/api-reference/chat-streaming
  */
-import type { Dispatcher } from 'undici';
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent, Usage } from '../../../src/provider.js';
 import { GatewayError } from '../../../src/errors.js';
 import { parseServerSentEvents } from '../../../src/sse.js';
-import { UpstreamFailure, toUpstreamFailure } from '../../../src/upstream.js';
+import { UpstreamFailure, toUpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { AnthropicStreamEvent, AnthropicStopDetails, AnthropicUsage } from './anthropic-api.js';
 import { statusOfErrorType, toAnthropicFailure } from './anthropic-error.js';
 import {
@@ -308,7 +307,7 @@ export class AnthropicStreamTranslator {
  * router may still retry or fail over. Stopping early (`return()`) releases the connection.
  */
 export async function* readAnthropicStream(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   translator: AnthropicStreamTranslator,
   signal: AbortSignal,
   provider: string,
@@ -316,7 +315,7 @@ export async function* readAnthropicStream(
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
   try {
-    for await (const event of parseServerSentEvents(response.body as AsyncIterable<Buffer>)) {
+    for await (const event of parseServerSentEvents(response.body)) {
       let parsed: AnthropicStreamEvent;
       try {
         parsed = JSON.parse(event.data) as AnthropicStreamEvent;
@@ -356,7 +355,6 @@ export async function* readAnthropicStream(
     }
     throw toUpstreamFailure(error, signal, provider);
   } finally {
-    // A listener first: destroying an unread undici body emits an AbortError nobody else awaits.
-    if (!finished) response.body.on('error', () => {}).destroy();
+    if (!finished) response.body.destroy();
   }
 }

@@ -26,7 +26,7 @@ import {
   parseJsonObject,
   readJsonObject,
 } from '../../../src/provider-toolkit.js';
-import { destroyBody, originOf, readBody, sendUpstream } from '../../../src/upstream.js';
+import { destroyBody, originOf, readBody, sendUpstream, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { AnthropicMessageResponse } from '../anthropic/anthropic-api.js';
 import { MESSAGES_API, nativeBetas } from '../anthropic/anthropic-native.js';
 import { AnthropicSettingsSchema, type AnthropicSettings } from '../anthropic/anthropic-options.js';
@@ -56,7 +56,7 @@ import {
 } from './convert-to-bedrock-request.js';
 import { bedrockEmbeddingInputs, convertToBedrockEmbeddings } from './convert-to-bedrock-embeddings.js';
 
-function header(response: Dispatcher.ResponseData, name: string): string | undefined {
+function header(response: UpstreamAnswer, name: string): string | undefined {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -16,9 +16,8 @@
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/CommonErrors.html
  */
-import type { Dispatcher } from 'undici';
 import { readErrorText, toProviderFailure } from '../../../src/provider-toolkit.js';
-import type { UpstreamFailure } from '../../../src/upstream.js';
+import type { UpstreamFailure, UpstreamAnswer } from '../../../src/upstream.js';
 import type { BedrockErrorWire } from './bedrock-api.js';
 
 const STATUS_OF_EXCEPTION: Record<string, number> = {
@@ -91,7 +90,7 @@ export function toBedrockFailure(input: BedrockFailureInput): UpstreamFailure {
 
 /** Reads an error answer (non-2xx) and turns it into the failure the client will see. */
 export async function readBedrockError(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],

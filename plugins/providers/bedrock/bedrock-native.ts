@@ -8,11 +8,15 @@
  * @see https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages.html
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html
  */
-import type { Dispatcher } from 'undici';
 import { toUtf8 } from '@smithy/util-utf8';
 import { GatewayError } from '../../../src/errors.js';
 import type { NativeRequest } from '../../../src/provider.js';
-import { UpstreamFailure, destroyBody, toUpstreamFailure } from '../../../src/upstream.js';
+import {
+  UpstreamFailure,
+  destroyBody,
+  toUpstreamFailure,
+  type UpstreamAnswer,
+} from '../../../src/upstream.js';
 import type { AnthropicErrorWire } from '../anthropic/anthropic-api.js';
 import { statusOfErrorType, toAnthropicFailure } from '../anthropic/anthropic-error.js';
 import { decodeEventStream, headerText, streamFailure, type BedrockStreamContext } from './bedrock-stream.js';
@@ -51,7 +55,7 @@ export function convertToInvokeBody(
  * connection or a broken frame is thrown; stopping early releases the connection.
  */
 export async function* readInvokeStream(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   context: BedrockStreamContext,
 ): AsyncGenerator<{ event: string; data: string }, void, undefined> {
   const { provider, signal } = context;
@@ -59,7 +63,7 @@ export async function* readInvokeStream(
   let stopped = false;
   let finished = false;
   try {
-    for await (const message of decodeEventStream(response.body as AsyncIterable<Uint8Array>)) {
+    for await (const message of decodeEventStream(response.body)) {
       const messageType = headerText(message, ':message-type');
       if (messageType === 'exception' || messageType === 'error') {
         throw streamFailure(message, context, started);

@@ -18,11 +18,15 @@
  */
 import { EventStreamCodec, type Message } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../../src/errors.js';
 import type { StreamEvent } from '../../../src/provider.js';
 import { badResponse, toProviderFailure } from '../../../src/provider-toolkit.js';
-import { UpstreamFailure, destroyBody, toUpstreamFailure } from '../../../src/upstream.js';
+import {
+  UpstreamFailure,
+  destroyBody,
+  toUpstreamFailure,
+  type UpstreamAnswer,
+} from '../../../src/upstream.js';
 import type { AnthropicStreamEvent } from '../anthropic/anthropic-api.js';
 import type { AnthropicStreamTranslator } from '../anthropic/anthropic-stream.js';
 import type { BedrockStreamEvent } from './bedrock-api.js';
@@ -219,7 +223,7 @@ export function streamFailure(
  * (`return()`) releases the connection.
  */
 export async function* readBedrockStream(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   translator: AnthropicStreamTranslator,
   context: BedrockStreamContext,
 ): AsyncGenerator<StreamEvent, void, undefined> {
@@ -231,7 +235,7 @@ export async function* readBedrockStream(
       type: 'message_start',
       message: { id: context.requestId ?? null, model: context.model },
     });
-    for await (const message of decodeEventStream(response.body as AsyncIterable<Uint8Array>)) {
+    for await (const message of decodeEventStream(response.body)) {
       const messageType = headerText(message, ':message-type');
       if (messageType === 'exception' || messageType === 'error') {
         throw streamFailure(message, context, translator.started);

@@ -5,9 +5,8 @@
  * @see https://ai.google.dev/gemini-api/docs/troubleshooting#error-codes
  * @see https://cloud.google.com/apis/design/errors#error_payloads
  */
-import type { Dispatcher } from 'undici';
 import { readErrorText, toProviderFailure } from '../../../src/provider-toolkit.js';
-import { parseRetryAfter, type UpstreamFailure } from '../../../src/upstream.js';
+import { parseRetryAfter, type UpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { GeminiErrorWire } from './gemini-api.js';
 
 const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
@@ -70,7 +69,7 @@ export function toGeminiFailure(input: GeminiFailureInput): UpstreamFailure {
 
 /** Reads an error answer (non-2xx) and turns it into the failure the client will see. */
 export async function readGeminiError(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
@@ -82,7 +81,7 @@ export async function readGeminiError(
 /** An error answer (non-2xx) already read, as the failure the client will see. */
 export function convertGeminiErrorAnswer(
   status: number,
-  headers: Dispatcher.ResponseData['headers'],
+  headers: UpstreamAnswer['headers'],
   text: string,
   provider: string,
   secrets: (string | undefined)[],

@@ -11,11 +11,10 @@
  * @see https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
  * @see https://platform.openai.com/docs/api-reference/chat-streaming
  */
-import type { Dispatcher } from 'undici';
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent, Usage } from '../../../src/provider.js';
 import { parseServerSentEvents } from '../../../src/sse.js';
-import { UpstreamFailure, toUpstreamFailure } from '../../../src/upstream.js';
+import { UpstreamFailure, toUpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { GeminiErrorWire, GeminiGenerateContentResponse } from './gemini-api.js';
 import {
   createCompletionId,
@@ -215,7 +214,7 @@ function strayFailure(lines: string[], provider: string, secrets: (string | unde
  * connection.
  */
 export async function* readGeminiEvents(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
@@ -223,7 +222,7 @@ export async function* readGeminiEvents(
   const stray: string[] = [];
   let finished = false;
   try {
-    const source = response.body as AsyncIterable<Buffer>;
+    const source = response.body;
     const events = parseServerSentEvents(source, { onUnknownLine: (line) => stray.push(line) });
     for await (const event of events) {
       if (stray.length > 0) throw strayFailure(stray, provider, secrets);
@@ -257,8 +256,7 @@ export async function* readGeminiEvents(
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
   } finally {
-    // A listener first: destroying an unread undici body emits an AbortError nobody else awaits.
-    if (!finished) response.body.on('error', () => {}).destroy();
+    if (!finished) response.body.destroy();
   }
 }
 
@@ -271,7 +269,7 @@ const ERROR_EVENT = /^\s*\{\s*"error"\s*:/;
  * an answer. Ends only after Gemini closed the stream cleanly; stopping early releases the connection.
  */
 export async function* readGeminiRawEvents(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
@@ -279,7 +277,7 @@ export async function* readGeminiRawEvents(
   const stray: string[] = [];
   let finished = false;
   try {
-    const source = response.body as AsyncIterable<Buffer>;
+    const source = response.body;
     const events = parseServerSentEvents(source, { onUnknownLine: (line) => stray.push(line) });
     for await (const event of events) {
       if (stray.length > 0) throw strayFailure(stray, provider, secrets);
@@ -303,7 +301,7 @@ export async function* readGeminiRawEvents(
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
   } finally {
-    if (!finished) response.body.on('error', () => {}).destroy();
+    if (!finished) response.body.destroy();
   }
 }
 
@@ -313,7 +311,7 @@ export async function* readGeminiRawEvents(
  * written into the stream is thrown (the gateway then ends the client's stream with an error event).
  */
 export async function* readGeminiStream(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   translator: GeminiStreamTranslator,
   signal: AbortSignal,
   provider: string,

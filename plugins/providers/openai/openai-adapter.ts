@@ -47,6 +47,7 @@ import {
   sendUpstream,
   sendUpstreamWhole,
   type UpstreamRequest,
+  type UpstreamAnswer,
 } from '../../../src/upstream.js';
 import { openUpstreamWebSocket, webSocketOrigin } from '../../../src/upstream-websocket.js';
 import { SPEECH_CONTENT_TYPES, peekModelAndUsage, type OpenAIModelListWire } from './openai-api.js';
@@ -183,7 +184,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       body?: string | NodeJS.ReadableStream;
       headers?: Record<string, string>;
     },
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<UpstreamAnswer> {
     const response = await sendUpstream(this.#dispatcher, await this.#request(call, context, init), this.#id);
     if (response.statusCode < 200 || response.statusCode > 299) {
       throw await readOpenAIError(
@@ -242,7 +243,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     body: unknown,
     context: SendContext,
     headers?: Record<string, string>,
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<UpstreamAnswer> {
     return this.#send(call, context, { body: JSON.stringify(body), headers });
   }
 

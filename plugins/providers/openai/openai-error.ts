@@ -3,15 +3,14 @@
  * kept; the type becomes `provider_error`; our keys are scrubbed from the message.
  * @see https://platform.openai.com/docs/guides/error-codes
  */
-import type { Dispatcher } from 'undici';
 import { readErrorText, toProviderFailure } from '../../../src/provider-toolkit.js';
-import type { UpstreamFailure } from '../../../src/upstream.js';
+import type { UpstreamFailure, UpstreamAnswer } from '../../../src/upstream.js';
 import type { OpenAIErrorWire } from './openai-api.js';
 
 /** An error answer as read: its status, headers and body text. */
 export interface OpenAIErrorAnswer {
   readonly status: number;
-  readonly headers: Dispatcher.ResponseData['headers'];
+  readonly headers: UpstreamAnswer['headers'];
   readonly text: string;
   readonly provider: string;
   /** Keys the gateway holds, scrubbed from anything the client will read. */
@@ -45,7 +44,7 @@ export function convertOpenAIError(answer: OpenAIErrorAnswer): UpstreamFailure {
 
 /** Reads an error answer (at most 1 MB) and converts it with `convert` (OpenAI's reading by default). */
 export async function readOpenAIError(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],

@@ -4,11 +4,16 @@
  * stream needs no JSON work per event. `[DONE]` ends the iteration (the gateway writes its own).
  * @see https://platform.openai.com/docs/api-reference/chat-streaming
  */
-import type { Dispatcher } from 'undici';
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent } from '../../../src/provider.js';
 import { ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
-import { UpstreamFailure, destroyBody, scrubSecrets, toUpstreamFailure } from '../../../src/upstream.js';
+import {
+  UpstreamFailure,
+  destroyBody,
+  scrubSecrets,
+  toUpstreamFailure,
+  type UpstreamAnswer,
+} from '../../../src/upstream.js';
 import type { OpenAIErrorWire } from './openai-api.js';
 
 /** Whether `"key"` appears in `raw` with a value other than null (a cheap look before parsing). */
@@ -64,7 +69,7 @@ class OpenAIStreamEvent implements StreamEvent {
  * is read and not sent (`hidden`), and the `"usage":null` OpenAI adds to the other chunks is removed.
  */
 export async function* readOpenAIStream(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
@@ -110,7 +115,7 @@ export async function* readOpenAIStream(
 
   try {
     // Not destroyed when we stop reading at [DONE]: the rest is drained so the connection is reused.
-    const source = response.body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+    const source = response.body.keptOnReturn();
     for await (const piece of source) {
       decoder.push(piece, events);
       for (const event of events) {
@@ -133,7 +138,7 @@ export async function* readOpenAIStream(
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
   } finally {
-    if (finished) response.body.resume().on('error', () => {});
+    if (finished) response.body.drain();
     else destroyBody(response);
   }
   throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {

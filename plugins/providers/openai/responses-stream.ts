@@ -7,11 +7,15 @@
  * The stream has no `[DONE]`: it ends after `response.completed`, `response.incomplete`,
  * `response.failed` or an `error` event. Any other end is a cut.
  */
-import type { Dispatcher } from 'undici';
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { ResponsesStreamEvent, StreamEvent } from '../../../src/provider.js';
 import { parseServerSentEvents } from '../../../src/sse.js';
-import { UpstreamFailure, scrubSecrets, toUpstreamFailure } from '../../../src/upstream.js';
+import {
+  UpstreamFailure,
+  scrubSecrets,
+  toUpstreamFailure,
+  type UpstreamAnswer,
+} from '../../../src/upstream.js';
 import {
   convertResponsesUsage,
   failedResponseError,
@@ -24,14 +28,14 @@ const TERMINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'r
 
 /** Each event of an upstream Responses stream, its JSON text kept; ends after the terminal event. */
 export async function* readResponsesStream(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
 ): AsyncGenerator<ResponsesStreamEvent, void, undefined> {
   let finished = false;
   try {
-    const source = response.body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+    const source = response.body.keptOnReturn();
     for await (const event of parseServerSentEvents(source)) {
       let type: unknown;
       try {
@@ -53,7 +57,7 @@ export async function* readResponsesStream(
   } catch (error) {
     throw toUpstreamFailure(error, signal, provider);
   } finally {
-    if (finished) response.body.resume().on('error', () => {});
+    if (finished) response.body.drain();
     else response.body.destroy();
   }
   throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {

@@ -8,14 +8,13 @@
  * @see https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429
  * @see https://docs.anthropic.com/en/api/errors
  */
-import type { Dispatcher } from 'undici';
 import { readErrorText, toProviderFailure } from '../../../src/provider-toolkit.js';
-import { UpstreamFailure } from '../../../src/upstream.js';
+import { UpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import { parseAnthropicError, toAnthropicFailure } from '../anthropic/anthropic-error.js';
 import { parseGeminiError, toGeminiFailure } from '../gemini/gemini-error.js';
 
 export async function readVertexError(
-  response: Dispatcher.ResponseData,
+  response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],

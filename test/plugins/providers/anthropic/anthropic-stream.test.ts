@@ -3,9 +3,9 @@
  * framing (pure: the bytes come from an in-memory stream, cut into small pieces), each chunk checked
  * against OpenAI's published schema.
  */
-import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { UpstreamBody } from '../../../../src/upstream-body.js';
+import type { UpstreamAnswer } from '../../../../src/upstream.js';
 import type { ChatCompletionChunk } from '../../../../schemas/chat.js';
 import {
   AnthropicStreamTranslator,
@@ -15,20 +15,16 @@ import { UpstreamFailure } from '../../../../src/upstream.js';
 import { ANTHROPIC_KEY, anthropicSse, fixtureEvents, fixtureSse } from '../../../helpers/fake-anthropic.js';
 import { assertOpenAISchema } from '../../../helpers/openai-schemas.js';
 
-function bodyOf(text: string, pieceBytes: number, cut?: number): Dispatcher.ResponseData {
+function bodyOf(text: string, pieceBytes: number, cut?: number): UpstreamAnswer {
   const bytes = Buffer.from(text);
   const end = cut ?? bytes.length;
-  async function* pieces() {
-    for (let offset = 0; offset < end; offset += pieceBytes) {
-      yield bytes.subarray(offset, Math.min(offset + pieceBytes, end));
-    }
-    if (cut !== undefined) throw Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+  const pieces: Buffer[] = [];
+  for (let offset = 0; offset < end; offset += pieceBytes) {
+    pieces.push(bytes.subarray(offset, Math.min(offset + pieceBytes, end)));
   }
-  return {
-    statusCode: 200,
-    headers: {},
-    body: Readable.from(pieces()),
-  } as unknown as Dispatcher.ResponseData;
+  const fault =
+    cut === undefined ? undefined : Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+  return { statusCode: 200, headers: {}, body: UpstreamBody.of(pieces, fault) };
 }
 
 interface Outcome {

@@ -3,9 +3,9 @@
  * takes, and the Anthropic events read out of InvokeModelWithResponseStream's event-stream chunks,
  * whole, cut, or ending in an exception or an Anthropic error.
  */
-import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { UpstreamBody } from '../../../../src/upstream-body.js';
+import type { UpstreamAnswer } from '../../../../src/upstream.js';
 import {
   BEDROCK_ANTHROPIC_VERSION,
   convertToInvokeBody,
@@ -22,12 +22,12 @@ function nativeRequest(body: Record<string, unknown>, stream = false): NativeReq
   return { api: 'anthropic-messages', operation: 'messages', body, stream, headers: {} };
 }
 
-function response(bytes: Buffer): Dispatcher.ResponseData {
+function response(bytes: Buffer): UpstreamAnswer {
   return {
     statusCode: 200,
     headers: { 'content-type': 'application/vnd.amazon.eventstream' },
-    body: Readable.from([bytes.subarray(0, 100), bytes.subarray(100)]),
-  } as unknown as Dispatcher.ResponseData;
+    body: UpstreamBody.of([bytes.subarray(0, 100), bytes.subarray(100)]),
+  };
 }
 
 const context = {

@@ -2,9 +2,9 @@
  * Gemini streams → chat.completion.chunk events, on every recorded stream (pure: the bytes come from
  * an in-memory stream, cut into small pieces).
  */
-import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { UpstreamBody } from '../../../../src/upstream-body.js';
+import type { UpstreamAnswer } from '../../../../src/upstream.js';
 import type { ChatCompletionChunk } from '../../../../schemas/chat.js';
 import {
   GeminiStreamTranslator,
@@ -15,12 +15,12 @@ import { UpstreamFailure } from '../../../../src/upstream.js';
 import { GEMINI_KEY, geminiFixture } from '../../../helpers/fake-gemini.js';
 import { assertOpenAISchema } from '../../../helpers/openai-schemas.js';
 
-function bodyOf(text: string, pieceBytes: number): Dispatcher.ResponseData {
+function bodyOf(text: string, pieceBytes: number): UpstreamAnswer {
   const bytes = Buffer.from(text);
   const pieces: Buffer[] = [];
   for (let offset = 0; offset < bytes.length; offset += pieceBytes)
     pieces.push(bytes.subarray(offset, offset + pieceBytes));
-  return { statusCode: 200, headers: {}, body: Readable.from(pieces) } as unknown as Dispatcher.ResponseData;
+  return { statusCode: 200, headers: {}, body: UpstreamBody.of(pieces) };
 }
 
 interface Outcome {
