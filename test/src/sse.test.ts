@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { UpstreamBody } from '../../src/upstream-body.js';
-import type { UpstreamAnswer } from '../../src/upstream.js';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ChatStreamBody, DONE_EVENT, parseServerSentEvents, type SseWriterHooks } from '../../src/sse.js';
 import { readOpenAIStream } from '../../plugins/providers/openai/openai-stream.js';
 import type { StreamEvent } from '../../src/provider.js';
+import { UpstreamBody } from '../../src/upstream-body.js';
+import type { UpstreamAnswer } from '../../src/upstream.js';
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
