@@ -4,11 +4,12 @@
  * machine has two or more.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HeapWindow } from './heap-probe.js';
 import type { BenchKeys } from './workloads.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -72,8 +73,51 @@ export interface BenchProcess {
   readonly name: string;
   readonly pid: number;
   readonly port: number;
+  /** The V8 heap figures of a measured process (bench/heap-probe.ts loaded into it). */
+  readonly heap?: HeapProbe;
   /** SIGTERM, then waits for the exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
+}
+
+const HEAP_PROBE = join(PROJECT_ROOT, 'bench/heap-probe.ts');
+
+/**
+ * The reading side of bench/heap-probe.ts: `mark()` signals the process and reads the figures of the
+ * window that the signal ends (and the next one begins).
+ */
+export class HeapProbe {
+  #read = 0;
+
+  constructor(
+    readonly pid: number,
+    readonly file: string,
+  ) {}
+
+  /** The process's flags and environment that load the probe. */
+  static load(file: string): { flags: string[]; environment: Record<string, string> } {
+    return { flags: ['--import', HEAP_PROBE], environment: { BENCH_HEAP_PROBE: file } };
+  }
+
+  async mark(timeoutMs = 10_000): Promise<HeapWindow | undefined> {
+    const wanted = this.#read + 1;
+    process.kill(this.pid, 'SIGUSR2');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const lines = existsSync(this.file) ? readFileSync(this.file, 'utf8').split('\n') : [];
+      // The last element is what follows the last newline: a line being written, or nothing.
+      if (lines.length - 1 >= wanted) {
+        this.#read = wanted;
+        return JSON.parse(lines[wanted - 1]!) as HeapWindow;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return undefined;
+  }
+}
+
+function heapProbeFile(name: string): string {
+  const folder = removeOnExit(mkdtempSync(join(tmpdir(), 'llm-gateway-bench-heap-')));
+  return join(folder, `${name}.jsonl`);
 }
 
 function command(plan: CpuPlan, cpu: number, args: string[]): [string, string[]] {
@@ -97,9 +141,22 @@ function stopper(child: ChildProcess): (graceMs?: number) => Promise<void> {
 }
 
 /** Starts a child that prints `listening <port>` once it accepts connections. */
-function startListening(name: string, plan: CpuPlan, cpu: number, args: string[]): Promise<BenchProcess> {
-  const [file, argv] = command(plan, cpu, ['--import', 'tsx', ...args]);
-  const child = track(spawn(file, argv, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+function startListening(
+  name: string,
+  plan: CpuPlan,
+  cpu: number,
+  args: string[],
+  heapProbe?: string,
+): Promise<BenchProcess> {
+  const probe = heapProbe ? HeapProbe.load(heapProbe) : undefined;
+  const [file, argv] = command(plan, cpu, ['--import', 'tsx', ...(probe?.flags ?? []), ...args]);
+  const child = track(
+    spawn(file, argv, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...probe?.environment },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   return new Promise((resolve, reject) => {
     let output = '';
     let errors = '';
@@ -110,7 +167,9 @@ function startListening(name: string, plan: CpuPlan, cpu: number, args: string[]
       if (match) {
         child.stdout!.removeAllListeners('data');
         child.stdout!.resume();
-        resolve({ name, pid: child.pid!, port: Number(match[1]), stop: stopper(child) });
+        const pid = child.pid!;
+        const heap = heapProbe ? new HeapProbe(pid, heapProbe) : undefined;
+        resolve({ name, pid, port: Number(match[1]), heap, stop: stopper(child) });
       }
     });
     child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before listening: ${errors}`)));
@@ -122,8 +181,19 @@ export function startFakeUpstream(plan: CpuPlan): Promise<BenchProcess> {
   return startListening('fake upstream', plan, plan.upstream, ['bench/fake-upstream.ts']);
 }
 
-export function startFloorProxy(plan: CpuPlan, upstreamPort: number): Promise<BenchProcess> {
-  return startListening('floor proxy', plan, plan.measured, ['bench/floor-proxy.ts', String(upstreamPort)]);
+/** `heapProbe`: load bench/heap-probe.ts (not in a soak: its records would grow with the run). */
+export function startFloorProxy(
+  plan: CpuPlan,
+  upstreamPort: number,
+  heapProbe = false,
+): Promise<BenchProcess> {
+  return startListening(
+    'floor proxy',
+    plan,
+    plan.measured,
+    ['bench/floor-proxy.ts', String(upstreamPort)],
+    heapProbe ? heapProbeFile('floor') : undefined,
+  );
 }
 
 /** A port free right now (the gateway is told its port rather than reporting it). */
@@ -147,6 +217,8 @@ export interface GatewayStart {
   logPath: string;
   /** Extra flags for Node (--cpu-prof ...). */
   nodeFlags?: string[];
+  /** Load bench/heap-probe.ts (not in a soak: its records would grow with the run). */
+  heapProbe?: boolean;
   /** Extra environment (--gateway-env), over the defaults below. */
   environment?: Record<string, string>;
   /** The compiled gateway's folder, relative to the checkout (--gateway-dist; default `dist`). */
@@ -166,6 +238,8 @@ export async function startGateway(options: GatewayStart): Promise<BenchProcess>
   const upstream = `http://127.0.0.1:${options.upstreamPort}`;
   const workingFolder = removeOnExit(mkdtempSync(join(tmpdir(), 'llm-gateway-bench-')));
   const unlimited = '1000000000';
+  const probeFile = options.heapProbe ? heapProbeFile('gateway') : undefined;
+  const probe = probeFile ? HeapProbe.load(probeFile) : undefined;
   const environment: Record<string, string> = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     NODE_ENV: 'production',
@@ -193,10 +267,12 @@ export async function startGateway(options: GatewayStart): Promise<BenchProcess>
           OTEL_TRACES_SAMPLER_ARG: String(options.traces),
         }),
     ...options.environment,
+    ...probe?.environment,
   };
   const log = openSync(options.logPath, 'w');
   const [file, argv] = command(options.plan, options.plan.measured, [
     ...(options.nodeFlags ?? []),
+    ...(probe?.flags ?? []),
     join(resolve(PROJECT_ROOT, options.dist ?? 'dist'), 'src/server.js'),
   ]);
   const child = track(
@@ -214,6 +290,7 @@ export async function startGateway(options: GatewayStart): Promise<BenchProcess>
     name: 'gateway',
     pid: child.pid!,
     port,
+    heap: probeFile ? new HeapProbe(child.pid!, probeFile) : undefined,
     stop: async (graceMs) => {
       await stop(graceMs);
       rmSync(workingFolder, { recursive: true, force: true });

@@ -130,6 +130,8 @@ export async function measureWorkloads(
         const order = TARGET_KINDS.map((_, index) => TARGET_KINDS[(index + round) % TARGET_KINDS.length]!);
         for (const kind of order) {
           const measured = measuredProcess(targets, kind);
+          // The heap probe's window starts here (the figures since the last mark are dropped).
+          await measured?.heap?.mark();
           const before = measured ? await readCpuTicks(measured.pid) : undefined;
           const mainBefore = measured ? await readMainThreadCpuTicks(measured.pid) : undefined;
           const result = await runLoad({
@@ -142,6 +144,7 @@ export async function measureWorkloads(
           });
           const after = measured ? await readCpuTicks(measured.pid) : undefined;
           const mainAfter = measured ? await readMainThreadCpuTicks(measured.pid) : undefined;
+          const heap = await measured?.heap?.mark();
           const cpu =
             before && after
               ? cpuMillisecondsBetween(before, after, ticksPerSecond)
@@ -168,6 +171,10 @@ export async function measureWorkloads(
             systemCpuPerRequestUs: perRequest(cpu.systemMs),
             mainThreadCpuPerRequestUs: perRequest(mainThreadMs),
             peakRssBytes: Number.NaN,
+            allocatedPerRequestBytes:
+              heap && result.completed > 0 ? heap.allocatedBytes / result.completed : Number.NaN,
+            meanHeapUsedBytes: heap?.meanHeapUsedBytes ?? Number.NaN,
+            gcPerRequestUs: heap ? perRequest(heap.gcMs) : Number.NaN,
           };
           cellRuns.push(record);
           log(

@@ -8,6 +8,7 @@ import {
   checkTargets,
   renderEventTable,
   renderThreadTable,
+  renderMemoryTable,
   renderFirstTokenTable,
   renderRunTable,
   renderTargetTable,
@@ -104,6 +105,15 @@ export function renderBenchResults(results: BenchResults) {
       'the garbage collector’s helpers) run beside it, on the same core when the gateway is pinned to one.',
     '',
     renderThreadTable(summary),
+    '',
+    '## Memory',
+    '',
+    'Peak RSS: VmHWM over the workload at that concurrency (reset before it; what the process kept from ' +
+      'earlier workloads counts too). V8 heap in use: sampled every 50 ms over each run, mean. Allocated: ' +
+      'what the V8 heap grew by between collections over the run, per 2xx answer. GC: the collections’ ' +
+      'time on the main thread per answer (bench/heap-probe.ts, loaded into both processes).',
+    '',
+    renderMemoryTable(summary),
     '',
     '## Time to first token (1 connection)',
     '',

@@ -27,6 +27,15 @@ export interface RunRecord {
   mainThreadCpuPerRequestUs: number;
   /** Peak RSS of the measured process over the workload at this concurrency, bytes; NaN for direct. */
   peakRssBytes: number;
+  /**
+   * V8 heap allocated per 2xx answer, bytes (bench/heap-probe.ts); NaN where not measured, absent in
+   * runs saved before the probe existed (as are the two below).
+   */
+  allocatedPerRequestBytes?: number;
+  /** V8 heap in use over the run, mean of samples, bytes. */
+  meanHeapUsedBytes?: number;
+  /** Garbage collection on the main thread per 2xx answer, µs. */
+  gcPerRequestUs?: number;
 }
 
 /** One round of the time-to-first-token probe (one connection, sequential requests). */
@@ -45,6 +54,9 @@ export interface TargetFigures {
   cpuPerRequestUs: number;
   mainThreadCpuPerRequestUs: number;
   peakRssBytes: number;
+  allocatedPerRequestBytes: number;
+  meanHeapUsedBytes: number;
+  gcPerRequestUs: number;
   failed: number;
 }
 
@@ -81,6 +93,9 @@ function summarizeTarget(records: RunRecord[]): TargetFigures {
     cpuPerRequestUs: median(records.map((record) => record.cpuPerRequestUs)),
     mainThreadCpuPerRequestUs: median(records.map((record) => record.mainThreadCpuPerRequestUs)),
     peakRssBytes: Math.max(...records.map((record) => record.peakRssBytes)),
+    allocatedPerRequestBytes: median(records.map((record) => record.allocatedPerRequestBytes ?? Number.NaN)),
+    meanHeapUsedBytes: median(records.map((record) => record.meanHeapUsedBytes ?? Number.NaN)),
+    gcPerRequestUs: median(records.map((record) => record.gcPerRequestUs ?? Number.NaN)),
     failed: records.reduce((sum, record) => sum + record.failed, 0),
   };
 }
@@ -263,6 +278,30 @@ export function renderThreadTable(cells: CellSummary[]): string {
   return [
     '| Workload | Conns | Gateway CPU µs/request | Event-loop thread | Other threads |',
     '| --- | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+}
+
+/**
+ * Memory under each workload, floor and gateway side by side: peak RSS, the V8 heap in use (mean over
+ * the run), the heap allocated per answer and the collector's main-thread time per answer.
+ */
+export function renderMemoryTable(cells: CellSummary[]): string {
+  const pair = (cell: CellSummary, pick: (figures: TargetFigures) => number, digits: number) =>
+    triple(cell.targets, pick, digits, ['floor', 'gateway']);
+  const rows = cells
+    .filter((cell) => cell.targets.gateway)
+    .map(
+      (cell) =>
+        `| ${cell.workload} | ${cell.concurrency} | ` +
+        `${pair(cell, (figures) => figures.peakRssBytes / MEGABYTE, 0)} | ` +
+        `${pair(cell, (figures) => figures.meanHeapUsedBytes / MEGABYTE, 1)} | ` +
+        `${pair(cell, (figures) => figures.allocatedPerRequestBytes / 1024, 1)} | ` +
+        `${pair(cell, (figures) => figures.gcPerRequestUs, 1)} |`,
+    );
+  return [
+    '| Workload | Conns | Peak RSS MB floor / gateway | V8 heap in use MB floor / gateway | Allocated KB/request floor / gateway | GC µs/request floor / gateway |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
 }

@@ -82,7 +82,7 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
   try {
     const upstream = await startFakeUpstream(plan);
     started.push(upstream);
-    const floor = await startFloorProxy(plan, upstream.port);
+    const floor = await startFloorProxy(plan, upstream.port, true);
     started.push(floor);
     const gateway = await startGateway({
       plan,
@@ -92,6 +92,7 @@ async function runBenchmark(options: BenchArguments): Promise<void> {
       environment: options.gatewayEnvironment,
       dist: options.gatewayDist,
       traces: options.traces,
+      heapProbe: true,
     });
     started.push(gateway);
     log(

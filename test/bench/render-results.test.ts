@@ -19,6 +19,9 @@ function run(target: RunRecord['target'], p50Ms: number, cpuPerRequestUs: number
     systemCpuPerRequestUs: cpuPerRequestUs / 4,
     mainThreadCpuPerRequestUs: cpuPerRequestUs * 0.75,
     peakRssBytes: target === 'direct' ? Number.NaN : 100 * 1024 * 1024,
+    allocatedPerRequestBytes: target === 'direct' ? Number.NaN : cpuPerRequestUs * 512,
+    meanHeapUsedBytes: target === 'direct' ? Number.NaN : cpuPerRequestUs * 1024 * 1024,
+    gcPerRequestUs: target === 'direct' ? Number.NaN : cpuPerRequestUs / 10,
   };
 }
 
@@ -53,6 +56,10 @@ describe('renderBenchResults', () => {
     expect(markdown).toContain('- Access log: 400 bytes per line, 10 lines written to a file');
     expect(markdown).toContain(
       '| openai-unary | 1 | 500 / 500 / 500 | 0.200 / 0.300 / 0.500 | 0.600 / 0.900 / 1.500 | +0.300 / +0.900 | +0.200 | 100 / 180 | 1.80× | 100 |',
+    );
+    expect(markdown).toContain('## Memory');
+    expect(markdown).toContain(
+      '| openai-unary | 1 | 100 / 100 | 100.0 / 180.0 | 50.0 / 90.0 | 10.0 / 18.0 |',
     );
     expect(targets.find((check) => check.target.startsWith('Unary chat, OpenAI: CPU'))?.met).toBe(false);
   });

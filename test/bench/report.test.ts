@@ -3,6 +3,7 @@ import {
   checkTargets,
   renderEventTable,
   renderFirstTokenTable,
+  renderMemoryTable,
   renderRunTable,
   renderThreadTable,
   summarizeFirstToken,
@@ -37,8 +38,28 @@ const records: RunRecord[] = [
   run({ target: 'floor', round: 0, p50Ms: 0.3, cpuPerRequestUs: 100, peakRssBytes: 50 * MB }),
   run({ target: 'floor', round: 1, p50Ms: 0.4, cpuPerRequestUs: 120, peakRssBytes: 50 * MB }),
   run({ target: 'floor', round: 2, p50Ms: 0.5, cpuPerRequestUs: 80, peakRssBytes: 50 * MB }),
-  run({ target: 'gateway', round: 0, p50Ms: 0.6, p99Ms: 1.5, cpuPerRequestUs: 150, peakRssBytes: 90 * MB }),
-  run({ target: 'gateway', round: 1, p50Ms: 0.45, p99Ms: 1.0, cpuPerRequestUs: 130, peakRssBytes: 95 * MB }),
+  run({
+    target: 'gateway',
+    round: 0,
+    p50Ms: 0.6,
+    p99Ms: 1.5,
+    cpuPerRequestUs: 150,
+    peakRssBytes: 90 * MB,
+    allocatedPerRequestBytes: 40 * 1024,
+    meanHeapUsedBytes: 60 * MB,
+    gcPerRequestUs: 12,
+  }),
+  run({
+    target: 'gateway',
+    round: 1,
+    p50Ms: 0.45,
+    p99Ms: 1.0,
+    cpuPerRequestUs: 130,
+    peakRssBytes: 95 * MB,
+    allocatedPerRequestBytes: 50 * 1024,
+    meanHeapUsedBytes: 80 * MB,
+    gcPerRequestUs: 20,
+  }),
   run({
     target: 'gateway',
     round: 2,
@@ -47,6 +68,9 @@ const records: RunRecord[] = [
     cpuPerRequestUs: 170,
     failed: 2,
     peakRssBytes: 95 * MB,
+    allocatedPerRequestBytes: 45 * 1024,
+    meanHeapUsedBytes: 70 * MB,
+    gcPerRequestUs: 16,
   }),
 ];
 
@@ -168,5 +192,13 @@ describe('rendering', () => {
     expect(table.split('\n')[2]).toBe(
       '| gemini-stream | 0.500 / – / 0.750 | 1.000 / – / 2.000 | +0.250 | – |',
     );
+  });
+});
+
+describe('renderMemoryTable', () => {
+  it('puts the floor and the gateway side by side: peak RSS, medians of heap, allocation and GC', () => {
+    const table = renderMemoryTable(summarizeRuns(records));
+    // The floor's runs have no heap figures (saved before the probe existed): shown as '–'.
+    expect(table.split('\n')[2]).toBe('| openai-unary | 1 | 50 / 95 | – / 70.0 | – / 45.0 | – / 16.0 |');
   });
 });

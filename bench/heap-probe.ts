@@ -1,0 +1,71 @@
+/**
+ * Loaded into a measured process (`--import`, the gateway and the floor) when BENCH_HEAP_PROBE names a
+ * file: each SIGUSR2 appends one JSON line with the V8 heap figures since the previous signal, so the
+ * benchmark marks the start and the end of a run with two signals and reads the second line.
+ *
+ * - `allocatedBytes`: how much the heap grew between collections, summed (`v8.GCProfiler` gives the
+ *   heap in use before and after each collection): the bytes allocated in the window, give or take
+ *   what concurrent sweeping frees between two collections.
+ * - `meanHeapUsedBytes`, `maxHeapUsedBytes`: the heap in use, sampled every 50 ms.
+ * - `gcMs`: the time the collections took on the main thread, and `collections` their number.
+ *
+ * Node runs this file as it is (type stripping): only erasable TypeScript here.
+ */
+import { appendFileSync } from 'node:fs';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
+
+export interface HeapWindow {
+  sequence: number;
+  allocatedBytes: number;
+  meanHeapUsedBytes: number;
+  maxHeapUsedBytes: number;
+  gcMs: number;
+  collections: number;
+}
+
+const file = process.env['BENCH_HEAP_PROBE'];
+if (file) {
+  let profiler = new GCProfiler();
+  profiler.start();
+  let since = getHeapStatistics().used_heap_size;
+  let samples = 0;
+  let sum = 0;
+  let max = 0;
+  let sequence = 0;
+  const sample = () => {
+    const used = getHeapStatistics().used_heap_size;
+    samples++;
+    sum += used;
+    if (used > max) max = used;
+  };
+  setInterval(sample, 50).unref();
+  process.on('SIGUSR2', () => {
+    const result = profiler.stop();
+    profiler = new GCProfiler();
+    profiler.start();
+    const now = getHeapStatistics().used_heap_size;
+    sample();
+    let allocated = 0;
+    let gcMicroseconds = 0;
+    let last = since;
+    for (const collection of result.statistics) {
+      allocated += Math.max(0, collection.beforeGC.heapStatistics.usedHeapSize - last);
+      last = collection.afterGC.heapStatistics.usedHeapSize;
+      gcMicroseconds += collection.cost;
+    }
+    allocated += Math.max(0, now - last);
+    const window: HeapWindow = {
+      sequence: sequence++,
+      allocatedBytes: allocated,
+      meanHeapUsedBytes: sum / samples,
+      maxHeapUsedBytes: max,
+      gcMs: gcMicroseconds / 1000,
+      collections: result.statistics.length,
+    };
+    appendFileSync(file, `${JSON.stringify(window)}\n`);
+    since = now;
+    samples = 0;
+    sum = 0;
+    max = 0;
+  });
+}
