@@ -77,6 +77,8 @@ export interface Target {
 export interface UnaryResult {
   /** Exactly what the client receives (an OpenAI-type upstream's bytes are passed through). */
   readonly body: Buffer | string;
+  /** The body's text, when the adapter decoded a Buffer body already (the cache stores text). */
+  readonly bodyText?: string;
   readonly contentType: string;
   readonly usage: Usage | undefined;
   /** The model that answered, as the upstream named it. */

@@ -462,7 +462,8 @@ export class ChatStoreTicket implements ChatCacheTicket {
   storeUnary(result: UnaryResult): void {
     if (!result.contentType.startsWith('application/json')) return;
     if (result.body.length > this.#maxEntryBytes) return;
-    const body = typeof result.body === 'string' ? result.body : result.body.toString('utf8');
+    const body =
+      typeof result.body === 'string' ? result.body : (result.bodyText ?? result.body.toString('utf8'));
     this.#keep('unary', result.usage !== undefined, body);
   }
 

@@ -385,6 +385,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       peekModelAndUsage(text) ?? parseJsonObject<{ model?: unknown; usage?: unknown }>(text, this.#id);
     return {
       body: bytes,
+      bodyText: text,
       contentType: 'application/json',
       usage: readUsage(parsed.usage),
       model: typeof parsed.model === 'string' ? parsed.model : target.upstreamModel,

@@ -41,6 +41,42 @@ describe('chat cache key', () => {
     );
   });
 
+  it('makes the canonical text keys were made from before: keys sorted by code unit, JSON escapes', () => {
+    // The reference: keys in code-unit order at every level, everything else as JSON.stringify writes it.
+    const canonical = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+      if (value !== null && typeof value === 'object') {
+        const entries = Object.keys(value)
+          .sort()
+          .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
+        return `{${entries.join(',')}}`;
+      }
+      return JSON.stringify(value);
+    };
+    const request = JSON.parse(
+      JSON.stringify({
+        model: 'gpt-4o',
+        messages: [
+          { role: 'user', content: 'quote " backslash \\ newline \n tab \t nul \u0000 é 😀 lone \ud800 end' },
+        ],
+        // Integer-like keys: an object lists them first in numeric order, the canonical text does not.
+        logit_bias: { '10': 1, '2': -1, b: 0, B: 0, é: 1, '': 2 },
+        temperature: 1e21,
+        top_p: -0,
+        n: 0.1,
+        tools: [],
+        response_format: { type: 'json_schema', json_schema: { schema: {}, strict: true } },
+        stop: [null, true, false],
+      }),
+    ) as Record<string, unknown>;
+    const { model: _model, ...fields } = request;
+    expect(chatAnswerDigest(request, 'openai/gpt-4o')).toBe(
+      createHash('sha256')
+        .update(`chat\nopenai/gpt-4o\n${canonical(fields)}`)
+        .digest('base64url'),
+    );
+  });
+
   it('ignores key order at every level, and what does not change the answer', () => {
     const reordered = {
       response_format: { type: 'json_object' },
