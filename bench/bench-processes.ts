@@ -9,7 +9,6 @@ import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HeapWindow } from './heap-probe.js';
 import type { BenchKeys } from './workloads.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -73,16 +72,28 @@ export interface BenchProcess {
   readonly name: string;
   readonly pid: number;
   readonly port: number;
-  /** The V8 heap figures of a measured process (bench/heap-probe.ts loaded into it). */
+  /** The V8 heap figures of a measured process (bench/heap-probe.mjs loaded into it). */
   readonly heap?: HeapProbe;
   /** SIGTERM, then waits for the exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
 
-const HEAP_PROBE = join(PROJECT_ROOT, 'bench/heap-probe.ts');
+const HEAP_PROBE = join(PROJECT_ROOT, 'bench/heap-probe.mjs');
+
+/** The figures bench/heap-probe.mjs writes for one window between two marks. */
+export interface HeapWindow {
+  sequence: number;
+  /** What the V8 heap grew by between collections, summed: the bytes allocated, a lower bound. */
+  allocatedBytes: number;
+  meanHeapUsedBytes: number;
+  maxHeapUsedBytes: number;
+  /** The collections' time on the main thread. */
+  gcMs: number;
+  collections: number;
+}
 
 /**
- * The reading side of bench/heap-probe.ts: `mark()` signals the process and reads the figures of the
+ * The reading side of bench/heap-probe.mjs: `mark()` signals the process and reads the figures of the
  * window that the signal ends (and the next one begins).
  */
 export class HeapProbe {
@@ -181,7 +192,7 @@ export function startFakeUpstream(plan: CpuPlan): Promise<BenchProcess> {
   return startListening('fake upstream', plan, plan.upstream, ['bench/fake-upstream.ts']);
 }
 
-/** `heapProbe`: load bench/heap-probe.ts (not in a soak: its records would grow with the run). */
+/** `heapProbe`: load bench/heap-probe.mjs (not in a soak: its records would grow with the run). */
 export function startFloorProxy(
   plan: CpuPlan,
   upstreamPort: number,
@@ -217,7 +228,7 @@ export interface GatewayStart {
   logPath: string;
   /** Extra flags for Node (--cpu-prof ...). */
   nodeFlags?: string[];
-  /** Load bench/heap-probe.ts (not in a soak: its records would grow with the run). */
+  /** Load bench/heap-probe.mjs (not in a soak: its records would grow with the run). */
   heapProbe?: boolean;
   /** Extra environment (--gateway-env), over the defaults below. */
   environment?: Record<string, string>;

@@ -111,7 +111,7 @@ export function renderBenchResults(results: BenchResults) {
     'Peak RSS: VmHWM over the workload at that concurrency (reset before it; what the process kept from ' +
       'earlier workloads counts too). V8 heap in use: sampled every 50 ms over each run, mean. Allocated: ' +
       'what the V8 heap grew by between collections over the run, per 2xx answer. GC: the collections’ ' +
-      'time on the main thread per answer (bench/heap-probe.ts, loaded into both processes).',
+      'time on the main thread per answer (bench/heap-probe.mjs, loaded into both processes).',
     '',
     renderMemoryTable(summary),
     '',

@@ -28,7 +28,7 @@ export interface RunRecord {
   /** Peak RSS of the measured process over the workload at this concurrency, bytes; NaN for direct. */
   peakRssBytes: number;
   /**
-   * V8 heap allocated per 2xx answer, bytes (bench/heap-probe.ts); NaN where not measured, absent in
+   * V8 heap allocated per 2xx answer, bytes (bench/heap-probe.mjs); NaN where not measured, absent in
    * runs saved before the probe existed (as are the two below).
    */
   allocatedPerRequestBytes?: number;
