@@ -13,6 +13,8 @@ export const WORKLOAD_IDS = [
   'gemini-stream',
   'anthropic-unary',
   'anthropic-stream',
+  'anthropic-door-unary',
+  'anthropic-door-stream',
   'embeddings',
   'cache-hit',
 ] as const;

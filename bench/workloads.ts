@@ -127,6 +127,37 @@ function anthropicUpstreamHeaders(keys: BenchKeys): Record<string, string> {
   return jsonHeaders({ 'x-api-key': keys.upstreamAnthropic, 'anthropic-version': '2023-06-01' });
 }
 
+/** The gateway's Anthropic door, called as Anthropic's SDKs call it (x-api-key, anthropic-version). */
+function anthropicDoorHeaders(keys: BenchKeys): Record<string, string> {
+  return jsonHeaders({ 'x-api-key': keys.gateway, 'anthropic-version': '2023-06-01' });
+}
+
+/** An Anthropic message from any target. */
+const anthropicMessageCheck: AnswerCheck = (answer) => {
+  const failed = ok(answer);
+  if (failed) return failed;
+  const parsed = JSON.parse(answer.text) as Record<string, unknown>;
+  return parsed['type'] === 'message' ? null : `type is ${String(parsed['type'])}`;
+};
+
+/**
+ * An Anthropic event stream ending with message_stop; from direct and the floor exactly the fake's
+ * events (the gateway's translation may frame the same answer in another number of events).
+ */
+function anthropicStreamCheck(target: TargetKind): AnswerCheck {
+  return (answer) => {
+    const failed = ok(answer);
+    if (failed) return failed;
+    const named = answer.text.split('\n\n').filter((event) => event.startsWith('event: '));
+    if (target !== 'gateway' && named.length !== STREAM_EVENTS) {
+      return `${named.length} events, not ${STREAM_EVENTS}`;
+    }
+    return named.at(-1)?.startsWith('event: message_stop')
+      ? null
+      : 'the stream does not end with message_stop';
+  };
+}
+
 function unaryChatCheck(target: TargetKind, raw: 'chat' | 'gemini' | 'anthropic'): AnswerCheck {
   return (answer) => {
     const failed = ok(answer);
@@ -259,6 +290,32 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
         ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(ANTHROPIC_CHAT_MODEL, true))
         : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(true)),
     check: (target) => streamCheck(target, 'anthropic'),
+  },
+  'anthropic-door-unary': {
+    id: 'anthropic-door-unary',
+    title: 'Messages in (the Anthropic API), unary, served by OpenAI (translated both ways)',
+    stream: false,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/messages', anthropicDoorHeaders(keys), {
+            ...anthropicRequest(false),
+            model: OPENAI_CHAT_MODEL,
+          })
+        : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(false)),
+    check: () => anthropicMessageCheck,
+  },
+  'anthropic-door-stream': {
+    id: 'anthropic-door-stream',
+    title: `Messages in (the Anthropic API), streamed (${STREAM_EVENTS} chunks), served by OpenAI (translated both ways)`,
+    stream: true,
+    request: (target, keys) =>
+      target === 'gateway'
+        ? template('/v1/messages', anthropicDoorHeaders(keys), {
+            ...anthropicRequest(true),
+            model: OPENAI_CHAT_MODEL,
+          })
+        : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(true)),
+    check: anthropicStreamCheck,
   },
   embeddings: {
     id: 'embeddings',

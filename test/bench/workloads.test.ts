@@ -105,13 +105,36 @@ describe('the fake upstream’s Anthropic answers', () => {
     ).toMatch(/19 events/);
     expect(WORKLOADS['anthropic-stream'].request('gateway', keys).path).toBe('/v1/chat/completions');
   });
+
+  it('are what the Anthropic door workloads send every target, and accept from the gateway too', () => {
+    const door = WORKLOADS['anthropic-door-stream'].request('gateway', keys);
+    expect(door.path).toBe('/v1/messages');
+    expect(door.headers['anthropic-version']).toBe('2023-06-01');
+    expect(JSON.parse(door.body(3))).toMatchObject({ model: 'gpt-4o-mini', stream: true, max_tokens: 256 });
+    expect(WORKLOADS['anthropic-door-unary'].request('floor', keys).path).toBe('/v1/messages');
+    const ok = { status: 200, headers: new Headers() };
+    expect(
+      WORKLOADS['anthropic-door-unary'].check('gateway')({ ...ok, text: buildAnthropicMessage() }),
+    ).toBeNull();
+    const stream = buildAnthropicStream();
+    const translated = [stream[0]!, ...stream.slice(-3)].join('');
+    expect(WORKLOADS['anthropic-door-stream'].check('gateway')({ ...ok, text: translated })).toBeNull();
+    expect(WORKLOADS['anthropic-door-stream'].check('floor')({ ...ok, text: translated })).toMatch(
+      /4 events/,
+    );
+    expect(
+      WORKLOADS['anthropic-door-stream'].check('gateway')({ ...ok, text: stream.slice(0, -1).join('') }),
+    ).toMatch(/message_stop/);
+  });
 });
 
 describe('workloads', () => {
   it('send the gateway valid chat requests that differ by counter, except the cache-hit one', () => {
     for (const id of WORKLOAD_IDS) {
       const template = WORKLOADS[id].request('gateway', keys);
-      expect(template.headers['authorization']).toBe('Bearer client-key-1');
+      // The Anthropic door is called as Anthropic's SDKs call it: the key in x-api-key.
+      if (template.path === '/v1/messages') expect(template.headers['x-api-key']).toBe('client-key-1');
+      else expect(template.headers['authorization']).toBe('Bearer client-key-1');
       const first = JSON.parse(template.body(1)) as unknown;
       if (template.path === '/v1/chat/completions') assertOpenAISchema('CreateChatCompletionRequest', first);
       if (id === 'cache-hit') expect(template.body(2)).toBe(template.body(1));
