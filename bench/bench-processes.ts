@@ -86,7 +86,6 @@ export interface HeapWindow {
   /** What the V8 heap grew by between collections, summed: the bytes allocated, a lower bound. */
   allocatedBytes: number;
   meanHeapUsedBytes: number;
-  maxHeapUsedBytes: number;
   /** The collections' time on the main thread. */
   gcMs: number;
   collections: number;

@@ -7,7 +7,7 @@
  * - `allocatedBytes`: how much the heap grew between collections, summed (`v8.GCProfiler` gives the
  *   heap in use before and after each collection): the bytes allocated in the window, give or take
  *   what concurrent sweeping frees between two collections.
- * - `meanHeapUsedBytes`, `maxHeapUsedBytes`: the heap in use, sampled every 50 ms.
+ * - `meanHeapUsedBytes`: the heap in use, sampled every 50 ms, mean.
  * - `gcMs`: the time the collections took on the main thread, and `collections` their number.
  *
  * Plain JavaScript on purpose: a TypeScript file would make Node load its type stripper into the
@@ -24,13 +24,11 @@ if (file) {
   let since = getHeapStatistics().used_heap_size;
   let samples = 0;
   let sum = 0;
-  let max = 0;
   let sequence = 0;
   const sample = () => {
     const used = getHeapStatistics().used_heap_size;
     samples++;
     sum += used;
-    if (used > max) max = used;
   };
   setInterval(sample, 50).unref();
   process.on('SIGUSR2', () => {
@@ -52,7 +50,6 @@ if (file) {
       sequence: sequence++,
       allocatedBytes: allocated,
       meanHeapUsedBytes: sum / samples,
-      maxHeapUsedBytes: max,
       gcMs: gcMicroseconds / 1000,
       collections: result.statistics.length,
     };
@@ -60,6 +57,5 @@ if (file) {
     since = now;
     samples = 0;
     sum = 0;
-    max = 0;
   });
 }

@@ -132,6 +132,20 @@ function anthropicDoorHeaders(keys: BenchKeys): Record<string, string> {
   return jsonHeaders({ 'x-api-key': keys.gateway, 'anthropic-version': '2023-06-01' });
 }
 
+/**
+ * The Anthropic door's workload: the gateway gets a Messages request for a model OpenAI serves (so it
+ * translates both ways), direct and the floor the same request as Anthropic itself takes it.
+ */
+function anthropicDoorRequest(stream: boolean) {
+  return (target: TargetKind, keys: BenchKeys): RequestTemplate =>
+    target === 'gateway'
+      ? template('/v1/messages', anthropicDoorHeaders(keys), {
+          ...anthropicRequest(stream),
+          model: OPENAI_CHAT_MODEL,
+        })
+      : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(stream));
+}
+
 /** An Anthropic message from any target. */
 const anthropicMessageCheck: AnswerCheck = (answer) => {
   const failed = ok(answer);
@@ -295,26 +309,14 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
     id: 'anthropic-door-unary',
     title: 'Messages in (the Anthropic API), unary, served by OpenAI (translated both ways)',
     stream: false,
-    request: (target, keys) =>
-      target === 'gateway'
-        ? template('/v1/messages', anthropicDoorHeaders(keys), {
-            ...anthropicRequest(false),
-            model: OPENAI_CHAT_MODEL,
-          })
-        : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(false)),
+    request: anthropicDoorRequest(false),
     check: () => anthropicMessageCheck,
   },
   'anthropic-door-stream': {
     id: 'anthropic-door-stream',
     title: `Messages in (the Anthropic API), streamed (${STREAM_EVENTS} chunks), served by OpenAI (translated both ways)`,
     stream: true,
-    request: (target, keys) =>
-      target === 'gateway'
-        ? template('/v1/messages', anthropicDoorHeaders(keys), {
-            ...anthropicRequest(true),
-            model: OPENAI_CHAT_MODEL,
-          })
-        : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(true)),
+    request: anthropicDoorRequest(true),
     check: anthropicStreamCheck,
   },
   embeddings: {

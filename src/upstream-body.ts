@@ -56,9 +56,8 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   /** Queues a chunk that arrived; hands it straight to a reader that is waiting. */
   write(chunk: Buffer): void {
     if (this.#discarding || this.settled) return;
-    const waiter = this.#waiter;
+    const waiter = this.#takeWaiter();
     if (waiter !== null) {
-      this.#waiter = null;
       waiter.resolve({ done: false, value: chunk });
       return;
     }
@@ -74,11 +73,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     if (this.settled) return;
     this.#ended = true;
     this.#settle();
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      waiter.resolve(DONE);
-    }
+    this.#takeWaiter()?.resolve(DONE);
   }
 
   /** The body was cut (a transport fault, an abort): a reader gets `error` after what was queued. */
@@ -87,11 +82,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     this.#failed = true;
     this.#error = error;
     this.#settle();
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      waiter.reject(error);
-    }
+    this.#takeWaiter()?.reject(error);
   }
 
   // ---- the reader's side ---------------------------------------------------------------------------
@@ -189,11 +180,14 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     this.#chunks = [];
     this.#head = 0;
     this.#queued = 0;
+    this.#takeWaiter()?.resolve(DONE);
+  }
+
+  /** The reader waiting for the next chunk, if any, no longer waiting. */
+  #takeWaiter(): Waiter | null {
     const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      waiter.resolve(DONE);
-    }
+    this.#waiter = null;
+    return waiter;
   }
 
   #settle(): void {

@@ -126,6 +126,49 @@ export interface UpstreamAnswer {
 }
 
 /**
+ * Dispatches `request` with the handler `handlerFor` makes, tied to the request's signal: an abort
+ * aborts the call, whenever it comes. The handler gets `untie`, to call once the call is over. When
+ * the signal has aborted already, or `dispatch` throws, nothing is sent: the signal is untied and
+ * `fail` gets the reason.
+ */
+function dispatchTied(
+  dispatcher: Dispatcher,
+  request: UpstreamRequest,
+  handlerFor: (untie: () => void) => Dispatcher.DispatchHandler,
+  fail: (error: unknown) => void,
+): void {
+  const { signal } = request;
+  let controller: Dispatcher.DispatchController | undefined;
+  const onAbort = () => controller?.abort(signal.reason as Error);
+  const untie = () => signal.removeEventListener('abort', onAbort);
+  if (signal.aborted) {
+    fail(signal.reason);
+    return;
+  }
+  const handler = handlerFor(untie);
+  handler.onRequestStart = (started) => {
+    controller = started;
+    if (signal.aborted) started.abort(signal.reason as Error);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    dispatcher.dispatch(
+      {
+        origin: request.origin,
+        path: request.path,
+        method: request.method ?? 'POST',
+        headers: request.headers,
+        body: request.body as Dispatcher.DispatchOptions['body'],
+      },
+      handler,
+    );
+  } catch (error) {
+    untie();
+    fail(error);
+  }
+}
+
+/**
  * Sends one request through the dispatcher and gives its answer once the headers are in, the body
  * to be read as it arrives (`UpstreamBody`). It goes through `dispatch` and a handler of its own, not
  * undici's `request()`: no `Readable` per answer, no AsyncResource, no promise for a chunk already
@@ -139,56 +182,37 @@ export function sendUpstream(
 ): Promise<UpstreamAnswer> {
   return new Promise((resolve, reject) => {
     const { signal } = request;
-    let controller: Dispatcher.DispatchController | undefined;
-    let body: UpstreamBody | undefined;
-    const onAbort = () => controller?.abort(signal.reason as Error);
-    const detach = () => signal.removeEventListener('abort', onAbort);
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(started) {
-        controller = started;
-        if (signal.aborted) started.abort(signal.reason as Error);
+    const fail = (error: unknown) => reject(toUpstreamFailure(error, signal, provider));
+    dispatchTied(
+      dispatcher,
+      request,
+      (untie) => {
+        let body: UpstreamBody | undefined;
+        return {
+          onResponseStart(started, status, headers) {
+            // 1xx answers are informational: the final one follows.
+            if (status < 200) return;
+            body = new UpstreamBody(started, untie);
+            resolve({ statusCode: status, headers, body });
+          },
+          onResponseData(_started, chunk) {
+            body?.write(chunk);
+          },
+          onResponseEnd() {
+            if (body) body.end();
+            else untie();
+          },
+          onResponseError(_started, error) {
+            if (body) body.fail(error);
+            else {
+              untie();
+              fail(error);
+            }
+          },
+        };
       },
-      onResponseStart(started, status, headers) {
-        // 1xx answers are informational: the final one follows.
-        if (status < 200) return;
-        body = new UpstreamBody(started, detach);
-        resolve({ statusCode: status, headers, body });
-      },
-      onResponseData(_started, chunk) {
-        body?.write(chunk);
-      },
-      onResponseEnd() {
-        if (body) body.end();
-        else detach();
-      },
-      onResponseError(_started, error) {
-        if (body) body.fail(error);
-        else {
-          detach();
-          reject(toUpstreamFailure(error, signal, provider));
-        }
-      },
-    };
-    if (signal.aborted) {
-      reject(toUpstreamFailure(signal.reason, signal, provider));
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      dispatcher.dispatch(
-        {
-          origin: request.origin,
-          path: request.path,
-          method: request.method ?? 'POST',
-          headers: request.headers,
-          body: request.body as Dispatcher.DispatchOptions['body'],
-        },
-        handler,
-      );
-    } catch (error) {
-      detach();
-      reject(toUpstreamFailure(error, signal, provider));
-    }
+      fail,
+    );
   });
 }
 
@@ -218,15 +242,12 @@ export function sendUpstreamWhole(
 ): Promise<WholeAnswer> {
   return new Promise((resolve, reject) => {
     const { signal } = request;
-    let controller: Dispatcher.DispatchController | undefined;
     let statusCode = 0;
     let headers: IncomingHttpHeaders = {};
     let cap = limit;
     let chunks: Buffer[] = [];
     let size = 0;
-    const onAbort = () => controller?.abort(signal.reason as Error);
-    const settle = (error: unknown) => {
-      signal.removeEventListener('abort', onAbort);
+    const fail = (error: unknown) => {
       chunks = [];
       if (statusCode !== 0 && !isSuccess(statusCode) && !signal.aborted) {
         resolve({ statusCode, headers, body: Buffer.alloc(0) });
@@ -238,55 +259,38 @@ export function sendUpstreamWhole(
       new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'bad_response', {
         message: `The provider ${provider} sent a response larger than ${limit} bytes.`,
       });
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(started) {
-        controller = started;
-        if (signal.aborted) started.abort(signal.reason as Error);
-      },
-      onResponseStart(started, status, received) {
-        // 1xx answers are informational: the final one follows.
-        if (status < 200) return;
-        statusCode = status;
-        headers = received;
-        if (!isSuccess(status)) cap = errorLimit;
-        if (Number(received['content-length']) > cap) started.abort(tooLarge());
-      },
-      onResponseData(started, chunk) {
-        size += chunk.length;
-        if (size > cap) started.abort(tooLarge());
-        else chunks.push(chunk);
-      },
-      onResponseEnd() {
-        signal.removeEventListener('abort', onAbort);
-        resolve({
-          statusCode,
-          headers,
-          body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size),
-        });
-      },
-      onResponseError(_controller, error) {
-        settle(error);
-      },
-    };
-    if (signal.aborted) {
-      settle(signal.reason);
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      dispatcher.dispatch(
-        {
-          origin: request.origin,
-          path: request.path,
-          method: request.method ?? 'POST',
-          headers: request.headers,
-          body: request.body as Dispatcher.DispatchOptions['body'],
+    dispatchTied(
+      dispatcher,
+      request,
+      (untie) => ({
+        onResponseStart(started, status, received) {
+          // 1xx answers are informational: the final one follows.
+          if (status < 200) return;
+          statusCode = status;
+          headers = received;
+          if (!isSuccess(status)) cap = errorLimit;
+          if (Number(received['content-length']) > cap) started.abort(tooLarge());
         },
-        handler,
-      );
-    } catch (error) {
-      settle(error);
-    }
+        onResponseData(started, chunk) {
+          size += chunk.length;
+          if (size > cap) started.abort(tooLarge());
+          else chunks.push(chunk);
+        },
+        onResponseEnd() {
+          untie();
+          resolve({
+            statusCode,
+            headers,
+            body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size),
+          });
+        },
+        onResponseError(_started, error) {
+          untie();
+          fail(error);
+        },
+      }),
+      fail,
+    );
   });
 }
 
