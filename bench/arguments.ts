@@ -15,6 +15,10 @@ export const WORKLOAD_IDS = [
   'anthropic-stream',
   'anthropic-door-unary',
   'anthropic-door-stream',
+  'gemini-door-unary',
+  'gemini-door-stream',
+  'responses-unary',
+  'responses-stream',
   'embeddings',
   'cache-hit',
 ] as const;

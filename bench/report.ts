@@ -198,6 +198,14 @@ export function checkTargets(
   ratioCheck('openai-stream-paced', 1.5, 'Streamed chat arriving paced, OpenAI');
   ratioCheck('gemini-unary', 2, 'Unary chat, Gemini');
   ratioCheck('gemini-stream', 2, 'Streamed chat, Gemini');
+  ratioCheck('anthropic-unary', 2, 'Unary chat, Anthropic');
+  ratioCheck('anthropic-stream', 2, 'Streamed chat, Anthropic');
+  ratioCheck('anthropic-door-unary', 2, 'Anthropic API in, unary');
+  ratioCheck('anthropic-door-stream', 2, 'Anthropic API in, streamed');
+  ratioCheck('gemini-door-unary', 2, 'Gemini API in, unary');
+  ratioCheck('gemini-door-stream', 2, 'Gemini API in, streamed');
+  ratioCheck('responses-unary', 2, 'Responses API translated, unary');
+  ratioCheck('responses-stream', 2, 'Responses API translated, streamed');
 
   const single = cells.find((cell) => cell.workload === 'openai-unary' && cell.concurrency === 1);
   const overFloor = single?.overFloorP50Ms ?? Number.NaN;

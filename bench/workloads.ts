@@ -146,6 +146,106 @@ function anthropicDoorRequest(stream: boolean) {
       : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(stream));
 }
 
+/** The gateway's Gemini door, called as Google's SDKs call it (x-goog-api-key). */
+function geminiDoorHeaders(keys: BenchKeys): Record<string, string> {
+  return jsonHeaders({ 'x-goog-api-key': keys.gateway });
+}
+
+function geminiMethod(stream: boolean): string {
+  return stream ? 'streamGenerateContent?alt=sse' : 'generateContent';
+}
+
+/** Gemini's own request, as direct and the floor send it to the fake upstream. */
+function geminiUpstreamRequest(stream: boolean, keys: BenchKeys): RequestTemplate {
+  const headers = jsonHeaders({ 'x-goog-api-key': keys.upstreamGemini });
+  return template(`/v1beta/models/${GEMINI_CHAT_MODEL}:${geminiMethod(stream)}`, headers, geminiRequest());
+}
+
+/**
+ * The Gemini door's workload: the gateway gets a generateContent request for a model OpenAI serves
+ * (so it translates both ways), direct and the floor the same request as Gemini itself takes it.
+ */
+function geminiDoorRequest(stream: boolean) {
+  return (target: TargetKind, keys: BenchKeys): RequestTemplate => {
+    if (target !== 'gateway') return geminiUpstreamRequest(stream, keys);
+    const path = `/v1beta/models/${OPENAI_CHAT_MODEL}:${geminiMethod(stream)}`;
+    return template(path, geminiDoorHeaders(keys), geminiRequest());
+  };
+}
+
+/** A Gemini answer from any target: candidates with text. */
+const geminiAnswerCheck: AnswerCheck = (answer) => {
+  const failed = ok(answer);
+  if (failed) return failed;
+  const parsed = JSON.parse(answer.text) as { candidates?: unknown[] };
+  return Array.isArray(parsed.candidates) ? null : 'no candidates in the Gemini answer';
+};
+
+/**
+ * A Gemini event stream: every event a `data:` line holding candidates, the last one finished and
+ * with usage; from direct and the floor exactly the fake's events (the gateway's may be framed in
+ * another number).
+ */
+function geminiStreamCheck(target: TargetKind): AnswerCheck {
+  return (answer) => {
+    const failed = ok(answer);
+    if (failed) return failed;
+    const events = answer.text.split(/\r?\n\r?\n/).filter((event) => event.startsWith('data: '));
+    if (target !== 'gateway' && events.length !== STREAM_EVENTS) {
+      return `${events.length} events, not ${STREAM_EVENTS}`;
+    }
+    const chunks = events.map((event) => JSON.parse(event.slice(6)) as Record<string, unknown>);
+    if (!chunks.every((chunk) => Array.isArray(chunk['candidates']))) return 'an event has no candidates';
+    const last = chunks.at(-1) as { candidates?: { finishReason?: string }[]; usageMetadata?: unknown };
+    if (!last?.candidates?.[0]?.finishReason) return 'the last event has no finishReason';
+    return last.usageMetadata ? null : 'the last event has no usageMetadata';
+  };
+}
+
+/**
+ * The Responses API translated: the gateway gets `/v1/responses` for a Claude model (Responses to
+ * chat to Anthropic, and back), direct and the floor the Messages request Anthropic itself takes.
+ */
+function responsesRequest(stream: boolean) {
+  return (target: TargetKind, keys: BenchKeys): RequestTemplate =>
+    target === 'gateway'
+      ? template('/v1/responses', gatewayHeaders(keys), {
+          model: ANTHROPIC_CHAT_MODEL,
+          instructions: SYSTEM_PROMPT,
+          input: USER_PROMPT,
+          temperature: 0.7,
+          max_output_tokens: 256,
+          store: false,
+          ...(stream ? { stream: true } : {}),
+        })
+      : template('/v1/messages', anthropicUpstreamHeaders(keys), anthropicRequest(stream));
+}
+
+/** A completed `response` object from the gateway, an Anthropic message from direct and the floor. */
+function responsesUnaryCheck(target: TargetKind): AnswerCheck {
+  if (target !== 'gateway') return anthropicMessageCheck;
+  return (answer) => {
+    const failed = ok(answer);
+    if (failed) return failed;
+    const parsed = JSON.parse(answer.text) as Record<string, unknown>;
+    if (parsed['object'] !== 'response') return `object is ${String(parsed['object'])}`;
+    return parsed['status'] === 'completed' ? null : `status is ${String(parsed['status'])}`;
+  };
+}
+
+/** The Responses API's typed events from the gateway, ending with response.completed. */
+function responsesStreamCheck(target: TargetKind): AnswerCheck {
+  if (target !== 'gateway') return anthropicStreamCheck(target);
+  return (answer) => {
+    const failed = ok(answer);
+    if (failed) return failed;
+    const named = answer.text.split('\n\n').filter((event) => event.startsWith('event: '));
+    return named.at(-1)?.startsWith('event: response.completed')
+      ? null
+      : 'the stream does not end with response.completed';
+  };
+}
+
 /** An Anthropic message from any target. */
 const anthropicMessageCheck: AnswerCheck = (answer) => {
   const failed = ok(answer);
@@ -264,11 +364,7 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
     request: (target, keys) =>
       target === 'gateway'
         ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(GEMINI_CHAT_MODEL, false))
-        : template(
-            `/v1beta/models/${GEMINI_CHAT_MODEL}:generateContent`,
-            jsonHeaders({ 'x-goog-api-key': keys.upstreamGemini }),
-            geminiRequest(),
-          ),
+        : geminiUpstreamRequest(false, keys),
     check: (target) => unaryChatCheck(target, 'gemini'),
   },
   'gemini-stream': {
@@ -278,11 +374,7 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
     request: (target, keys) =>
       target === 'gateway'
         ? template('/v1/chat/completions', gatewayHeaders(keys), chatRequest(GEMINI_CHAT_MODEL, true))
-        : template(
-            `/v1beta/models/${GEMINI_CHAT_MODEL}:streamGenerateContent?alt=sse`,
-            jsonHeaders({ 'x-goog-api-key': keys.upstreamGemini }),
-            geminiRequest(),
-          ),
+        : geminiUpstreamRequest(true, keys),
     check: (target) => streamCheck(target, 'gemini'),
   },
   'anthropic-unary': {
@@ -318,6 +410,34 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
     stream: true,
     request: anthropicDoorRequest(true),
     check: anthropicStreamCheck,
+  },
+  'gemini-door-unary': {
+    id: 'gemini-door-unary',
+    title: 'generateContent in (the Gemini API), unary, served by OpenAI (translated both ways)',
+    stream: false,
+    request: geminiDoorRequest(false),
+    check: () => geminiAnswerCheck,
+  },
+  'gemini-door-stream': {
+    id: 'gemini-door-stream',
+    title: `streamGenerateContent in (the Gemini API), streamed (${STREAM_EVENTS} chunks), served by OpenAI (translated both ways)`,
+    stream: true,
+    request: geminiDoorRequest(true),
+    check: geminiStreamCheck,
+  },
+  'responses-unary': {
+    id: 'responses-unary',
+    title: 'Responses API, unary, served by Anthropic (translated both ways)',
+    stream: false,
+    request: responsesRequest(false),
+    check: responsesUnaryCheck,
+  },
+  'responses-stream': {
+    id: 'responses-stream',
+    title: `Responses API, streamed (${STREAM_EVENTS} events), served by Anthropic (translated both ways)`,
+    stream: true,
+    request: responsesRequest(true),
+    check: responsesStreamCheck,
   },
   embeddings: {
     id: 'embeddings',

@@ -149,6 +149,24 @@ describe('checkTargets', () => {
       met: false,
     });
   });
+
+  it('holds the doors and the Responses translation to 2× the floor', () => {
+    const cells = summarizeRuns(
+      records.map((record) => ({
+        ...record,
+        workload: 'responses-stream' as const,
+        cpuPerRequestUs: record.cpuPerRequestUs * (record.target === 'gateway' ? 1.3 : 1),
+      })),
+    );
+    // Gateway 1.5× the floor's, times 1.3.
+    expect(
+      checkTargets(cells, []).find((check) => check.target.startsWith('Responses API translated, streamed')),
+    ).toMatchObject({
+      target: expect.stringContaining('≤ 2× floor') as unknown,
+      measured: '1.95×',
+      met: true,
+    });
+  });
 });
 
 describe('rendering', () => {

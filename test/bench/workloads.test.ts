@@ -128,12 +128,74 @@ describe('the fake upstream’s Anthropic answers', () => {
   });
 });
 
+describe('the Gemini door and Responses workloads', () => {
+  const ok = { status: 200, headers: new Headers() };
+
+  it('send the gateway Gemini requests for an OpenAI model, direct and floor Gemini’s own', () => {
+    const door = WORKLOADS['gemini-door-stream'].request('gateway', keys);
+    expect(door.path).toBe('/v1beta/models/gpt-4o-mini:streamGenerateContent?alt=sse');
+    expect(JSON.parse(door.body(3))).toMatchObject({ contents: [{ role: 'user' }] });
+    expect(WORKLOADS['gemini-door-unary'].request('gateway', keys).path).toBe(
+      '/v1beta/models/gpt-4o-mini:generateContent',
+    );
+    const floor = WORKLOADS['gemini-door-unary'].request('floor', keys);
+    expect(floor.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
+    expect(floor.headers['x-goog-api-key']).toBe('g-up');
+  });
+
+  it('accept Gemini answers and refuse a stream without its usage', () => {
+    expect(
+      WORKLOADS['gemini-door-unary'].check('gateway')({ ...ok, text: buildGeminiGenerateContent() }),
+    ).toBeNull();
+    expect(WORKLOADS['gemini-door-unary'].check('floor')({ ...ok, text: '{"error":{}}' })).toMatch(
+      /candidates/,
+    );
+    const stream = buildGeminiStream();
+    expect(WORKLOADS['gemini-door-stream'].check('floor')({ ...ok, text: stream.join('') })).toBeNull();
+    const shorter = [stream[0]!, stream.at(-1)!].join('');
+    expect(WORKLOADS['gemini-door-stream'].check('gateway')({ ...ok, text: shorter })).toBeNull();
+    expect(WORKLOADS['gemini-door-stream'].check('floor')({ ...ok, text: shorter })).toMatch(/2 events/);
+    const cut = stream.slice(0, -1).join('');
+    expect(WORKLOADS['gemini-door-stream'].check('gateway')({ ...ok, text: cut })).toMatch(/finishReason/);
+  });
+
+  it('send the gateway a Responses request for a Claude model, direct and floor Anthropic’s own', () => {
+    const gateway = WORKLOADS['responses-stream'].request('gateway', keys);
+    expect(gateway.path).toBe('/v1/responses');
+    expect(gateway.headers['authorization']).toBe('Bearer client-key-1');
+    expect(JSON.parse(gateway.body(4))).toMatchObject({
+      model: 'claude-sonnet-4-5',
+      stream: true,
+      store: false,
+      max_output_tokens: 256,
+    });
+    expect(JSON.parse(gateway.body(4))['input']).toContain('Request 4');
+    expect(WORKLOADS['responses-unary'].request('floor', keys).path).toBe('/v1/messages');
+  });
+
+  it('accept a completed response and a stream ending with response.completed', () => {
+    const check = WORKLOADS['responses-unary'].check('gateway');
+    expect(check({ ...ok, text: '{"object":"response","status":"completed"}' })).toBeNull();
+    expect(check({ ...ok, text: '{"object":"response","status":"failed"}' })).toMatch(/failed/);
+    expect(WORKLOADS['responses-unary'].check('direct')({ ...ok, text: buildAnthropicMessage() })).toBeNull();
+    const stream = WORKLOADS['responses-stream'].check('gateway');
+    const created = 'event: response.created\ndata: {}\n\n';
+    const completed = 'event: response.completed\ndata: {}\n\n';
+    expect(stream({ ...ok, text: created + completed })).toBeNull();
+    expect(stream({ ...ok, text: created })).toMatch(/response.completed/);
+    const anthropic = buildAnthropicStream().join('');
+    expect(WORKLOADS['responses-stream'].check('floor')({ ...ok, text: anthropic })).toBeNull();
+  });
+});
+
 describe('workloads', () => {
   it('send the gateway valid chat requests that differ by counter, except the cache-hit one', () => {
     for (const id of WORKLOAD_IDS) {
       const template = WORKLOADS[id].request('gateway', keys);
-      // The Anthropic door is called as Anthropic's SDKs call it: the key in x-api-key.
+      // The doors are called as their SDKs call them: Anthropic's key in x-api-key, Google's in x-goog-api-key.
       if (template.path === '/v1/messages') expect(template.headers['x-api-key']).toBe('client-key-1');
+      else if (template.path.startsWith('/v1beta/'))
+        expect(template.headers['x-goog-api-key']).toBe('client-key-1');
       else expect(template.headers['authorization']).toBe('Bearer client-key-1');
       const first = JSON.parse(template.body(1)) as unknown;
       if (template.path === '/v1/chat/completions') assertOpenAISchema('CreateChatCompletionRequest', first);
