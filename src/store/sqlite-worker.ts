@@ -56,6 +56,7 @@ try {
   database.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
   database.exec('PRAGMA journal_mode = WAL');
   database.exec('PRAGMA synchronous = NORMAL');
+  database.exec('PRAGMA temp_store = MEMORY');
   port.postMessage({ id: 0, rows: [] } satisfies SqliteReply);
 } catch (error) {
   port.postMessage({ id: 0, error: describeError(error) } satisfies SqliteReply);

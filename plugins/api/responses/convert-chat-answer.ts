@@ -60,6 +60,11 @@ export interface AnswerOptions {
   readonly createdAt: number;
   /** Ids of output items; random unless a test fixes them. */
   readonly newId?: (prefix: string) => string;
+  /**
+   * Whether the builder makes the events of a stream (the default); a unary answer needs only the
+   * response, and skips the events' snapshots, copies and JSON text.
+   */
+  readonly events?: boolean;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -82,9 +87,11 @@ export class ResponseBuilder {
   readonly #state: TurnState = {};
   #finishReason: string | null = null;
   #response: Record<string, unknown> | undefined;
+  readonly #recording: boolean;
 
   constructor(options: AnswerOptions) {
     this.#options = options;
+    this.#recording = options.events ?? true;
     this.#newId = options.newId ?? newResponseId;
     const summary = options.request.reasoning?.['summary'] ?? options.request.reasoning?.['generate_summary'];
     this.#summaries = typeof summary === 'string';
@@ -94,6 +101,7 @@ export class ResponseBuilder {
   /** `response.created` and `response.in_progress`, for the model that answers. */
   start(model: string | undefined): ResponsesStreamEvent[] {
     if (model) this.#model = model;
+    if (!this.#recording) return [];
     const snapshot = this.#snapshot('in_progress', []);
     this.#emit('response.created', { response: snapshot });
     this.#emit('response.in_progress', { response: snapshot });
@@ -170,6 +178,7 @@ export class ResponseBuilder {
   }
 
   #emit(type: string, fields: Record<string, unknown>): void {
+    if (!this.#recording) return;
     const data = JSON.stringify({ type, sequence_number: this.#sequence++, ...fields });
     this.#events.push({ type, data });
   }
@@ -184,7 +193,9 @@ export class ResponseBuilder {
   #add(item: Item): number {
     const index = this.#output.length;
     this.#output.push(item);
-    this.#emit('response.output_item.added', { output_index: index, item: structuredClone(item) });
+    if (this.#recording) {
+      this.#emit('response.output_item.added', { output_index: index, item: structuredClone(item) });
+    }
     return index;
   }
 
@@ -402,7 +413,7 @@ export function convertChatCompletion(
   usage: Usage | undefined,
   options: AnswerOptions,
 ): Record<string, unknown> {
-  const builder = new ResponseBuilder(options);
+  const builder = new ResponseBuilder({ ...options, events: false });
   builder.start(completion.model);
   builder.push(chunkOf(completion));
   builder.finish(usage);

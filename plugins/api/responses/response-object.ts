@@ -3,16 +3,16 @@
  * as OpenAI echoes them, the output items, the status and the usage.
  * @see https://platform.openai.com/docs/api-reference/responses/object
  */
-import { randomBytes } from 'node:crypto';
 import type { ResponsesRequest } from '../../../schemas/responses.js';
 import type { Usage } from '../../../src/provider.js';
+import { randomHex } from '../../../src/random-hex.js';
 
 /**
  * An id in OpenAI's form (`resp_…`, `msg_…`, `fc_…`, `rs_…`): 48 random hex digits, so that an id
  * cannot be guessed (ownership is checked too, see response-store.ts).
  */
 export function newResponseId(prefix: string): string {
-  return `${prefix}_${randomBytes(24).toString('hex')}`;
+  return `${prefix}_${randomHex(24)}`;
 }
 
 /** Function tools as a response lists them: every field present, null where the request had none. */

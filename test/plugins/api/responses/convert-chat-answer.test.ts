@@ -356,6 +356,32 @@ describe('ResponseBuilder, streamed', () => {
     });
   });
 
+  it('builds the same response without making events when asked for none', () => {
+    const chunks = [
+      chunk({ reasoning_content: 'Two cities.' }),
+      chunk({ content: 'Checking.' }),
+      chunk({
+        tool_calls: [
+          { index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{}' } },
+        ],
+      }),
+      chunk({ extra_content: thinkingBlocks }, 'tool_calls'),
+    ];
+    const request = { reasoning: { summary: 'auto' } };
+    const { response: streamed } = stream(chunks, USAGE, request);
+    const quiet = new ResponseBuilder({ ...options(request), events: false });
+    const events = [
+      ...quiet.start(chunks[0]!.model),
+      ...chunks.flatMap((each) => quiet.push(each)),
+      ...quiet.finish(USAGE),
+    ];
+    expect(events).toEqual([]);
+    const { completed_at: _streamed, ...withEvents } = streamed;
+    const { completed_at: _quiet, ...withoutEvents } = quiet.response;
+    expect(withoutEvents).toEqual(withEvents);
+    expect((withoutEvents['output'] as unknown[]).length).toBe(4);
+  });
+
   it('answers a stream that said nothing with an empty completed response', () => {
     const { events, response } = stream([chunk({ role: 'assistant', content: '' }, 'stop')], undefined);
     expect(events.map((event) => event.type)).toEqual([
