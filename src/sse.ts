@@ -131,19 +131,22 @@ export async function* parseServerSentEvents(
     onUnknownLine ? { onUnknownLine: (line) => items.push({ unknownLine: line }) } : {},
   );
   const out = items as ServerSentEvent[];
-  function* drain(): Generator<ServerSentEvent> {
-    for (const item of items) {
+  // The events of each piece are yielded from the loop itself: a generator to drain them cost one
+  // generator and a delegation per piece.
+  for await (const chunk of source) {
+    decoder.push(chunk, out);
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index]!;
       if ('unknownLine' in item) onUnknownLine!(item.unknownLine);
       else yield item;
     }
     items.length = 0;
   }
-  for await (const chunk of source) {
-    decoder.push(chunk, out);
-    yield* drain();
-  }
   decoder.end(out);
-  yield* drain();
+  for (const item of items) {
+    if ('unknownLine' in item) onUnknownLine!(item.unknownLine);
+    else yield item;
+  }
 }
 
 export const SSE_HEADERS = {
@@ -180,34 +183,58 @@ export interface SseWriterHooks {
 }
 
 /**
- * A chat stream framed for the client, as the body of the reply: each chunk as it arrives, `[DONE]`
- * after a clean end, or a final error event (and no `[DONE]`) when the upstream fails after the
- * stream started.
+ * How a stream's events become the bytes of a reply: the frame of each event, what follows a clean
+ * end or a failure, and an optional keep-alive frame.
+ */
+export interface EventFramer<T> {
+  /** The frame of one event ('' writes nothing), called in order as each event arrives. */
+  frame(event: T): string;
+  /** The last frame after a clean end ('' for none). */
+  end(): string;
+  /** The last frame after a failure of the events; made even when the client is gone. */
+  error(error: unknown): string;
+  /** Called once however the stream ends (clean end, failure, or the client going away). */
+  onEnd?(): void;
+  /**
+   * A frame written whenever the next event is later than `intervalMs` (Anthropic's `ping`): a model
+   * can be silent for minutes while proxies and clients close connections idle for less.
+   */
+  readonly keepAlive?: { readonly intervalMs: number; readonly frame: string };
+}
+
+/**
+ * A stream of events framed for the client, as the body of the reply: each event's frame as it
+ * arrives, then the framer's last frame after a clean end or a failure.
  *
  * The frames of the events that arrive together (one upstream read holds several when the upstream
  * writes faster than the gateway reads) are pushed as one piece, so they leave in one socket write:
  * they are collected while the events come in through promise callbacks and pushed on the next tick,
  * which runs once those callbacks are done. The events are pulled only while the client reads
  * (back-pressure); destroying the body (the client went away) returns the event iterator, which
- * releases the upstream.
+ * releases the upstream. A keep-alive is one timer for the whole stream, re-armed as each wait for
+ * an event begins, and written only while the body waits on the events (not while the client is
+ * slow to read): no layer of promises per event.
  */
-export class ChatStreamBody extends Readable {
-  readonly #events: AsyncIterable<StreamEvent>;
-  readonly #hooks: SseWriterHooks;
-  #iterator: AsyncIterator<StreamEvent> | undefined;
+export class EventStreamBody<T> extends Readable {
+  readonly #events: AsyncIterable<T>;
+  readonly #framer: EventFramer<T>;
+  #iterator: AsyncIterator<T> | undefined;
   #frames = '';
   #flushScheduled = false;
   #pulling = false;
+  /** The body waits on the next event (a keep-alive may be written). */
+  #waiting = false;
+  #keepAlive: NodeJS.Timeout | undefined;
   /** The consumer's buffer is full: pull no more events until it asks again (`_read`). */
   #blocked = false;
-  /** The last frame is written (after [DONE] or the error event): end the body at the next flush. */
+  /** The last frame is written (after the end or the failure): end the body at the next flush. */
   #last = false;
   #ended = false;
 
-  constructor(events: AsyncIterable<StreamEvent>, hooks: SseWriterHooks) {
+  constructor(events: AsyncIterable<T>, framer: EventFramer<T>) {
     super();
     this.#events = events;
-    this.#hooks = hooks;
+    this.#framer = framer;
   }
 
   override _read(): void {
@@ -218,26 +245,45 @@ export class ChatStreamBody extends Readable {
   async #pull(): Promise<void> {
     this.#pulling = true;
     const iterator = (this.#iterator ??= this.#events[Symbol.asyncIterator]());
+    const framer = this.#framer;
     try {
       while (!this.#blocked) {
+        this.#armKeepAlive();
+        this.#waiting = true;
         const result = await iterator.next();
+        this.#waiting = false;
         if (this.destroyed) return;
         if (result.done === true) {
-          this.#hooks.onComplete?.();
-          this.#append(DONE_EVENT, true);
+          this.#append(framer.end(), true);
           return;
         }
-        const event = result.value;
-        this.#hooks.onEvent?.(event);
-        if (event.hidden !== true) this.#append(formatEvent(event), false);
+        const frame = framer.frame(result.value);
+        if (frame.length > 0) this.#append(frame, false);
       }
     } catch (error) {
+      this.#waiting = false;
       // Rendered even when the client is gone (the request's outcome records it), sent only if not.
-      const envelope = this.#hooks.onError(error);
-      if (!this.destroyed) this.#append(formatErrorEvent(envelope), true);
+      const frame = framer.error(error);
+      if (!this.destroyed) this.#append(frame, true);
     } finally {
       this.#pulling = false;
     }
+  }
+
+  #armKeepAlive(): void {
+    const keepAlive = this.#framer.keepAlive;
+    if (!keepAlive) return;
+    if (this.#keepAlive) {
+      this.#keepAlive.refresh();
+      return;
+    }
+    this.#keepAlive = setTimeout(() => {
+      if (!this.#waiting || this.#last || this.destroyed) return;
+      this.#append(keepAlive.frame, false);
+      this.#keepAlive?.refresh();
+    }, keepAlive.intervalMs);
+    // The socket keeps the process alive while the stream is open; the timer need not.
+    this.#keepAlive.unref();
   }
 
   #append(frame: string, last: boolean): void {
@@ -265,7 +311,8 @@ export class ChatStreamBody extends Readable {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#hooks.onEnd?.();
+    clearTimeout(this.#keepAlive);
+    this.#framer.onEnd?.();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -283,8 +330,29 @@ export class ChatStreamBody extends Readable {
   }
 }
 
-function flush(body: ChatStreamBody): void {
+function flush(body: EventStreamBody<unknown>): void {
   body.flushFrames();
+}
+
+/**
+ * A chat stream framed for the client: each chunk as it arrives, `[DONE]` after a clean end, or a
+ * final error event (and no `[DONE]`) when the upstream fails after the stream started.
+ */
+export class ChatStreamBody extends EventStreamBody<StreamEvent> {
+  constructor(events: AsyncIterable<StreamEvent>, hooks: SseWriterHooks) {
+    super(events, {
+      frame(event) {
+        hooks.onEvent?.(event);
+        return event.hidden === true ? '' : formatEvent(event);
+      },
+      end() {
+        hooks.onComplete?.();
+        return DONE_EVENT;
+      },
+      error: (error) => formatErrorEvent(hooks.onError(error)),
+      onEnd: () => hooks.onEnd?.(),
+    });
+  }
 }
 
 /**
@@ -311,6 +379,76 @@ export function withFirst<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): 
 }
 
 /**
+ * The events a stream's items become: each item converted, synchronously, into none, one or several
+ * events, and after the source ends the closing events. A plain iterator, not an async generator: an
+ * event already converted is handed over at once, and an item costs one promise (an async generator
+ * costs a resumption and promises per event, the largest allocation of a translated stream). One
+ * `next` at a time, as `for await` and the stream bodies call it; returning releases the source.
+ */
+export function convertEvents<S, T>(
+  source: AsyncIterable<S>,
+  convert: (item: S) => readonly T[],
+  close: () => readonly T[] | Promise<readonly T[]>,
+): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => new ConvertedEvents(source[Symbol.asyncIterator](), convert, close),
+  };
+}
+
+class ConvertedEvents<S, T> implements AsyncIterator<T> {
+  readonly #source: AsyncIterator<S>;
+  readonly #convert: (item: S) => readonly T[];
+  readonly #close: () => readonly T[] | Promise<readonly T[]>;
+  #queue: readonly T[] = [];
+  #next = 0;
+  #ended = false;
+
+  constructor(
+    source: AsyncIterator<S>,
+    convert: (item: S) => readonly T[],
+    close: () => readonly T[] | Promise<readonly T[]>,
+  ) {
+    this.#source = source;
+    this.#convert = convert;
+    this.#close = close;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#next < this.#queue.length)
+      return Promise.resolve({ value: this.#queue[this.#next++]!, done: false });
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    return this.#fill();
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#queue = [];
+      await this.#source.return?.();
+    }
+    return { value: undefined, done: true };
+  }
+
+  async #fill(): Promise<IteratorResult<T>> {
+    for (;;) {
+      const result = await this.#source.next();
+      const events = result.done === true ? await this.#closing() : this.#convert(result.value);
+      if (events.length > 0) {
+        this.#queue = events;
+        this.#next = 1;
+        return { value: events[0]!, done: false };
+      }
+      if (this.#ended) return { value: undefined, done: true };
+    }
+  }
+
+  #closing(): readonly T[] | Promise<readonly T[]> {
+    this.#ended = true;
+    return this.#close();
+  }
+}
+
+/**
  * A typed event, framed as the Responses API frames its own: `event: <type>` then the data.
  * @see https://platform.openai.com/docs/api-reference/responses-streaming
  */
@@ -326,6 +464,8 @@ export interface TypedEventWriterHooks {
    * number of events already sent (the Responses API numbers its events from 0).
    */
   onError(error: unknown, sequence: number): string;
+  /** Called once however the stream ends (clean end, error, or the client going away). */
+  onEnd?(): void;
 }
 
 /**
@@ -333,18 +473,19 @@ export interface TypedEventWriterHooks {
  * upstream's terminal event the stream simply ends (the Responses API has no `[DONE]`), and a failure
  * after the stream started ends it with an `error` event.
  */
-export async function* writeTypedEventStream(
+export function typedEventStreamBody(
   events: AsyncIterable<ResponsesStreamEvent>,
   hooks: TypedEventWriterHooks,
-): AsyncGenerator<string, void, undefined> {
+): EventStreamBody<ResponsesStreamEvent> {
   let sequence = 0;
-  try {
-    for await (const event of events) {
+  return new EventStreamBody(events, {
+    frame(event) {
       hooks.onEvent?.(event);
       sequence++;
-      yield formatTypedEvent(event.type, event.data);
-    }
-  } catch (error) {
-    yield formatTypedEvent('error', hooks.onError(error, sequence));
-  }
+      return formatTypedEvent(event.type, event.data);
+    },
+    end: () => '',
+    error: (error) => formatTypedEvent('error', hooks.onError(error, sequence)),
+    onEnd: () => hooks.onEnd?.(),
+  });
 }

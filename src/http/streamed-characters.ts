@@ -3,6 +3,7 @@
  * arguments), to estimate the completion of a stream cut before its provider reported usage. An
  * event passed through as the upstream's JSON text is scanned, not parsed: this runs on every event.
  */
+import type { ChatCompletionChunk } from '../../schemas/chat.js';
 import type { StreamEvent } from '../provider.js';
 
 const STRING_FIELDS = ['"content":"', '"arguments":"', '"refusal":"'];
@@ -30,8 +31,13 @@ export function streamedCharacters(event: StreamEvent): number {
     }
     return characters;
   }
+  return chunkCharacters(event.chunk);
+}
+
+/** The same count on a chunk already parsed (a translation reads every chunk anyway). */
+export function chunkCharacters(chunk: ChatCompletionChunk): number {
   let characters = 0;
-  for (const choice of event.chunk.choices) {
+  for (const choice of chunk.choices) {
     const delta = choice.delta as {
       content?: unknown;
       reasoning_content?: unknown;

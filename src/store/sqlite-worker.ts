@@ -56,6 +56,8 @@ try {
   database.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
   database.exec('PRAGMA journal_mode = WAL');
   database.exec('PRAGMA synchronous = NORMAL');
+  // A batch's INSERT … RETURNING and ON CONFLICT build temporary tables; in files they were created
+  // and unlinked in /var/tmp about once per batch, which a read-only root filesystem refuses.
   database.exec('PRAGMA temp_store = MEMORY');
   port.postMessage({ id: 0, rows: [] } satisfies SqliteReply);
 } catch (error) {

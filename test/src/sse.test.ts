@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ChatStreamBody, DONE_EVENT, parseServerSentEvents, type SseWriterHooks } from '../../src/sse.js';
+import {
+  ChatStreamBody,
+  DONE_EVENT,
+  convertEvents,
+  EventStreamBody,
+  parseServerSentEvents,
+  type EventFramer,
+  type SseWriterHooks,
+} from '../../src/sse.js';
 import { readOpenAIStream } from '../../plugins/providers/openai/openai-stream.js';
 import type { StreamEvent } from '../../src/provider.js';
 import { UpstreamBody } from '../../src/upstream-body.js';
@@ -194,5 +202,157 @@ describe('ChatStreamBody', () => {
       const text = (await pushed(new ChatStreamBody(events, hooks))).join('');
       expect(text, `cut at byte ${cut}`).toBe(stream.toString('utf8'));
     }
+  });
+});
+
+describe('EventStreamBody keep-alives', () => {
+  const framer = (intervalMs: number, fields: Partial<EventFramer<string>> = {}): EventFramer<string> => ({
+    frame: (event) => `${event};`,
+    end: () => 'end;',
+    error: (error) => `error ${(error as Error).message};`,
+    keepAlive: { intervalMs, frame: 'ping;' },
+    ...fields,
+  });
+  const text = async (body: Readable) => {
+    let all = '';
+    for await (const piece of body) all += String(piece);
+    return all;
+  };
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('writes one while the next event is late, repeated while the silence lasts, and the events in order', async () => {
+    async function* events(): AsyncGenerator<string> {
+      yield 'a';
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      yield 'b';
+    }
+    const all = await text(new EventStreamBody(events(), framer(10)));
+    expect(all).toMatch(/^a;(ping;){2,}b;end;$/);
+  });
+
+  it('writes none between events that come in time', async () => {
+    async function* events(): AsyncGenerator<string> {
+      for (const event of ['a', 'b', 'c']) {
+        await turn();
+        yield event;
+      }
+    }
+    expect(await text(new EventStreamBody(events(), framer(60_000)))).toBe('a;b;c;end;');
+  });
+
+  it('counts silence only while it waits on the events: a reader that does not read gets none', async () => {
+    const big = 'x'.repeat(1024);
+    let pulled = 0;
+    async function* events(): AsyncGenerator<string> {
+      for (; pulled < 200; pulled++) {
+        await turn();
+        yield big;
+      }
+    }
+    const body = new EventStreamBody(events(), framer(20));
+    body.pause();
+    body.read(0);
+    // The body stops pulling at its buffer's bound; the reader then stays away for several intervals.
+    while (pulled < 10) await turn();
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(pulled).toBeLessThan(200);
+    body.resume();
+    const all = await text(body);
+    expect(all).not.toContain('ping;');
+    expect(all.endsWith('end;')).toBe(true);
+  });
+
+  it('ends with the error frame when the events fail while a keep-alive is out, and stops its timer', async () => {
+    let ended = 0;
+    async function* events(): AsyncGenerator<string> {
+      yield 'a';
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      throw new Error('cut');
+    }
+    const all = await text(new EventStreamBody(events(), framer(10, { onEnd: () => ended++ })));
+    expect(all).toMatch(/^a;(ping;)+error cut;$/);
+    expect(ended).toBe(1);
+    // No keep-alive after the end.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(ended).toBe(1);
+  });
+});
+
+describe('convertEvents', () => {
+  async function* numbers(count: number, fail?: Error): AsyncGenerator<number> {
+    for (let index = 1; index <= count; index++) yield index;
+    if (fail) throw fail;
+  }
+
+  it('gives each item’s events in order, none for some, then the closing events', async () => {
+    const events = convertEvents(
+      numbers(4),
+      (n) => (n % 2 === 0 ? [`${n}a`, `${n}b`] : []),
+      () => ['end'],
+    );
+    expect(await collect(events)).toEqual(['2a', '2b', '4a', '4b', 'end']);
+  });
+
+  it('waits for closing events made asynchronously, and ends with none', async () => {
+    const closing = convertEvents(
+      numbers(1),
+      (n) => [n],
+      async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return [99];
+      },
+    );
+    expect(await collect(closing)).toEqual([1, 99]);
+    expect(
+      await collect(
+        convertEvents(
+          numbers(0),
+          (n) => [n],
+          () => [],
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it('throws the source’s failure after the events before it, and a conversion’s failure', async () => {
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const n of convertEvents(
+          numbers(2, new Error('cut')),
+          (n) => [n],
+          () => [0],
+        ))
+          seen.push(n);
+      })(),
+    ).rejects.toThrow('cut');
+    expect(seen).toEqual([1, 2]);
+    const failing = convertEvents(
+      numbers(3),
+      (n) => {
+        if (n === 2) throw new Error('bad item');
+        return [n];
+      },
+      () => [],
+    );
+    await expect(collect(failing)).rejects.toThrow('bad item');
+  });
+
+  it('releases the source when the reader stops early', async () => {
+    let released = false;
+    async function* endless(): AsyncGenerator<number> {
+      try {
+        for (let n = 0; ; n++) yield n;
+      } finally {
+        released = true;
+      }
+    }
+    for await (const n of convertEvents(
+      endless(),
+      (item) => [item, item],
+      () => [],
+    ))
+      if (n === 3) break;
+    expect(released).toBe(true);
   });
 });

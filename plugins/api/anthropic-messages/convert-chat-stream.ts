@@ -20,6 +20,7 @@
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { ChatStream, Usage } from '../../../src/provider.js';
 import { usageFromChatCompletion, type ChatUsageWire } from '../../../src/provider-toolkit.js';
+import { convertEvents } from '../../../src/sse.js';
 import { convertToMessagesUsage } from './convert-usage.js';
 import { createMessageId, type AnswerOptions, type ChatToolCallWire } from './convert-chat-completion.js';
 import { GATEWAY_THINKING_SIGNATURE, createCarrierBlock } from './gateway-thinking-blocks.js';
@@ -34,6 +35,11 @@ export interface MessagesStreamEvent {
    * null when it reports none. Undefined for events passed through from Anthropic (read `data`).
    */
   readonly usage?: Usage | null;
+  /**
+   * The data as the object it was written from, for events the gateway wrote (so the cache's
+   * collector reads it without parsing the JSON again); undefined for events passed through.
+   */
+  readonly value?: Record<string, unknown>;
 }
 
 export interface StreamConversionOptions extends AnswerOptions {
@@ -52,7 +58,8 @@ interface ChunkDelta {
 }
 
 function event(type: string, data: Record<string, unknown>, usage?: Usage | null): MessagesStreamEvent {
-  const written = { event: type, data: JSON.stringify({ type, ...data }) };
+  const value = { type, ...data };
+  const written = { event: type, data: JSON.stringify(value), value };
   return usage === undefined ? written : { ...written, usage };
 }
 
@@ -232,11 +239,14 @@ export class ChatStreamConverter {
  * thrown as it comes (the door ends the client's stream with an `error` event); stopping early
  * releases the chat stream.
  */
-export async function* convertChatStream(
+export function convertChatStream(
   stream: ChatStream,
   options: StreamConversionOptions,
-): AsyncGenerator<MessagesStreamEvent, void, undefined> {
+): AsyncIterable<MessagesStreamEvent> {
   const converter = new ChatStreamConverter(options);
-  for await (const item of stream) yield* converter.push(item.chunk);
-  yield* converter.end();
+  return convertEvents(
+    stream,
+    (item) => converter.push(item.chunk),
+    () => converter.end(),
+  );
 }

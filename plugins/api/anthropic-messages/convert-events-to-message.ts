@@ -35,15 +35,22 @@ export class MessageEventCollector {
   /** Set when an event could not be read: the message is not whole, and is not given. */
   #broken = false;
 
-  /** Takes one event (its JSON data); pings and errors are passed over. */
-  push(data: string): void {
+  /**
+   * Takes one event: its JSON data, or the object the gateway wrote it from (read, never changed);
+   * pings and errors are passed over.
+   */
+  push(data: string | Record<string, unknown>): void {
     if (this.#broken || this.#stopped) return;
     let event: EventData;
-    try {
-      event = JSON.parse(data) as EventData;
-    } catch {
-      this.#broken = true;
-      return;
+    if (typeof data === 'string') {
+      try {
+        event = JSON.parse(data) as EventData;
+      } catch {
+        this.#broken = true;
+        return;
+      }
+    } else {
+      event = data as EventData;
     }
     const index = typeof event.index === 'number' ? event.index : -1;
     const message = this.#message;

@@ -18,7 +18,6 @@
  * them unary or as a stream (convert-message-to-events.ts).
  * @see https://docs.anthropic.com/en/api/messages
  */
-import { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
@@ -60,7 +59,7 @@ import {
   type CountTokensRequest,
 } from './messages-schema.js';
 import { convertToMessagesError } from './render-messages-error.js';
-import { writeMessagesStream } from './write-messages-stream.js';
+import { messagesStreamBody } from './write-messages-stream.js';
 
 /** This API, as doors and adapters name it (`ProviderAdapter.nativeApis`). */
 export const MESSAGES_API = 'anthropic-messages';
@@ -233,12 +232,12 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
       );
       if (cache.hit !== undefined) {
         if (!state.stream) return reply.type('application/json').send(cache.hit);
-        const frames = writeMessagesStream(
+        const replayed = messagesStreamBody(
           replay(convertMessageToEvents(JSON.parse(cache.hit) as Record<string, unknown>)),
           { keepAliveMs, onEvent() {}, onError: () => '{}', onEnd() {} },
         );
         reply.headers(SSE_HEADERS);
-        return reply.send(Readable.from(frames, { objectMode: false }));
+        return reply.send(replayed);
       }
 
       const chatRequestFor = (deployment: Deployment, context: CallContext) => {
@@ -328,11 +327,11 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
       };
       // A client that leaves before the first frame is pulled never starts the generator.
       reply.raw.once('close', end);
-      const frames = writeMessagesStream(withFirst(started.value.first, started.value.iterator), {
+      const frames = messagesStreamBody(withFirst(started.value.first, started.value.iterator), {
         keepAliveMs,
         onEvent(event) {
           if (collector) {
-            collector.push(event.data);
+            collector.push(event.value ?? event.data);
             // Kept before message_stop goes out: a client that has it may ask again at once.
             const message = event.event === 'message_stop' ? collector.message() : undefined;
             if (message) cache.store(JSON.stringify(message), state.usage !== undefined);
@@ -368,7 +367,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         onEnd: end,
       });
       reply.headers(SSE_HEADERS);
-      return reply.send(Readable.from(frames, { objectMode: false }));
+      return reply.send(frames);
     },
   );
 

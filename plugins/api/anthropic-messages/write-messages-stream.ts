@@ -6,13 +6,10 @@
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#error-events
  */
-import { withKeepAlive } from '../../../src/http/sse-keep-alive.js';
-import { formatTypedEvent } from '../../../src/sse.js';
+import { EventStreamBody, formatTypedEvent } from '../../../src/sse.js';
 import type { MessagesStreamEvent } from './convert-chat-stream.js';
 
 export const PING_DATA = '{"type": "ping"}';
-
-const PING = Symbol('ping');
 
 export interface MessagesStreamHooks {
   /** Silence (ms) after which a `ping` is written. */
@@ -25,26 +22,18 @@ export interface MessagesStreamHooks {
   onEnd(): void;
 }
 
-export async function* writeMessagesStream(
+export function messagesStreamBody(
   events: AsyncIterable<MessagesStreamEvent>,
   hooks: MessagesStreamHooks,
-): AsyncGenerator<string, void, undefined> {
-  try {
-    for await (const item of withKeepAlive<MessagesStreamEvent, typeof PING>(
-      events,
-      hooks.keepAliveMs,
-      () => PING,
-    )) {
-      if (item === PING) {
-        yield formatTypedEvent('ping', PING_DATA);
-        continue;
-      }
-      hooks.onEvent(item);
-      yield formatTypedEvent(item.event, item.data);
-    }
-  } catch (error) {
-    yield formatTypedEvent('error', hooks.onError(error));
-  } finally {
-    hooks.onEnd();
-  }
+): EventStreamBody<MessagesStreamEvent> {
+  return new EventStreamBody(events, {
+    frame(event) {
+      hooks.onEvent(event);
+      return formatTypedEvent(event.event, event.data);
+    },
+    end: () => '',
+    error: (error) => formatTypedEvent('error', hooks.onError(error)),
+    onEnd: () => hooks.onEnd(),
+    keepAlive: { intervalMs: hooks.keepAliveMs, frame: formatTypedEvent('ping', PING_DATA) },
+  });
 }

@@ -7,6 +7,7 @@
  * @see https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
  */
 import type { Usage } from '../../../src/provider.js';
+import { EventStreamBody } from '../../../src/sse.js';
 import type { GoogleErrorEnvelope } from './gemini-error.js';
 
 /** One `GenerateContentResponse` of a stream, as JSON text. */
@@ -30,11 +31,11 @@ export interface GeminiStreamHooks {
 
 export const ARRAY_STREAM_CONTENT_TYPE = 'application/json; charset=UTF-8';
 
-export async function* writeGeminiStream(
+export function geminiStreamBody(
   pieces: AsyncIterable<GeminiStreamPiece>,
   format: GeminiStreamFormat,
   hooks: GeminiStreamHooks,
-): AsyncGenerator<string, void, undefined> {
+): EventStreamBody<GeminiStreamPiece> {
   const sse = format === 'sse';
   let written = 0;
   const frame = (data: string) => {
@@ -42,19 +43,13 @@ export async function* writeGeminiStream(
     written++;
     return text;
   };
-  try {
-    try {
-      for await (const piece of pieces) {
-        hooks.onPiece?.(piece);
-        yield frame(piece.data);
-      }
-    } catch (error) {
-      yield frame(JSON.stringify(hooks.onError(error)));
-      if (!sse) yield ']';
-      return;
-    }
-    if (!sse) yield written === 0 ? '[]' : ']';
-  } finally {
-    hooks.onEnd?.();
-  }
+  return new EventStreamBody(pieces, {
+    frame(piece) {
+      hooks.onPiece?.(piece);
+      return frame(piece.data);
+    },
+    end: () => (sse ? '' : written === 0 ? '[]' : ']'),
+    error: (error) => frame(JSON.stringify(hooks.onError(error))) + (sse ? '' : ']'),
+    onEnd: () => hooks.onEnd?.(),
+  });
 }

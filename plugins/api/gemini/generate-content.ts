@@ -5,13 +5,12 @@
  * @see https://ai.google.dev/api/generate-content
  */
 import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayOptions } from '../../../schemas/options.js';
 import { GatewayError, renderError } from '../../../src/errors.js';
 import { callModel, callModelStream } from '../../../src/http/model-call.js';
 import type { ChatInputModeration } from '../../../src/http/moderate-chat-input.js';
-import { streamedCharacters } from '../../../src/http/streamed-characters.js';
+import { chunkCharacters } from '../../../src/http/streamed-characters.js';
 import { authorizeModel } from '../../../src/model-access.js';
 import { applyParameterPolicy } from '../../../src/parameters.js';
 import { parseJsonObject } from '../../../src/provider-toolkit.js';
@@ -20,7 +19,7 @@ import type { ChatStream, UnaryResult } from '../../../src/provider.js';
 import type { Deployment } from '../../../src/routing/deployment.js';
 import { chatRequirements } from '../../../src/routing/requirements.js';
 import type { Router } from '../../../src/routing/router.js';
-import { SSE_HEADERS, withFirst } from '../../../src/sse.js';
+import { SSE_HEADERS, convertEvents, withFirst } from '../../../src/sse.js';
 import { ClientClosed } from '../../../src/upstream.js';
 import { CLIENT_NAMES, convertGeminiRequest, type GeminiTranslation } from './convert-gemini-request.js';
 import { convertToGeminiResponse, type ChatCompletionWire } from './convert-to-gemini-response.js';
@@ -30,7 +29,7 @@ import { GeminiResponseStreamTranslator } from './gemini-response-stream.js';
 import type { GenerateContentRequest } from './gemini-schemas.js';
 import {
   ARRAY_STREAM_CONTENT_TYPE,
-  writeGeminiStream,
+  geminiStreamBody,
   type GeminiStreamPiece,
 } from './gemini-stream-writer.js';
 import { readUsageMetadata } from './gemini-usage.js';
@@ -102,21 +101,32 @@ async function* nativePieces(
   }
 }
 
+const NO_PIECES: readonly GeminiStreamPiece[] = [];
+
 /** A translated stream's chunks as Gemini's events; the last states the usage. */
-async function* translatedPieces(
+function translatedPieces(
   events: ChatStream,
   translator: GeminiResponseStreamTranslator,
-): AsyncGenerator<GeminiStreamPiece, void, undefined> {
+): AsyncIterable<GeminiStreamPiece> {
   let characters = 0;
-  for await (const event of events) {
-    if (!event.hidden) characters += streamedCharacters(event);
-    for (const response of translator.push(event.chunk)) {
-      yield { data: JSON.stringify(response), characters };
-      characters = 0;
-    }
-  }
-  const last = translator.end();
-  yield { data: JSON.stringify(last), usage: translator.usage, characters };
+  return convertEvents(
+    events,
+    (event) => {
+      const chunk = event.chunk;
+      if (!event.hidden) characters += chunkCharacters(chunk);
+      const responses = translator.push(chunk);
+      if (responses.length === 0) return NO_PIECES;
+      return responses.map((response) => {
+        const piece = { data: JSON.stringify(response), characters };
+        characters = 0;
+        return piece;
+      });
+    },
+    () => {
+      const last = translator.end();
+      return [{ data: JSON.stringify(last), usage: translator.usage, characters }];
+    },
+  );
 }
 
 export async function serveGenerateContent(
@@ -240,7 +250,7 @@ export async function serveGenerateContent(
   };
   reply.raw.once('close', end);
   const format = (request.query as { alt?: string }).alt === 'sse' ? 'sse' : 'array';
-  const frames = writeGeminiStream(withFirst(started.value.first, started.value.iterator), format, {
+  const streamBody = geminiStreamBody(withFirst(started.value.first, started.value.iterator), format, {
     onPiece(piece) {
       // Usage as soon as it is known, so a client that leaves mid-stream is accounted for it.
       if (piece.usage) state.usage = piece.usage;
@@ -257,5 +267,5 @@ export async function serveGenerateContent(
   });
   if (format === 'sse') reply.headers(SSE_HEADERS);
   else reply.headers({ ...SSE_HEADERS, 'content-type': ARRAY_STREAM_CONTENT_TYPE });
-  return reply.send(Readable.from(frames, { objectMode: false }));
+  return reply.send(streamBody);
 }

@@ -14,7 +14,6 @@
  * `previous_response_id`; a passed-through response is kept by its provider, and the gateway records
  * which key created it and where, so that another key gets a 404 for it everywhere.
  */
-import { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -49,7 +48,7 @@ import {
 import type { Deployment } from '../../../src/routing/deployment.js';
 import { chatRequirements, unfitReason } from '../../../src/routing/requirements.js';
 import { adapterServes, type OrderedPlan } from '../../../src/routing/router.js';
-import { SSE_HEADERS, withFirst, writeTypedEventStream } from '../../../src/sse.js';
+import { SSE_HEADERS, convertEvents, typedEventStreamBody, withFirst } from '../../../src/sse.js';
 import { ClientClosed } from '../../../src/upstream.js';
 import { ResponseBuilder, convertChatCompletion } from './convert-chat-answer.js';
 import { convertInputItems, inputItemsOf } from './convert-input-items.js';
@@ -468,9 +467,7 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
        * that until then the router may still fail over; the response is stored before the terminal
        * event goes out, so that a client who saw it complete can continue it.
        */
-      async function* translateStream(
-        chat: ChatStream,
-      ): AsyncGenerator<ResponsesStreamEvent, void, undefined> {
+      function translateStream(chat: ChatStream): AsyncIterable<ResponsesStreamEvent> {
         const builder = new ResponseBuilder({
           request: body,
           id: newResponseId('resp'),
@@ -478,25 +475,30 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         });
         let usage: Usage | undefined;
         let started = false;
-        for await (const event of chat) {
-          if (event.mayCarryUsage !== false && event.chunk.usage) {
-            usage = usageFromChatCompletion(event.chunk.usage as ChatUsageWire) ?? usage;
-          }
-          if (!started) {
+        return convertEvents(
+          chat,
+          (event) => {
+            if (event.mayCarryUsage !== false && event.chunk.usage) {
+              usage = usageFromChatCompletion(event.chunk.usage as ChatUsageWire) ?? usage;
+            }
+            const opening = started ? undefined : builder.start(event.chunk.model);
             started = true;
-            yield* builder.start(event.chunk.model);
-          }
-          if (event.hidden !== true) yield* builder.push(event.chunk);
-        }
-        if (!started) yield* builder.start(undefined);
-        const closing = builder.finish(usage);
-        state.usage = usage;
-        if (store) {
-          const response = builder.response;
-          const record = { response, conversation: conversationOf(response) };
-          await remember(request, response['id'] as string, record, retention, []);
-        }
-        yield* closing;
+            if (event.hidden === true) return opening ?? [];
+            const pushed = builder.push(event.chunk);
+            return opening ? [...opening, ...pushed] : pushed;
+          },
+          async () => {
+            const opening = started ? [] : builder.start(undefined);
+            const closing = builder.finish(usage);
+            state.usage = usage;
+            if (store) {
+              const response = builder.response;
+              const record = { response, conversation: conversationOf(response) };
+              await remember(request, response['id'] as string, record, retention, []);
+            }
+            return [...opening, ...closing];
+          },
+        );
       }
 
       const started = await callModelStream(
@@ -551,9 +553,9 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         watchBackground(request, backgroundId, state.deployment);
       }
     };
-    // A client that leaves before the first frame is pulled never starts the generator below.
+    // A client that leaves before the first frame is pulled never starts the body below.
     reply.raw.once('close', end);
-    const frames = writeTypedEventStream(withFirst(started.value.first, started.value.iterator), {
+    const body = typedEventStreamBody(withFirst(started.value.first, started.value.iterator), {
       onEvent(event) {
         if (!passedThrough) return;
         state.usage = usageOfTerminalEvent(event) ?? state.usage;
@@ -567,16 +569,10 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesRouteOptions> = async 
         const { message, code, param } = rendered.envelope.error;
         return JSON.stringify({ type: 'error', code, message, param, sequence_number: sequence });
       },
+      onEnd: end,
     });
-    async function* relay(): AsyncGenerator<string, void, undefined> {
-      try {
-        yield* frames;
-      } finally {
-        end();
-      }
-    }
     reply.headers(SSE_HEADERS);
-    return reply.send(Readable.from(relay(), { objectMode: false }));
+    return reply.send(body);
   }
 
   /** The instance that holds a provider's stored responses when the client names no model. */

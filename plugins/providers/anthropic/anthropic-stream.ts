@@ -20,7 +20,7 @@
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent, Usage } from '../../../src/provider.js';
 import { GatewayError } from '../../../src/errors.js';
-import { parseServerSentEvents } from '../../../src/sse.js';
+import { ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
 import { UpstreamFailure, toUpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { AnthropicStreamEvent, AnthropicStopDetails, AnthropicUsage } from './anthropic-api.js';
 import { statusOfErrorType, toAnthropicFailure } from './anthropic-error.js';
@@ -314,33 +314,44 @@ export async function* readAnthropicStream(
   secrets: (string | undefined)[],
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
-  try {
-    for await (const event of parseServerSentEvents(response.body)) {
-      let parsed: AnthropicStreamEvent;
-      try {
-        parsed = JSON.parse(event.data) as AnthropicStreamEvent;
-      } catch {
-        throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-          message: `The provider ${provider} sent a stream event that is not JSON.`,
-        });
-      }
-      if (!parsed || typeof parsed !== 'object') {
-        throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-          message: `The provider ${provider} sent a stream event that is not a JSON object.`,
-        });
-      }
-      if (parsed.type === 'error' || event.event === 'error') {
-        throw toAnthropicFailure({
-          status: statusOfErrorType(parsed.error?.type),
-          wire: parsed,
-          text: event.data,
-          provider,
-          secrets,
-          kind: translator.started ? 'mid_stream' : 'http',
-        });
-      }
-      for (const chunk of translator.push(parsed)) yield { chunk };
+  /** The chat chunks of one Anthropic event (its JSON parsed, an error event thrown). */
+  const chunksOf = (event: ServerSentEvent): ChatCompletionChunk[] => {
+    let parsed: AnthropicStreamEvent;
+    try {
+      parsed = JSON.parse(event.data) as AnthropicStreamEvent;
+    } catch {
+      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
+        message: `The provider ${provider} sent a stream event that is not JSON.`,
+      });
     }
+    if (!parsed || typeof parsed !== 'object') {
+      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
+        message: `The provider ${provider} sent a stream event that is not a JSON object.`,
+      });
+    }
+    if (parsed.type === 'error' || event.event === 'error') {
+      throw toAnthropicFailure({
+        status: statusOfErrorType(parsed.error?.type),
+        wire: parsed,
+        text: event.data,
+        provider,
+        secrets,
+        kind: translator.started ? 'mid_stream' : 'http',
+      });
+    }
+    return translator.push(parsed);
+  };
+  try {
+    // The decoder is fed each piece as it comes, in this loop: no generator layer per event.
+    const decoder = new ServerSentEventDecoder();
+    const events: ServerSentEvent[] = [];
+    for await (const piece of response.body) {
+      decoder.push(piece, events);
+      for (const event of events) for (const chunk of chunksOf(event)) yield { chunk };
+      events.length = 0;
+    }
+    decoder.end(events);
+    for (const event of events) for (const chunk of chunksOf(event)) yield { chunk };
     for (const chunk of translator.end()) yield { chunk };
     const usage = translator.unrequestedUsage();
     if (usage) yield { chunk: usage, hidden: true };

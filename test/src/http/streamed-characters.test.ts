@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamedText, streamedCharacters } from '../../../src/http/streamed-characters.js';
+import { StreamedText, chunkCharacters, streamedCharacters } from '../../../src/http/streamed-characters.js';
 import type { StreamEvent } from '../../../src/provider.js';
 
 function event(content: string): StreamEvent {
@@ -16,6 +16,24 @@ function event(content: string): StreamEvent {
 describe('streamedCharacters', () => {
   it('counts the text of a raw event, an escape as one character', () => {
     expect(streamedCharacters(event('héllo "x"'))).toBe(9);
+  });
+
+  it('counts the same on the parsed chunk, tool arguments and reasoning included', () => {
+    expect(chunkCharacters(event('héllo "x"').chunk)).toBe(9);
+    const chunk = {
+      ...event('ab').chunk,
+      choices: [
+        {
+          index: 0,
+          delta: {
+            reasoning_content: 'think',
+            tool_calls: [{ index: 0, function: { arguments: '{"a":1}' } }],
+          },
+          finish_reason: null,
+        },
+      ],
+    };
+    expect(chunkCharacters(chunk)).toBe(12);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   GATEWAY_THINKING_SIGNATURE,
   readCarrierBlock,
 } from '../../../../plugins/api/anthropic-messages/gateway-thinking-blocks.js';
+import { MessageEventCollector } from '../../../../plugins/api/anthropic-messages/convert-events-to-message.js';
 import type { StreamEvent } from '../../../../src/provider.js';
 import { openaiFixture } from '../../../helpers/fake-openai.js';
 
@@ -292,6 +293,23 @@ describe('streams', () => {
     ).toHaveLength(6);
     // No usage in that recording: the delta says 0, the gateway accounts none.
     expect(events.at(-2)!.usage).toBeNull();
+  });
+
+  it('gives each event it writes as an object too, which the cache’s collector reads as it would the JSON', () => {
+    for (const fixture of ['chat-completion-stream-tool-calls.txt', 'chat-completion-stream.txt']) {
+      const events = convertChunks(chunksOf(fixture));
+      const fromObjects = new MessageEventCollector();
+      const fromText = new MessageEventCollector();
+      for (const event of events) {
+        expect(event.value).toBeDefined();
+        fromObjects.push(event.value!);
+        fromText.push(event.data);
+      }
+      expect(fromObjects.message()).toBeDefined();
+      expect(fromObjects.message()).toEqual(fromText.message());
+      // The collector changed none of them: each object still is what went out.
+      for (const event of events) expect(JSON.stringify(event.value)).toBe(event.data);
+    }
   });
 
   it('streams reasoning as a signed thinking block, then text, then the carrier of a thought signature', () => {

@@ -7,7 +7,7 @@ import { decodeCarriedExtensions } from '../../../../plugins/api/gemini/carried-
 import { convertToGeminiResponse } from '../../../../plugins/api/gemini/convert-to-gemini-response.js';
 import { GeminiResponseStreamTranslator } from '../../../../plugins/api/gemini/gemini-response-stream.js';
 import {
-  writeGeminiStream,
+  geminiStreamBody,
   type GeminiStreamPiece,
 } from '../../../../plugins/api/gemini/gemini-stream-writer.js';
 import type { ChatCompletionChunk } from '../../../../schemas/chat.js';
@@ -320,29 +320,29 @@ describe('stream framing', () => {
     throw new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE');
   }
   const onError = (error: unknown) => convertToGoogleError(renderError(error));
-  const collect = async (frames: AsyncIterable<string>) => {
+  const collect = async (body: AsyncIterable<unknown>) => {
     let text = '';
-    for await (const frame of frames) text += frame;
+    for await (const piece of body) text += String(piece);
     return text;
   };
 
   it('writes server-sent events with CRLF, nothing after the last', async () => {
-    expect(await collect(writeGeminiStream(pieces('{"a":1}', '{"b":2}'), 'sse', { onError }))).toBe(
+    expect(await collect(geminiStreamBody(pieces('{"a":1}', '{"b":2}'), 'sse', { onError }))).toBe(
       'data: {"a":1}\r\n\r\ndata: {"b":2}\r\n\r\n',
     );
   });
 
   it('writes a JSON array as it grows', async () => {
-    const text = await collect(writeGeminiStream(pieces('{"a":1}', '{"b":2}'), 'array', { onError }));
+    const text = await collect(geminiStreamBody(pieces('{"a":1}', '{"b":2}'), 'array', { onError }));
     expect(JSON.parse(text)).toEqual([{ a: 1 }, { b: 2 }]);
-    expect(await collect(writeGeminiStream(pieces(), 'array', { onError }))).toBe('[]');
+    expect(await collect(geminiStreamBody(pieces(), 'array', { onError }))).toBe('[]');
   });
 
   it("ends a failed stream with Google's error object, in both framings", async () => {
-    const sse = await collect(writeGeminiStream(failing(), 'sse', { onError }));
+    const sse = await collect(geminiStreamBody(failing(), 'sse', { onError }));
     const last = JSON.parse(sse.trim().split('\r\n\r\n').at(-1)!.slice('data: '.length));
     expect(last.error).toMatchObject({ code: 503, status: 'UNAVAILABLE' });
-    const array = JSON.parse(await collect(writeGeminiStream(failing(), 'array', { onError })));
+    const array = JSON.parse(await collect(geminiStreamBody(failing(), 'array', { onError })));
     expect(array[1].error).toMatchObject({ code: 503, status: 'UNAVAILABLE' });
   });
 });
