@@ -47,6 +47,23 @@ export function parseJsonObject<T>(text: string, provider: string): T {
   return parsed as T;
 }
 
+/**
+ * Parses a stream event's JSON text, which must be an object: anything else is the provider breaking
+ * the stream after it started (a 502 if nothing was sent yet, an error event if something was).
+ */
+export function parseStreamEventObject<T>(text: string, provider: string): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw badResponse(provider, 'sent a stream event that is not JSON', 'mid_stream');
+  }
+  if (!parsed || typeof parsed !== 'object') {
+    throw badResponse(provider, 'sent a stream event that is not a JSON object', 'mid_stream');
+  }
+  return parsed as T;
+}
+
 /** Reads a whole answer body (at most `limit` bytes) that must be one JSON object. */
 export async function readJsonObject<T>(
   response: UpstreamAnswer,

@@ -20,6 +20,7 @@
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent, Usage } from '../../../src/provider.js';
 import { GatewayError } from '../../../src/errors.js';
+import { parseStreamEventObject } from '../../../src/provider-toolkit.js';
 import { ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
 import { UpstreamFailure, toUpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { AnthropicStreamEvent, AnthropicStopDetails, AnthropicUsage } from './anthropic-api.js';
@@ -316,19 +317,7 @@ export async function* readAnthropicStream(
   let finished = false;
   /** The chat chunks of one Anthropic event (its JSON parsed, an error event thrown). */
   const chunksOf = (event: ServerSentEvent): ChatCompletionChunk[] => {
-    let parsed: AnthropicStreamEvent;
-    try {
-      parsed = JSON.parse(event.data) as AnthropicStreamEvent;
-    } catch {
-      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-        message: `The provider ${provider} sent a stream event that is not JSON.`,
-      });
-    }
-    if (!parsed || typeof parsed !== 'object') {
-      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-        message: `The provider ${provider} sent a stream event that is not a JSON object.`,
-      });
-    }
+    const parsed = parseStreamEventObject<AnthropicStreamEvent>(event.data, provider);
     if (parsed.type === 'error' || event.event === 'error') {
       throw toAnthropicFailure({
         status: statusOfErrorType(parsed.error?.type),

@@ -13,6 +13,7 @@
  */
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent, Usage } from '../../../src/provider.js';
+import { parseStreamEventObject } from '../../../src/provider-toolkit.js';
 import { parseServerSentEvents } from '../../../src/sse.js';
 import { UpstreamFailure, toUpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { GeminiErrorWire, GeminiGenerateContentResponse } from './gemini-api.js';
@@ -226,19 +227,10 @@ export async function* readGeminiEvents(
     const events = parseServerSentEvents(source, { onUnknownLine: (line) => stray.push(line) });
     for await (const event of events) {
       if (stray.length > 0) throw strayFailure(stray, provider, secrets);
-      let parsed: GeminiGenerateContentResponse & GeminiErrorWire;
-      try {
-        parsed = JSON.parse(event.data) as GeminiGenerateContentResponse & GeminiErrorWire;
-      } catch {
-        throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-          message: `The provider ${provider} sent a stream event that is not JSON.`,
-        });
-      }
-      if (!parsed || typeof parsed !== 'object') {
-        throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-          message: `The provider ${provider} sent a stream event that is not a JSON object.`,
-        });
-      }
+      const parsed = parseStreamEventObject<GeminiGenerateContentResponse & GeminiErrorWire>(
+        event.data,
+        provider,
+      );
       if (parsed.error) {
         throw toGeminiFailure({
           status: Number(parsed.error.code) || 502,
