@@ -388,8 +388,11 @@ describe('refusals in the OpenAI envelope', () => {
     // A declared length is refused on the headers: nothing more is read.
     const piece = Buffer.alloc(1024 * 1024, 1);
     const limit = headers['content-length'] === undefined ? MAX_IMAGE_UPLOAD_BYTES : 0;
+    // One wait for the close, made once: a new one per piece left a listener per piece on the request.
+    const closed = once(request, 'close');
+    closed.catch(() => {});
     for (let sent = RED.length; sent <= limit && !answered; sent += piece.length) {
-      if (!request.write(piece)) await Promise.race([once(request, 'drain'), once(request, 'close'), answer]);
+      if (!request.write(piece)) await Promise.race([once(request, 'drain'), closed, answer]);
     }
     const result = await answer;
     request.destroy();

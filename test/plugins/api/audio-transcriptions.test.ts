@@ -1,7 +1,8 @@
 import { once } from 'node:events';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeUpstream } from '../../helpers/fake-upstream.js';
 import {
@@ -47,8 +48,23 @@ function post(
   });
 }
 
+// The gateway spools uploads under os.tmpdir(): here a folder of this file's own, so that what the
+// gateways of other test files (other workers, at the same time) spool is not counted as this one's.
+let spoolRoot = '';
+let tmpdirBefore: string | undefined;
+beforeAll(async () => {
+  tmpdirBefore = process.env['TMPDIR'];
+  spoolRoot = await mkdtemp(join(tmpdir(), 'audio-transcriptions-test-'));
+  process.env['TMPDIR'] = spoolRoot;
+});
+afterAll(async () => {
+  if (tmpdirBefore === undefined) delete process.env['TMPDIR'];
+  else process.env['TMPDIR'] = tmpdirBefore;
+  await rm(spoolRoot, { recursive: true, force: true });
+});
+
 function uploadDirectories(): Promise<string[]> {
-  return readdir(tmpdir()).then((names) => names.filter((name) => name.startsWith('llm-gateway-upload-')));
+  return readdir(spoolRoot).then((names) => names.filter((name) => name.startsWith('llm-gateway-upload-')));
 }
 
 /** An upload over a real connection, written by the test piece by piece. */
