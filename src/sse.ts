@@ -262,6 +262,9 @@ export class EventStreamBody<T> extends Readable {
       }
     } catch (error) {
       this.#waiting = false;
+      // A failure of the framing (not of the events) leaves the iterator open: it is released first,
+      // as a generator's `for await` would release it. After a failure of the events it is a no-op.
+      iterator.return?.().catch(() => undefined);
       // Rendered even when the client is gone (the request's outcome records it), sent only if not.
       const frame = framer.error(error);
       if (!this.destroyed) this.#append(frame, true);
@@ -432,13 +435,25 @@ class ConvertedEvents<S, T> implements AsyncIterator<T> {
   async #fill(): Promise<IteratorResult<T>> {
     for (;;) {
       const result = await this.#source.next();
-      const events = result.done === true ? await this.#closing() : this.#convert(result.value);
+      const events = result.done === true ? await this.#closing() : this.#converted(result.value);
       if (events.length > 0) {
         this.#queue = events;
         this.#next = 1;
         return { value: events[0]!, done: false };
       }
       if (this.#ended) return { value: undefined, done: true };
+    }
+  }
+
+  /** An item's events; a conversion that throws releases the source first, as a generator would. */
+  #converted(item: S): readonly T[] {
+    try {
+      return this.#convert(item);
+    } catch (error) {
+      this.#ended = true;
+      this.#queue = [];
+      this.#source.return?.().catch(() => undefined);
+      throw error;
     }
   }
 

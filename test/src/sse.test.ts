@@ -205,6 +205,34 @@ describe('ChatStreamBody', () => {
   });
 });
 
+describe('EventStreamBody', () => {
+  it('releases the events when framing one fails, then ends with the error frame', async () => {
+    let released = false;
+    let ended = 0;
+    async function* events(): AsyncGenerator<string> {
+      try {
+        for (let n = 0; ; n++) yield `e${n}`;
+      } finally {
+        released = true;
+      }
+    }
+    const body = new EventStreamBody(events(), {
+      frame: (event) => {
+        if (event === 'e2') throw new Error('cannot frame');
+        return `${event};`;
+      },
+      end: () => 'end;',
+      error: (error) => `error ${(error as Error).message};`,
+      onEnd: () => ended++,
+    });
+    let all = '';
+    for await (const piece of body) all += String(piece);
+    expect(all).toBe('e0;e1;error cannot frame;');
+    expect(released).toBe(true);
+    expect(ended).toBe(1);
+  });
+});
+
 describe('EventStreamBody keep-alives', () => {
   const framer = (intervalMs: number, fields: Partial<EventFramer<string>> = {}): EventFramer<string> => ({
     frame: (event) => `${event};`,
@@ -327,8 +355,16 @@ describe('convertEvents', () => {
       })(),
     ).rejects.toThrow('cut');
     expect(seen).toEqual([1, 2]);
+    let released = false;
+    async function* held(): AsyncGenerator<number> {
+      try {
+        yield* numbers(3);
+      } finally {
+        released = true;
+      }
+    }
     const failing = convertEvents(
-      numbers(3),
+      held(),
       (n) => {
         if (n === 2) throw new Error('bad item');
         return [n];
@@ -336,6 +372,9 @@ describe('convertEvents', () => {
       () => [],
     );
     await expect(collect(failing)).rejects.toThrow('bad item');
+    // The source is released, as a generator's loop would release it when its body throws.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toBe(true);
   });
 
   it('releases the source when the reader stops early', async () => {

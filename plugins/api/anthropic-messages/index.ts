@@ -325,7 +325,7 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
         started.release();
         started.call.dispose();
       };
-      // A client that leaves before the first frame is pulled never starts the generator.
+      // A client that leaves before the first frame is pulled never starts the body.
       reply.raw.once('close', end);
       const frames = messagesStreamBody(withFirst(started.value.first, started.value.iterator), {
         keepAliveMs,
