@@ -203,13 +203,138 @@ export interface EventFramer<T> {
 }
 
 /**
+ * An event iterator that can hand over what it already holds without a promise: `nextReady()` is
+ * the next result when it is at hand (the rest of an upstream read already decoded), or undefined
+ * when it must be waited for through `next()`. It throws what `next()` would reject with.
+ */
+export interface ReadyEvents<T> {
+  nextReady(): IteratorResult<T> | undefined;
+}
+
+/**
+ * How an upstream body's reads become events, for `DecodedEvents`.
+ */
+export interface ReadDecoder<T> {
+  /**
+   * Turns one read of the body (`undefined`: its end) into events appended to `out`, and says
+   * whether the stream is complete (the rest of the body is not needed). At the end it returns true
+   * or throws. It may throw after appending some events: those are handed over first, then the
+   * failure.
+   */
+  read(piece: Buffer | undefined, out: T[]): boolean;
+  /** What a failure (of a read, or of `read`) is thrown as; called at most once. */
+  fail(error: unknown): Error;
+  /** Releases the body, once: after a complete stream (`finished`), or early (a failure, `return()`). */
+  release(finished: boolean): void;
+}
+
+const ITERATION_DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The events of an upstream body, decoded a read at a time: a plain iterator, not an async
+ * generator. The events of one read are handed over through `next()` or, without a promise each,
+ * `nextReady()`; a stream that arrives in one read costs one promise, not one per event (an async
+ * generator costs a resumption and promises per event). `return()` releases the body.
+ */
+export class DecodedEvents<T> implements AsyncIterableIterator<T>, ReadyEvents<T> {
+  readonly #source: AsyncIterator<Buffer>;
+  readonly #decoder: ReadDecoder<T>;
+  /** The events of the last read; those before `#taken` are handed over. */
+  readonly #events: T[] = [];
+  #taken = 0;
+  #complete = false;
+  /** A failure to throw once the events decoded before it are handed over. */
+  #failure: Error | undefined;
+  /** Done: the body is released and iteration is over. */
+  #closed = false;
+
+  constructor(source: AsyncIterator<Buffer>, decoder: ReadDecoder<T>) {
+    this.#source = source;
+    this.#decoder = decoder;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    let ready: IteratorResult<T> | undefined;
+    try {
+      ready = this.nextReady();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return ready === undefined ? this.#read() : Promise.resolve(ready);
+  }
+
+  nextReady(): IteratorResult<T> | undefined {
+    if (this.#closed) return ITERATION_DONE;
+    if (this.#taken < this.#events.length) return { value: this.#events[this.#taken++]!, done: false };
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      this.#closed = true;
+      throw failure;
+    }
+    if (this.#complete) {
+      this.#close(true);
+      return ITERATION_DONE;
+    }
+    return undefined;
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.#closed && this.#failure === undefined) this.#close(false);
+    this.#closed = true;
+    this.#events.length = 0;
+    return Promise.resolve(ITERATION_DONE);
+  }
+
+  /** Reads until the body's next events, its end or a failure. */
+  async #read(): Promise<IteratorResult<T>> {
+    for (;;) {
+      let piece: IteratorResult<Buffer>;
+      try {
+        piece = await this.#source.next();
+      } catch (error) {
+        if (this.#closed) return ITERATION_DONE;
+        this.#fail(error);
+        return this.nextReady() ?? ITERATION_DONE;
+      }
+      if (this.#closed) return ITERATION_DONE;
+      this.#events.length = 0;
+      this.#taken = 0;
+      try {
+        const end = piece.done === true;
+        this.#complete = this.#decoder.read(end ? undefined : piece.value, this.#events) || end;
+      } catch (error) {
+        this.#fail(error);
+      }
+      const ready = this.nextReady();
+      if (ready !== undefined) return ready;
+    }
+  }
+
+  #fail(error: unknown): void {
+    this.#failure = this.#decoder.fail(error);
+    this.#decoder.release(false);
+  }
+
+  #close(finished: boolean): void {
+    this.#closed = true;
+    this.#events.length = 0;
+    this.#decoder.release(finished);
+  }
+}
+
+/**
  * A stream of events framed for the client, as the body of the reply: each event's frame as it
  * arrives, then the framer's last frame after a clean end or a failure.
  *
  * The frames of the events that arrive together (one upstream read holds several when the upstream
  * writes faster than the gateway reads) are pushed as one piece, so they leave in one socket write:
  * they are collected while the events come in through promise callbacks and pushed on the next tick,
- * which runs once those callbacks are done. The events are pulled only while the client reads
+ * which runs once those callbacks are done. An iterator with `nextReady` (`ReadyEvents`) hands over
+ * the rest of a read without a promise per event. The events are pulled only while the client reads
  * (back-pressure); destroying the body (the client went away) returns the event iterator, which
  * releases the upstream. A keep-alive is one timer for the whole stream, re-armed as each wait for
  * an event begins, and written only while the body waits on the events (not while the client is
@@ -257,8 +382,18 @@ export class EventStreamBody<T> extends Readable {
           this.#append(framer.end(), true);
           return;
         }
-        const frame = framer.frame(result.value);
+        let frame = framer.frame(result.value);
         if (frame.length > 0) this.#append(frame, false);
+        const ready = (iterator as Partial<ReadyEvents<T>>).nextReady;
+        if (ready === undefined) continue;
+        for (let next = ready.call(iterator); next !== undefined; next = ready.call(iterator)) {
+          if (next.done === true) {
+            this.#append(framer.end(), true);
+            return;
+          }
+          frame = framer.frame(next.value);
+          if (frame.length > 0) this.#append(frame, false);
+        }
       }
     } catch (error) {
       this.#waiting = false;
@@ -365,20 +500,29 @@ export class ChatStreamBody extends EventStreamBody<StreamEvent> {
  */
 export function withFirst<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncIterable<T> {
   let pending: IteratorResult<T> | null = first;
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => {
-        if (pending === null) return rest.next();
-        const result = pending;
-        pending = null;
-        return Promise.resolve(result);
-      },
-      return: async (value?: unknown) => {
-        await rest.return?.(value);
-        return { done: true as const, value: undefined as T };
-      },
-    }),
+  const ready = (rest as Partial<ReadyEvents<T>>).nextReady;
+  const iterator: AsyncIterator<T> & Partial<ReadyEvents<T>> = {
+    next: () => {
+      if (pending === null) return rest.next();
+      const result = pending;
+      pending = null;
+      return Promise.resolve(result);
+    },
+    return: async (value?: unknown) => {
+      await rest.return?.(value);
+      return { done: true as const, value: undefined as T };
+    },
   };
+  // The rest's ready events pass through, after the first.
+  if (ready !== undefined) {
+    iterator.nextReady = () => {
+      if (pending === null) return ready.call(rest);
+      const result = pending;
+      pending = null;
+      return result;
+    };
+  }
+  return { [Symbol.asyncIterator]: () => iterator };
 }
 
 /**
@@ -387,6 +531,8 @@ export function withFirst<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): 
  * event already converted is handed over at once, and an item costs one promise (an async generator
  * costs a resumption and promises per event, the largest allocation of a translated stream). One
  * `next` at a time, as `for await` and the stream bodies call it; returning releases the source.
+ * With a source that has `nextReady` (`ReadyEvents`), the converted events of what it holds are
+ * handed over through `nextReady` too.
  */
 export function convertEvents<S, T>(
   source: AsyncIterable<S>,
@@ -398,13 +544,16 @@ export function convertEvents<S, T>(
   };
 }
 
-class ConvertedEvents<S, T> implements AsyncIterator<T> {
+class ConvertedEvents<S, T> implements AsyncIterator<T>, ReadyEvents<T> {
   readonly #source: AsyncIterator<S>;
+  readonly #sourceReady: (() => IteratorResult<S> | undefined) | undefined;
   readonly #convert: (item: S) => readonly T[];
   readonly #close: () => readonly T[] | Promise<readonly T[]>;
   #queue: readonly T[] = [];
   #next = 0;
   #ended = false;
+  /** The closing events, when they were asked for through `nextReady` and are not made yet. */
+  #closingLater: Promise<readonly T[]> | undefined;
 
   constructor(
     source: AsyncIterator<S>,
@@ -412,6 +561,8 @@ class ConvertedEvents<S, T> implements AsyncIterator<T> {
     close: () => readonly T[] | Promise<readonly T[]>,
   ) {
     this.#source = source;
+    const ready = (source as Partial<ReadyEvents<S>>).nextReady;
+    this.#sourceReady = ready === undefined ? undefined : () => ready.call(source);
     this.#convert = convert;
     this.#close = close;
   }
@@ -419,8 +570,44 @@ class ConvertedEvents<S, T> implements AsyncIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#next < this.#queue.length)
       return Promise.resolve({ value: this.#queue[this.#next++]!, done: false });
-    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    const later = this.#closingLater;
+    if (later !== undefined) {
+      this.#closingLater = undefined;
+      return later.then((events) => this.#hand(events) ?? ITERATION_DONE);
+    }
+    if (this.#ended) return Promise.resolve(ITERATION_DONE);
     return this.#fill();
+  }
+
+  /** The next event when the source's item is at hand (the rest of an upstream read). */
+  nextReady(): IteratorResult<T> | undefined {
+    if (this.#next < this.#queue.length) return { value: this.#queue[this.#next++]!, done: false };
+    if (this.#closingLater !== undefined) return undefined;
+    if (this.#ended) return ITERATION_DONE;
+    const ready = this.#sourceReady;
+    if (ready === undefined) return undefined;
+    for (;;) {
+      let result: IteratorResult<S> | undefined;
+      try {
+        result = ready();
+      } catch (error) {
+        // The source failed, and released itself.
+        this.#ended = true;
+        this.#queue = [];
+        throw error;
+      }
+      if (result === undefined) return undefined;
+      if (result.done === true) {
+        const closing = this.#closing();
+        if (!Array.isArray(closing)) {
+          this.#closingLater = closing as Promise<readonly T[]>;
+          return undefined;
+        }
+        return this.#hand(closing as readonly T[]) ?? ITERATION_DONE;
+      }
+      const handed = this.#hand(this.#converted(result.value));
+      if (handed !== undefined) return handed;
+    }
   }
 
   async return(): Promise<IteratorResult<T>> {
@@ -429,20 +616,25 @@ class ConvertedEvents<S, T> implements AsyncIterator<T> {
       this.#queue = [];
       await this.#source.return?.();
     }
-    return { value: undefined, done: true };
+    return ITERATION_DONE;
   }
 
   async #fill(): Promise<IteratorResult<T>> {
     for (;;) {
       const result = await this.#source.next();
       const events = result.done === true ? await this.#closing() : this.#converted(result.value);
-      if (events.length > 0) {
-        this.#queue = events;
-        this.#next = 1;
-        return { value: events[0]!, done: false };
-      }
-      if (this.#ended) return { value: undefined, done: true };
+      const handed = this.#hand(events);
+      if (handed !== undefined) return handed;
+      if (this.#ended) return ITERATION_DONE;
     }
+  }
+
+  /** Queues an item's events and hands over the first; undefined when there are none. */
+  #hand(events: readonly T[]): IteratorResult<T> | undefined {
+    if (events.length === 0) return undefined;
+    this.#queue = events;
+    this.#next = 1;
+    return { value: events[0]!, done: false };
   }
 
   /** An item's events; a conversion that throws releases the source first, as a generator would. */

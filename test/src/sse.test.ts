@@ -5,9 +5,12 @@ import {
   ChatStreamBody,
   DONE_EVENT,
   convertEvents,
+  DecodedEvents,
   EventStreamBody,
   parseServerSentEvents,
+  withFirst,
   type EventFramer,
+  type ReadyEvents,
   type SseWriterHooks,
 } from '../../src/sse.js';
 import { readOpenAIStream } from '../../plugins/providers/openai/openai-stream.js';
@@ -230,6 +233,148 @@ describe('EventStreamBody', () => {
     expect(all).toBe('e0;e1;error cannot frame;');
     expect(released).toBe(true);
     expect(ended).toBe(1);
+  });
+});
+
+describe('EventStreamBody with events at hand (nextReady)', () => {
+  /** Reads of several events each: `next()` waits for a read, `nextReady()` gives the rest of it. */
+  function reads(batches: string[][]) {
+    const calls = { next: 0, ready: 0 };
+    let batch = -1;
+    let index = 0;
+    const take = (): IteratorResult<string> | undefined => {
+      if (batch >= 0 && index < batches[batch]!.length)
+        return { value: batches[batch]![index++]!, done: false };
+      if (batch === batches.length - 1) return { value: undefined, done: true };
+      return undefined;
+    };
+    const iterator: AsyncIterator<string> & ReadyEvents<string> = {
+      async next() {
+        calls.next++;
+        await new Promise((resolve) => setImmediate(resolve));
+        batch++;
+        index = 0;
+        return take() ?? { value: undefined, done: true };
+      },
+      nextReady() {
+        calls.ready++;
+        return take();
+      },
+    };
+    return { calls, events: { [Symbol.asyncIterator]: () => iterator } };
+  }
+  const framer: EventFramer<string> = {
+    frame: (event) => `${event};`,
+    end: () => 'end;',
+    error: (error) => `error ${(error as Error).message};`,
+  };
+
+  it('frames the rest of each read without waiting, one piece a read', async () => {
+    const { calls, events } = reads([['a', 'b', 'c'], ['d', 'e'], []]);
+    const pieces: string[] = [];
+    for await (const piece of new EventStreamBody(events, framer)) pieces.push(String(piece));
+    expect(pieces).toEqual(['a;b;c;', 'd;e;', 'end;']);
+    // One wait a read (the last finds the end), not one an event.
+    expect(calls.next).toBe(3);
+  });
+
+  it('passes them through withFirst, after the first event', async () => {
+    const { calls, events } = reads([['a', 'b'], ['c']]);
+    const iterator = events[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    const pieces: string[] = [];
+    for await (const piece of new EventStreamBody(withFirst(first, iterator), framer))
+      pieces.push(String(piece));
+    expect(pieces.join('')).toBe('a;b;c;end;');
+    expect(calls.next).toBe(2);
+    expect(calls.ready).toBeGreaterThan(0);
+  });
+});
+
+describe('DecodedEvents', () => {
+  /** A body of the given reads, and a decoder of comma-separated words that fails on "bad". */
+  function decoded(reads: string[]) {
+    const calls = { fail: 0, release: [] as boolean[] };
+    const source = UpstreamBody.of(reads)[Symbol.asyncIterator]();
+    const events = new DecodedEvents<string>(source, {
+      read(piece, out) {
+        if (piece === undefined) return true;
+        for (const word of piece.toString('utf8').split(',')) {
+          if (word === 'bad') throw new Error('bad word');
+          if (word === 'stop') return true;
+          out.push(word);
+        }
+        return false;
+      },
+      fail(error) {
+        calls.fail++;
+        return new Error(`failed: ${(error as Error).message}`);
+      },
+      release: (finished) => calls.release.push(finished),
+    });
+    return { calls, events };
+  }
+
+  it('hands over the events decoded before a failure, then throws it, releasing the body once', async () => {
+    const { calls, events } = decoded(['a,b', 'c,bad,d']);
+    expect(await events.next()).toEqual({ value: 'a', done: false });
+    expect(events.nextReady()).toEqual({ value: 'b', done: false });
+    expect(events.nextReady()).toBeUndefined();
+    expect(await events.next()).toEqual({ value: 'c', done: false });
+    expect(() => events.nextReady()).toThrow('failed: bad word');
+    expect(await events.next()).toEqual({ value: undefined, done: true });
+    await events.return();
+    expect(calls).toEqual({ fail: 1, release: [false] });
+  });
+
+  it('ends where the decoder says the stream is complete, releasing the body as finished', async () => {
+    const { calls, events } = decoded(['a,stop,b', 'c']);
+    expect(await collect(events)).toEqual(['a']);
+    expect(calls.release).toEqual([true]);
+  });
+});
+
+describe('convertEvents over events at hand', () => {
+  function source(items: number[]) {
+    let index = 0;
+    const iterator: AsyncIterator<number> & ReadyEvents<number> = {
+      next: () => Promise.resolve(iterator.nextReady() ?? { value: undefined, done: true }),
+      nextReady: () =>
+        index < items.length ? { value: items[index++]!, done: false } : { value: undefined, done: true },
+    };
+    return { [Symbol.asyncIterator]: () => iterator };
+  }
+
+  it('converts what the source holds through nextReady, and waits for closing events made later', async () => {
+    const converted = convertEvents(
+      source([1, 2, 3]),
+      (n) => (n === 2 ? [] : [`${n}a`, `${n}b`]),
+      async () => ['closed'],
+    )[Symbol.asyncIterator]() as AsyncIterator<string> & ReadyEvents<string>;
+    const ready: (string | undefined)[] = [];
+    for (
+      let result = converted.nextReady();
+      result !== undefined && result.done !== true;
+      result = converted.nextReady()
+    )
+      ready.push(result.value);
+    expect(ready).toEqual(['1a', '1b', '3a', '3b']);
+    // The closing events are not made yet: next() waits for them.
+    expect(await converted.next()).toEqual({ value: 'closed', done: false });
+    expect(converted.nextReady()).toEqual({ value: undefined, done: true });
+  });
+
+  it('hands closing events made at once through nextReady', () => {
+    const converted = convertEvents(
+      source([1]),
+      (n) => [n * 10],
+      () => [99],
+    )[Symbol.asyncIterator]() as AsyncIterator<number> & ReadyEvents<number>;
+    expect([converted.nextReady(), converted.nextReady(), converted.nextReady()]).toEqual([
+      { value: 10, done: false },
+      { value: 99, done: false },
+      { value: undefined, done: true },
+    ]);
   });
 });
 

@@ -21,7 +21,7 @@ import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent, Usage } from '../../../src/provider.js';
 import { GatewayError } from '../../../src/errors.js';
 import { parseStreamEventObject } from '../../../src/provider-toolkit.js';
-import { ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
+import { DecodedEvents, ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
 import { UpstreamFailure, toUpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { AnthropicStreamEvent, AnthropicStopDetails, AnthropicUsage } from './anthropic-api.js';
 import { statusOfErrorType, toAnthropicFailure } from './anthropic-error.js';
@@ -307,16 +307,17 @@ export class AnthropicStreamTranslator {
  * went out is thrown as the HTTP error it stands for (an `overloaded_error` as a 529), so that the
  * router may still retry or fail over. Stopping early (`return()`) releases the connection.
  */
-export async function* readAnthropicStream(
+export function readAnthropicStream(
   response: UpstreamAnswer,
   translator: AnthropicStreamTranslator,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
-): AsyncGenerator<StreamEvent, void, undefined> {
-  let finished = false;
+): DecodedEvents<StreamEvent> {
+  const decoder = new ServerSentEventDecoder();
+  const events: ServerSentEvent[] = [];
   /** The chat chunks of one Anthropic event (its JSON parsed, an error event thrown). */
-  const chunksOf = (event: ServerSentEvent): ChatCompletionChunk[] => {
+  const take = (event: ServerSentEvent, out: StreamEvent[]): void => {
     const parsed = parseStreamEventObject<AnthropicStreamEvent>(event.data, provider);
     if (parsed.type === 'error' || event.event === 'error') {
       throw toAnthropicFailure({
@@ -328,33 +329,35 @@ export async function* readAnthropicStream(
         kind: translator.started ? 'mid_stream' : 'http',
       });
     }
-    return translator.push(parsed);
+    for (const chunk of translator.push(parsed)) out.push({ chunk });
   };
-  try {
-    // The decoder is fed each piece as it comes, in this loop: no generator layer per event.
-    const decoder = new ServerSentEventDecoder();
-    const events: ServerSentEvent[] = [];
-    for await (const piece of response.body) {
-      decoder.push(piece, events);
-      for (const event of events) for (const chunk of chunksOf(event)) yield { chunk };
-      events.length = 0;
-    }
-    decoder.end(events);
-    for (const event of events) for (const chunk of chunksOf(event)) yield { chunk };
-    for (const chunk of translator.end()) yield { chunk };
-    const usage = translator.unrequestedUsage();
-    if (usage) yield { chunk: usage, hidden: true };
-    finished = true;
-  } catch (error) {
-    if (translator.started && !(error instanceof GatewayError) && !signal.aborted) {
-      // The client has part of the answer: this is a broken answer, not an unreachable provider.
-      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-        message: `The provider ${provider} cut the stream short.`,
-        cause: error,
-      });
-    }
-    throw toUpstreamFailure(error, signal, provider);
-  } finally {
-    if (!finished) response.body.destroy();
-  }
+  return new DecodedEvents(response.body[Symbol.asyncIterator](), {
+    read(piece, out) {
+      if (piece === undefined) decoder.end(events);
+      else decoder.push(piece, events);
+      try {
+        for (const event of events) take(event, out);
+      } finally {
+        events.length = 0;
+      }
+      if (piece !== undefined) return false;
+      for (const chunk of translator.end()) out.push({ chunk });
+      const usage = translator.unrequestedUsage();
+      if (usage) out.push({ chunk: usage, hidden: true });
+      return true;
+    },
+    fail(error) {
+      if (translator.started && !(error instanceof GatewayError) && !signal.aborted) {
+        // The client has part of the answer: this is a broken answer, not an unreachable provider.
+        return new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
+          message: `The provider ${provider} cut the stream short.`,
+          cause: error,
+        });
+      }
+      return toUpstreamFailure(error, signal, provider);
+    },
+    release(finished) {
+      if (!finished) response.body.destroy();
+    },
+  });
 }

@@ -69,7 +69,7 @@ interface AudioPiece {
  * here; after it, they are thrown from the PCM iterator.
  */
 export async function openGeminiSpeech(
-  events: AsyncGenerator<GeminiGenerateContentResponse>,
+  events: AsyncIterable<GeminiGenerateContentResponse>,
 ): Promise<GeminiSpeech> {
   let usage: MappedUsage | undefined;
   let started = false;

@@ -14,7 +14,7 @@
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent, Usage } from '../../../src/provider.js';
 import { parseStreamEventObject } from '../../../src/provider-toolkit.js';
-import { parseServerSentEvents } from '../../../src/sse.js';
+import { DecodedEvents, ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
 import { UpstreamFailure, toUpstreamFailure, type UpstreamAnswer } from '../../../src/upstream.js';
 import type { GeminiErrorWire, GeminiGenerateContentResponse } from './gemini-api.js';
 import {
@@ -209,47 +209,89 @@ function strayFailure(lines: string[], provider: string, secrets: (string | unde
 }
 
 /**
- * Reads Gemini's event stream and yields each event's `GenerateContentResponse`. Ends only after
- * Gemini closed the stream cleanly; a cut connection, an event that is not JSON, an error event or
- * an error body written into the stream is thrown. Stopping early (`return()`) releases the
- * connection.
+ * Gemini's event stream, a read at a time (`DecodedEvents`): `take` turns each event into what the
+ * reader hands over, `finish` adds the last of it after Gemini closed the stream cleanly. A line
+ * that is not a server-sent event (Vertex writes an error body into the stream on a fault) is
+ * thrown at the next event or at the end, after the events before it. A cut connection is thrown;
+ * stopping early (`return()`) releases the connection.
  */
-export async function* readGeminiEvents(
+function readGeminiBody<T>(
   response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
-): AsyncGenerator<GeminiGenerateContentResponse, void, undefined> {
+  take: (event: ServerSentEvent, out: T[]) => void,
+  finish?: (out: T[]) => void,
+): DecodedEvents<T> {
+  // Unknown lines are queued between the events, in stream order.
+  type Item = ServerSentEvent | { unknownLine: string };
+  const items: Item[] = [];
+  const decoded = items as ServerSentEvent[];
+  const decoder = new ServerSentEventDecoder({ onUnknownLine: (line) => items.push({ unknownLine: line }) });
   const stray: string[] = [];
-  let finished = false;
-  try {
-    const source = response.body;
-    const events = parseServerSentEvents(source, { onUnknownLine: (line) => stray.push(line) });
-    for await (const event of events) {
-      if (stray.length > 0) throw strayFailure(stray, provider, secrets);
-      const parsed = parseStreamEventObject<GeminiGenerateContentResponse & GeminiErrorWire>(
-        event.data,
-        provider,
-      );
-      if (parsed.error) {
-        throw toGeminiFailure({
-          status: Number(parsed.error.code) || 502,
-          wire: parsed,
-          text: event.data,
-          provider,
-          secrets,
-          kind: 'mid_stream',
-        });
+  return new DecodedEvents(response.body[Symbol.asyncIterator](), {
+    read(piece, out) {
+      if (piece === undefined) decoder.end(decoded);
+      else decoder.push(piece, decoded);
+      try {
+        for (const item of items) {
+          if ('unknownLine' in item) stray.push(item.unknownLine);
+          else if (stray.length > 0) throw strayFailure(stray, provider, secrets);
+          else take(item, out);
+        }
+      } finally {
+        items.length = 0;
       }
-      yield parsed;
-    }
-    if (stray.length > 0) throw strayFailure(stray, provider, secrets);
-    finished = true;
-  } catch (error) {
-    throw toUpstreamFailure(error, signal, provider);
-  } finally {
-    if (!finished) response.body.destroy();
+      if (piece !== undefined) return false;
+      if (stray.length > 0) throw strayFailure(stray, provider, secrets);
+      finish?.(out);
+      return true;
+    },
+    fail: (error) => toUpstreamFailure(error, signal, provider),
+    release(finished) {
+      if (!finished) response.body.destroy();
+    },
+  });
+}
+
+/** An event's `GenerateContentResponse`; an error event is thrown. */
+function parseGeminiEvent(
+  event: ServerSentEvent,
+  provider: string,
+  secrets: (string | undefined)[],
+): GeminiGenerateContentResponse {
+  const parsed = parseStreamEventObject<GeminiGenerateContentResponse & GeminiErrorWire>(
+    event.data,
+    provider,
+  );
+  if (parsed.error) {
+    throw toGeminiFailure({
+      status: Number(parsed.error.code) || 502,
+      wire: parsed,
+      text: event.data,
+      provider,
+      secrets,
+      kind: 'mid_stream',
+    });
   }
+  return parsed;
+}
+
+/**
+ * Reads Gemini's event stream and hands over each event's `GenerateContentResponse`. Ends only after
+ * Gemini closed the stream cleanly; a cut connection, an event that is not JSON, an error event or
+ * an error body written into the stream is thrown. Stopping early (`return()`) releases the
+ * connection.
+ */
+export function readGeminiEvents(
+  response: UpstreamAnswer,
+  signal: AbortSignal,
+  provider: string,
+  secrets: (string | undefined)[],
+): DecodedEvents<GeminiGenerateContentResponse> {
+  return readGeminiBody(response, signal, provider, secrets, (event, out) => {
+    out.push(parseGeminiEvent(event, provider, secrets));
+  });
 }
 
 // An event whose JSON starts with `"error"`: Google's error object written into the stream.
@@ -260,63 +302,54 @@ const ERROR_EVENT = /^\s*\{\s*"error"\s*:/;
  * only far enough to tell an error event (which is thrown, as the translated stream throws it) from
  * an answer. Ends only after Gemini closed the stream cleanly; stopping early releases the connection.
  */
-export async function* readGeminiRawEvents(
+export function readGeminiRawEvents(
   response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
-): AsyncGenerator<{ readonly event: undefined; readonly data: string }, void, undefined> {
-  const stray: string[] = [];
-  let finished = false;
-  try {
-    const source = response.body;
-    const events = parseServerSentEvents(source, { onUnknownLine: (line) => stray.push(line) });
-    for await (const event of events) {
-      if (stray.length > 0) throw strayFailure(stray, provider, secrets);
-      if (ERROR_EVENT.test(event.data)) {
-        const wire = parseGeminiError(event.data);
-        if (wire) {
-          throw toGeminiFailure({
-            status: Number(wire.error?.code) || 502,
-            wire,
-            text: event.data,
-            provider,
-            secrets,
-            kind: 'mid_stream',
-          });
-        }
+): DecodedEvents<{ readonly event: undefined; readonly data: string }> {
+  return readGeminiBody(response, signal, provider, secrets, (event, out) => {
+    if (ERROR_EVENT.test(event.data)) {
+      const wire = parseGeminiError(event.data);
+      if (wire) {
+        throw toGeminiFailure({
+          status: Number(wire.error?.code) || 502,
+          wire,
+          text: event.data,
+          provider,
+          secrets,
+          kind: 'mid_stream',
+        });
       }
-      yield { event: undefined, data: event.data };
     }
-    if (stray.length > 0) throw strayFailure(stray, provider, secrets);
-    finished = true;
-  } catch (error) {
-    throw toUpstreamFailure(error, signal, provider);
-  } finally {
-    if (!finished) response.body.destroy();
-  }
+    out.push({ event: undefined, data: event.data });
+  });
 }
 
 /**
- * Reads Gemini's event stream and yields the translated chunks. Ends only after Gemini closed the
- * stream cleanly; a cut connection, an event that is not JSON, an error event or an error body
+ * Reads Gemini's event stream and hands over the translated chunks. Ends only after Gemini closed
+ * the stream cleanly; a cut connection, an event that is not JSON, an error event or an error body
  * written into the stream is thrown (the gateway then ends the client's stream with an error event).
  */
-export async function* readGeminiStream(
+export function readGeminiStream(
   response: UpstreamAnswer,
   translator: GeminiStreamTranslator,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
-): AsyncGenerator<StreamEvent, void, undefined> {
-  try {
-    for await (const event of readGeminiEvents(response, signal, provider, secrets)) {
-      for (const chunk of translator.push(event)) yield { chunk };
-    }
-    for (const chunk of translator.end()) yield { chunk };
-    const usage = translator.unrequestedUsage();
-    if (usage) yield { chunk: usage, hidden: true };
-  } catch (error) {
-    throw toUpstreamFailure(error, signal, provider);
-  }
+): DecodedEvents<StreamEvent> {
+  return readGeminiBody<StreamEvent>(
+    response,
+    signal,
+    provider,
+    secrets,
+    (event, out) => {
+      for (const chunk of translator.push(parseGeminiEvent(event, provider, secrets))) out.push({ chunk });
+    },
+    (out) => {
+      for (const chunk of translator.end()) out.push({ chunk });
+      const usage = translator.unrequestedUsage();
+      if (usage) out.push({ chunk: usage, hidden: true });
+    },
+  );
 }

@@ -6,7 +6,7 @@
  */
 import type { ChatCompletionChunk } from '../../../schemas/chat.js';
 import type { StreamEvent } from '../../../src/provider.js';
-import { ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
+import { DecodedEvents, ServerSentEventDecoder, type ServerSentEvent } from '../../../src/sse.js';
 import {
   UpstreamFailure,
   destroyBody,
@@ -67,15 +67,15 @@ class OpenAIStreamEvent implements StreamEvent {
  * `hideUsage`: the client did not ask for usage but the gateway did (to count every request's
  * tokens), so the stream is given back as OpenAI sends it without `include_usage`: the usage chunk
  * is read and not sent (`hidden`), and the `"usage":null` OpenAI adds to the other chunks is removed.
+ * The events of a read are handed over together (`DecodedEvents`, `nextReady`).
  */
-export async function* readOpenAIStream(
+export function readOpenAIStream(
   response: UpstreamAnswer,
   signal: AbortSignal,
   provider: string,
   secrets: (string | undefined)[],
   hideUsage = false,
-): AsyncGenerator<StreamEvent, void, undefined> {
-  let finished = false;
+): DecodedEvents<StreamEvent> {
   const decoder = new ServerSentEventDecoder();
   const events: ServerSentEvent[] = [];
 
@@ -113,35 +113,28 @@ export async function* readOpenAIStream(
     return new OpenAIStreamEvent(data, true, data.includes(EMPTY_CHOICES));
   }
 
-  try {
-    // Not destroyed when we stop reading at [DONE]: the rest is drained so the connection is reused.
-    const source = response.body.keptOnReturn();
-    for await (const piece of source) {
-      decoder.push(piece, events);
-      for (const event of events) {
-        if (event.data === '[DONE]') {
-          finished = true;
-          return;
+  // Not destroyed when we stop reading at [DONE]: the rest is drained so the connection is reused.
+  return new DecodedEvents(response.body.keptOnReturn()[Symbol.asyncIterator](), {
+    read(piece, out) {
+      if (piece === undefined) decoder.end(events);
+      else decoder.push(piece, events);
+      try {
+        for (const event of events) {
+          if (event.data === '[DONE]') return true;
+          out.push(check(event));
         }
-        yield check(event);
+      } finally {
+        events.length = 0;
       }
-      events.length = 0;
-    }
-    decoder.end(events);
-    for (const event of events) {
-      if (event.data === '[DONE]') {
-        finished = true;
-        return;
-      }
-      yield check(event);
-    }
-  } catch (error) {
-    throw toUpstreamFailure(error, signal, provider);
-  } finally {
-    if (finished) response.body.drain();
-    else destroyBody(response);
-  }
-  throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
-    message: `The provider ${provider} ended the stream without [DONE].`,
+      if (piece !== undefined) return false;
+      throw new UpstreamFailure('GW_ERR_UPSTREAM_BAD_RESPONSE', 'mid_stream', {
+        message: `The provider ${provider} ended the stream without [DONE].`,
+      });
+    },
+    fail: (error) => toUpstreamFailure(error, signal, provider),
+    release(finished) {
+      if (finished) response.body.drain();
+      else destroyBody(response);
+    },
   });
 }
