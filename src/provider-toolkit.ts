@@ -33,17 +33,25 @@ export function badResponse(
   });
 }
 
+const NOT_JSON = Symbol('not JSON');
+
+/** JSON text's value, or NOT_JSON. */
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+function isJsonObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /** Parses JSON text that must be one object; anything else is the provider misbehaving (502). */
 export function parseJsonObject<T>(text: string, provider: string): T {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw badResponse(provider, 'sent an answer that is not a JSON object');
-  }
+  const parsed = parsedJson(text);
+  if (!isJsonObject(parsed)) throw badResponse(provider, 'sent an answer that is not a JSON object');
   return parsed as T;
 }
 
@@ -52,13 +60,9 @@ export function parseJsonObject<T>(text: string, provider: string): T {
  * the stream after it started (a 502 if nothing was sent yet, an error event if something was).
  */
 export function parseStreamEventObject<T>(text: string, provider: string): T {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw badResponse(provider, 'sent a stream event that is not JSON', 'mid_stream');
-  }
-  if (!parsed || typeof parsed !== 'object') {
+  const parsed = parsedJson(text);
+  if (parsed === NOT_JSON) throw badResponse(provider, 'sent a stream event that is not JSON', 'mid_stream');
+  if (!isJsonObject(parsed)) {
     throw badResponse(provider, 'sent a stream event that is not a JSON object', 'mid_stream');
   }
   return parsed as T;

@@ -611,9 +611,12 @@ class ConvertedEvents<S, T> implements AsyncIterator<T>, ReadyEvents<T> {
   }
 
   async return(): Promise<IteratorResult<T>> {
+    // Closing events still being made are no longer wanted: their failure is nobody's to handle.
+    this.#closingLater?.catch(() => undefined);
+    this.#closingLater = undefined;
+    this.#queue = [];
     if (!this.#ended) {
       this.#ended = true;
-      this.#queue = [];
       await this.#source.return?.();
     }
     return ITERATION_DONE;

@@ -14,6 +14,7 @@ describe('parseStreamEventObject', () => {
       ['{"type":', 'not JSON'],
       ['null', 'not a JSON object'],
       ['42', 'not a JSON object'],
+      ['[{"type":"ping"}]', 'not a JSON object'],
     ] as const) {
       let failure: unknown;
       try {

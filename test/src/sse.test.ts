@@ -364,6 +364,30 @@ describe('convertEvents over events at hand', () => {
     expect(converted.nextReady()).toEqual({ value: undefined, done: true });
   });
 
+  it('lets closing events still being made fail quietly when the stream is returned before them', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const converted = convertEvents(
+        source([1]),
+        (n) => [n],
+        async () => {
+          await new Promise((resolve) => setImmediate(resolve));
+          throw new Error('the store is down');
+        },
+      )[Symbol.asyncIterator]() as AsyncIterator<number> & ReadyEvents<number>;
+      expect(converted.nextReady()).toEqual({ value: 1, done: false });
+      expect(converted.nextReady()).toBeUndefined(); // the closing events are being made
+      await converted.return!();
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(await converted.next()).toEqual({ value: undefined, done: true });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('hands closing events made at once through nextReady', () => {
     const converted = convertEvents(
       source([1]),
