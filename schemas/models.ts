@@ -38,17 +38,6 @@ export const ModelListSchema = Type.Object(
 
 export const ModelListQuerySchema = Type.Object({
   all: Type.Optional(Type.Boolean({ description: 'Also list models whose provider is not configured' })),
-  limit: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: 1000,
-      description: 'Anthropic list shape only: models per page (20)',
-    }),
-  ),
-  after_id: Type.Optional(Type.String({ description: 'Anthropic list shape only: the page after this id' })),
-  before_id: Type.Optional(
-    Type.String({ description: 'Anthropic list shape only: the page before this id' }),
-  ),
 });
 
 export type ModelObject = Static<typeof ModelObjectSchema>;

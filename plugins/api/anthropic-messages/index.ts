@@ -29,6 +29,7 @@ import { createDoorErrorHandler } from '../../../src/http/door-error-handler.js'
 import { callModel, callModelStream } from '../../../src/http/model-call.js';
 import { createChatInputModeration } from '../../../src/http/moderate-chat-input.js';
 import { authorizeModel } from '../../../src/model-access.js';
+import { findModel, listModels } from '../../../src/model-list.js';
 import {
   speaksNatively,
   type CallContext,
@@ -58,6 +59,7 @@ import {
   TokenCountSchema,
   type CountTokensRequest,
 } from './messages-schema.js';
+import { MAX_PAGE_SIZE, convertToModelInfo, convertToModelPage } from './convert-model-list.js';
 import { convertToMessagesError } from './render-messages-error.js';
 import { messagesStreamBody } from './write-messages-stream.js';
 
@@ -139,6 +141,31 @@ async function* namedEvents(
     yield { event: name, data: item.data };
   }
 }
+
+const ANTHROPIC_CLIENT_CONSTRAINT = 'anthropicClient';
+
+/** A request from Anthropic's clients: they send `anthropic-version` on every request. */
+const anthropicClientConstraint = {
+  name: ANTHROPIC_CLIENT_CONSTRAINT,
+  storage() {
+    const values = new Map<string, unknown>();
+    return {
+      get: (value: string) => values.get(value) ?? null,
+      set: (value: string, store: unknown) => void values.set(value, store),
+    };
+  },
+  validate() {},
+  deriveConstraint: (request: { headers: Record<string, unknown> }) =>
+    request.headers['anthropic-version'] !== undefined ? 'anthropic' : undefined,
+};
+
+const MessagesModelListQuerySchema = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: 'Models per page (20)' }),
+  ),
+  after_id: Type.Optional(Type.String({ description: 'The page after this id' })),
+  before_id: Type.Optional(Type.String({ description: 'The page before this id' })),
+});
 
 export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteOptions> = async (
   instance,
@@ -369,6 +396,41 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<AnthropicMessagesRouteO
       reply.headers(SSE_HEADERS);
       return reply.send(frames);
     },
+  );
+
+  // GET /v1/models and /v1/models/{id} in Anthropic's shape for its clients (they always send
+  // `anthropic-version`); without the header the OpenAI routes answer.
+  if (!fastify.hasConstraintStrategy(ANTHROPIC_CLIENT_CONSTRAINT)) {
+    fastify.addConstraintStrategy(
+      anthropicClientConstraint as unknown as Parameters<typeof fastify.addConstraintStrategy>[0],
+    );
+  }
+  const modelRoute = { constraints: { [ANTHROPIC_CLIENT_CONSTRAINT]: 'anthropic' } };
+  fastify.get(
+    '/v1/models',
+    {
+      ...modelRoute,
+      schema: {
+        // The path is documented once, as the OpenAI list; its description names this shape.
+        hide: true,
+        querystring: MessagesModelListQuerySchema,
+        response: { 200: documented(Type.Object({})), ...errorResponses },
+      },
+    },
+    async (request) => convertToModelPage(listModels(fastify, request, false), request.query),
+  );
+  fastify.get(
+    '/v1/models/*',
+    {
+      ...modelRoute,
+      config: { wildcardParam: 'model' },
+      schema: {
+        hide: true,
+        params: Type.Object({ '*': Type.String() }),
+        response: { 200: documented(Type.Object({})), ...errorResponses },
+      },
+    },
+    async (request) => convertToModelInfo(findModel(fastify, request, request.params['*'])),
   );
 
   fastify.post(

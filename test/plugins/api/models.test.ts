@@ -96,3 +96,40 @@ describe('GET /v1/models', () => {
     expect(response.json().error.param).toBe('all');
   });
 });
+
+describe('GET /v1/models for Anthropic clients (anthropic-version)', () => {
+  const anthropic = () => ({ ...authHeaders(), 'anthropic-version': '2023-06-01' });
+
+  it('answers the list in Anthropic’s shape, page by page', async () => {
+    const first = await gateway.app.inject({ url: '/v1/models?limit=2', headers: anthropic() });
+    expect(first.statusCode).toBe(200);
+    const page = first.json() as { data: { type: string; id: string }[]; has_more: boolean; last_id: string };
+    expect(page.data).toHaveLength(2);
+    expect(page.data[0]).toMatchObject({ type: 'model', id: expect.any(String) });
+    expect(page.has_more).toBe(true);
+    const next = await gateway.app.inject({
+      url: `/v1/models?limit=2&after_id=${encodeURIComponent(page.last_id)}`,
+      headers: anthropic(),
+    });
+    const ids = (next.json() as { data: { id: string }[] }).data.map((model) => model.id);
+    expect(ids).toHaveLength(2);
+    expect(ids).not.toContain(page.last_id);
+  });
+
+  it('answers one model in Anthropic’s shape, and its errors in Anthropic’s envelope', async () => {
+    const one = await gateway.app.inject({ url: '/v1/models/gpt-4o', headers: anthropic() });
+    expect(one.json()).toMatchObject({ type: 'model', id: 'gpt-4o', max_input_tokens: 128000 });
+    const missing = await gateway.app.inject({ url: '/v1/models/no-such-model', headers: anthropic() });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+    const badLimit = await gateway.app.inject({ url: '/v1/models?limit=0', headers: anthropic() });
+    expect(badLimit.statusCode).toBe(400);
+    expect(badLimit.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+
+  it('leaves the OpenAI answers to requests without the header', async () => {
+    const missing = await gateway.app.inject({ url: '/v1/models/no-such-model', headers: authHeaders() });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: { code: 'model_not_found' } });
+  });
+});
